@@ -1,0 +1,27 @@
+//! The small set of shared pieces pages are built from.
+
+pub mod field;
+pub mod shell;
+
+/// Button styles. Every action is a real `<button>` (or `<a>` for navigation) with a visible
+/// focus ring; these keep them looking the same everywhere.
+pub mod button {
+    const BASE: &str = "inline-flex items-center justify-center gap-1 rounded-md px-3 py-1.5 text-sm font-medium \
+        focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500 \
+        disabled:cursor-not-allowed disabled:opacity-50";
+
+    pub fn primary() -> String {
+        format!("{BASE} bg-indigo-600 text-white hover:bg-indigo-500")
+    }
+
+    pub fn secondary() -> String {
+        format!(
+            "{BASE} border border-stone-300 bg-white text-stone-800 hover:bg-stone-100 \
+             dark:border-stone-700 dark:bg-stone-900 dark:text-stone-100 dark:hover:bg-stone-800"
+        )
+    }
+
+    pub fn danger() -> String {
+        format!("{BASE} bg-red-600 text-white hover:bg-red-500")
+    }
+}

@@ -1,0 +1,91 @@
+//! The error every server function returns.
+//!
+//! It carries only what the person may see: which field is wrong and how to fix it, or what
+//! went wrong in plain words. Internal details (database messages, paths) are logged on the
+//! server and replaced by a safe message here; secrets never reach it.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// Bad input in one form field; shown next to that field.
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is valid but the current state forbids it (a taken name, a non-empty project).
+    #[error("{0}")]
+    Conflict(String),
+    /// Something failed on the server; the details are in the server log.
+    #[error("{0}")]
+    Internal(String),
+    /// The request did not reach the server, or its answer could not be read.
+    #[error("Could not reach Art Factory ({0}). Check that the server is still running, then try again.")]
+    Transport(String),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// The message to show next to `field`, if this error is about it.
+    pub fn for_field(&self, field: &str) -> Option<String> {
+        match self {
+            AppError::Invalid { field: f, message } if f == field => Some(message.clone()),
+            _ => None,
+        }
+    }
+
+    /// The message to show for the form as a whole (anything not tied to one field).
+    pub fn general(&self) -> Option<String> {
+        match self {
+            AppError::Invalid { .. } => None,
+            other => Some(other.to_string()),
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod from_engine {
+    use super::AppError;
+    use factory::db::DbError;
+    use factory::projects::ProjectError;
+
+    impl From<DbError> for AppError {
+        fn from(e: DbError) -> Self {
+            tracing::error!(error = %e, "database error");
+            AppError::Internal(
+                "The database did not answer. Check the server log, then try again.".into(),
+            )
+        }
+    }
+
+    impl From<ProjectError> for AppError {
+        fn from(e: ProjectError) -> Self {
+            match e {
+                ProjectError::InvalidName(e) => AppError::invalid("name", e.to_string()),
+                ProjectError::InvalidDescription(e) => {
+                    AppError::invalid("description", e.to_string())
+                }
+                ProjectError::NameTaken(_) => AppError::invalid("name", e.to_string()),
+                ProjectError::NotFound(_) => AppError::NotFound(e.to_string()),
+                ProjectError::NotEmpty { .. } => AppError::Conflict(e.to_string()),
+                ProjectError::Database(db) => db.into(),
+            }
+        }
+    }
+}

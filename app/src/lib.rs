@@ -1,0 +1,71 @@
+//! The Art Factory UI, compiled twice: to wasm for the browser (`hydrate`) and natively for
+//! server rendering and server functions (`ssr`).
+//!
+//! - [`dto`]: the wire types shared by browser and server (no diesel, wasm-safe).
+//! - [`error`]: the one error type server functions return, and the safe message it carries.
+//! - [`api`]: server functions, one module per noun. Each gets the engine from context, calls
+//!   one `factory` function and maps the result into a DTO.
+//! - [`pages`] and [`components`]: the views.
+
+pub mod api;
+pub mod components;
+pub mod dto;
+pub mod error;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::components::shell::AppShell;
+use crate::pages::{not_found::NotFound, projects::ProjectsPage};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-stone-50 text-stone-900 antialiased dark:bg-stone-950 dark:text-stone-100">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    mark_hydrated();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/art-factory.css" />
+        <Title formatter=|page: String| format!("{page} · Art Factory") />
+        <Router>
+            <AppShell>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=ProjectsPage />
+                    <Route path=path!("/projects") view=ProjectsPage />
+                </Routes>
+            </AppShell>
+        </Router>
+    }
+}
+
+/// Sets `data-hydrated` on `<body>` once the browser has taken over the server-rendered page,
+/// so tests (and people's scripts) know when clicks are handled by the app.
+fn mark_hydrated() {
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}

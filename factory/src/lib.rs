@@ -1,0 +1,16 @@
+//! The Art Factory engine.
+//!
+//! Everything that is not HTTP or UI lives here: the database (diesel schema, models and the
+//! self-managed PostgreSQL cluster), and the domain modules, one per noun. The server and the
+//! server functions in `app` reach the engine through an [`Engine`] handle and call one function
+//! per request; nothing here knows about Leptos or HTTP routing.
+
+pub mod db;
+pub mod engine;
+pub mod projects;
+pub mod schema;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use engine::Engine;

@@ -1,0 +1,227 @@
+//! The test harness: a real PostgreSQL, one fresh database per test.
+//!
+//! The first test in a process starts a throwaway cluster (the same [`RunningCluster`] code the
+//! app uses, in a temporary directory, with fsync off) and migrates a template database once.
+//! Every [`TestDb`] is then a `CREATE DATABASE ... TEMPLATE` copy, which takes milliseconds, so
+//! tests never share rows. When the process exits, the cluster is stopped and its directory
+//! removed.
+//!
+//! `ART_FACTORY_TEST_DATABASE_URL` points the harness at a server you run instead (a URL to its
+//! maintenance database). The harness only ever creates and drops databases whose names it
+//! generated in this process (`af_test_<pid>_...`); it never touches any other database.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use diesel::sql_query;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+use crate::db::cluster::{ClusterOptions, RunningCluster};
+use crate::db::{self, Pool};
+
+pub const SERVER_URL_VAR: &str = "ART_FACTORY_TEST_DATABASE_URL";
+
+/// A database made for one test, dropped when the value is dropped.
+pub struct TestDb {
+    name: String,
+    url: String,
+    pool: Pool,
+}
+
+impl TestDb {
+    /// A new, migrated, empty database.
+    pub async fn new() -> Self {
+        let server = server().await;
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let name = format!("{}_{n}", server.prefix);
+        let mut conn = AsyncPgConnection::establish(&server.admin_url)
+            .await
+            .expect("connect to the test server");
+        sql_query(format!(
+            "CREATE DATABASE {name} TEMPLATE {}",
+            server.template
+        ))
+        .execute(&mut conn)
+        .await
+        .expect("clone the template database");
+        let url = (server.url_for)(&name);
+        let pool = db::pool(&url, 8).expect("pool for the test database");
+        TestDb { name, url, pool }
+    }
+
+    pub fn pool(&self) -> Pool {
+        self.pool.clone()
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub async fn conn(&self) -> db::PooledConnection {
+        db::get_conn(&self.pool).await.expect("test connection")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(server) = SERVER.get() else { return };
+        let admin_url = server.admin_url.clone();
+        let name = std::mem::take(&mut self.name);
+        // Drop runs inside the test's runtime, which cannot block on itself: use a thread
+        // with a runtime of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                let mut conn = AsyncPgConnection::establish(&admin_url).await.ok()?;
+                sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+    }
+}
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+static SERVER: OnceLock<TestServer> = OnceLock::new();
+static INIT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+/// The throwaway cluster, stopped by the exit hook.
+static OWNED_CLUSTER: Mutex<Option<(RunningCluster, tempfile::TempDir)>> = Mutex::new(None);
+
+struct TestServer {
+    /// Where CREATE/DROP DATABASE is issued.
+    admin_url: String,
+    /// Builds the URL of a database on the same server.
+    url_for: Box<dyn Fn(&str) -> String + Send + Sync>,
+    /// Names this process may create and drop start with this.
+    prefix: String,
+    template: String,
+}
+
+async fn server() -> &'static TestServer {
+    INIT.get_or_init(|| async {
+        let server = match std::env::var(SERVER_URL_VAR) {
+            Ok(url) => external_server(url),
+            Err(_) => throwaway_cluster().await,
+        };
+        create_template(&server).await;
+        let _ = SERVER.set(server);
+    })
+    .await;
+    SERVER.get().expect("initialised above")
+}
+
+fn names() -> (String, String) {
+    let prefix = format!("af_test_{}", std::process::id());
+    let template = format!("{prefix}_template");
+    (prefix, template)
+}
+
+fn external_server(url: String) -> TestServer {
+    let (prefix, template) = names();
+    let base = url.clone();
+    TestServer {
+        admin_url: url,
+        url_for: Box::new(move |db| replace_database(&base, db)),
+        prefix,
+        template,
+    }
+}
+
+async fn throwaway_cluster() -> TestServer {
+    let dir = tempfile::Builder::new()
+        .prefix("af-test-cluster-")
+        .tempdir()
+        .expect("temporary directory for the test cluster");
+    let options = ClusterOptions {
+        dir: dir.path().join("postgres"),
+        bin_dir: None,
+        fsync: false,
+    };
+    let cluster = RunningCluster::start(options)
+        .await
+        .expect("start the throwaway test cluster");
+    let admin_url = cluster.url_for("postgres");
+    let socket_url = cluster.url_for("DBNAME");
+    *OWNED_CLUSTER.lock().unwrap() = Some((cluster, dir));
+    // SAFETY: registering a plain `extern "C" fn` with no captured state.
+    unsafe { libc::atexit(stop_owned_cluster) };
+    let (prefix, template) = names();
+    TestServer {
+        admin_url,
+        url_for: Box::new(move |db| socket_url.replace("DBNAME", db)),
+        prefix,
+        template,
+    }
+}
+
+extern "C" fn stop_owned_cluster() {
+    if let Ok(mut guard) = OWNED_CLUSTER.lock() {
+        if let Some((cluster, dir)) = guard.take() {
+            let _ = cluster.stop_blocking();
+            drop(dir);
+        }
+    }
+}
+
+async fn create_template(server: &TestServer) {
+    let mut conn = AsyncPgConnection::establish(&server.admin_url)
+        .await
+        .expect("connect to the test server");
+    sql_query(format!("CREATE DATABASE {}", server.template))
+        .execute(&mut conn)
+        .await
+        .expect("create the template database");
+    // The migration connection is closed when this returns: PostgreSQL copies a template only
+    // while nobody is connected to it.
+    db::run_migrations(&(server.url_for)(&server.template))
+        .await
+        .expect("migrate the template");
+}
+
+/// Swaps the database name in a `postgres://` URL or a key-value string.
+fn replace_database(url: &str, database: &str) -> String {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let (base, query) = match url.split_once('?') {
+            Some((b, q)) => (b, Some(q)),
+            None => (url, None),
+        };
+        let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+        let host_part = match base[scheme_end..].find('/') {
+            Some(i) => &base[..scheme_end + i],
+            None => base,
+        };
+        match query {
+            Some(q) => format!("{host_part}/{database}?{q}"),
+            None => format!("{host_part}/{database}"),
+        }
+    } else {
+        let kept: Vec<&str> = url
+            .split_whitespace()
+            .filter(|kv| !kv.starts_with("dbname="))
+            .collect();
+        format!("{} dbname={database}", kept.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_database;
+
+    #[test]
+    fn the_database_name_is_replaced_in_urls_and_key_value_strings() {
+        assert_eq!(
+            replace_database("postgres://u:p@h:5/postgres?sslmode=disable", "x"),
+            "postgres://u:p@h:5/x?sslmode=disable"
+        );
+        assert_eq!(replace_database("postgres://h", "x"), "postgres://h/x");
+        assert_eq!(
+            replace_database("host=/tmp dbname=postgres user=u", "x"),
+            "host=/tmp user=u dbname=x"
+        );
+    }
+}

@@ -1,0 +1,4 @@
+//! Integration tests of the engine against a real PostgreSQL (one binary for the crate).
+
+mod cluster;
+mod projects;

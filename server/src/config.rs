@@ -1,0 +1,392 @@
+//! The one typed configuration, loaded once at start.
+//!
+//! Layers, lowest first: built-in defaults < `art-factory.toml` in the data dir <
+//! `ART_FACTORY_*` environment variables (and `DATABASE_URL`) < command-line flags. Every setting
+//! is documented once, on [`ServeArgs`], which is also what `art-factory --help` prints.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
+
+pub const CONFIG_FILE: &str = "art-factory.toml";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
+pub const DEFAULT_SITE_ROOT: &str = "target/site";
+pub const DEFAULT_DB_POOL_SIZE: usize = 16;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "art-factory",
+    version,
+    about = "A local-first studio for generating images with hosted AI providers and an offline generator.",
+    long_about = "A local-first studio for generating images with hosted AI providers and an offline generator.\n\n\
+        Settings come from, lowest priority first: built-in defaults, the file art-factory.toml in the \
+        data directory (same names as the flags, with underscores: listen = \"127.0.0.1:3000\"), \
+        environment variables, and command-line flags.\n\n\
+        With no DATABASE_URL, art-factory runs its own PostgreSQL in <data dir>/postgres, using the \
+        PostgreSQL binaries installed on this machine.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// `art-factory [flags]` is `art-factory serve [flags]`.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the app in the browser (the default command).
+    Serve(ServeArgs),
+}
+
+impl Cli {
+    pub fn into_command(self) -> Command {
+        self.command.unwrap_or(Command::Serve(self.serve))
+    }
+}
+
+/// Every setting. `None` means "not given at this layer".
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// Where the database, images and settings live. Default: ~/Library/Application
+    /// Support/art-factory on macOS, $XDG_DATA_HOME/art-factory or ~/.local/share/art-factory on
+    /// Linux. (Not settable in art-factory.toml, which lives inside it.)
+    #[arg(long, env = "ART_FACTORY_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Address and port to serve on. Default: 127.0.0.1:3000 (this machine only). Port 0 picks
+    /// a free port.
+    #[arg(long, env = "ART_FACTORY_LISTEN", value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+
+    /// A PostgreSQL server to use instead of the managed one (postgres://user:pass@host/db).
+    /// With it set, art-factory manages no database of its own.
+    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Directory with the PostgreSQL binaries (initdb, pg_ctl, postgres) for the managed
+    /// database. Default: searched on PATH, `pg_config --bindir`, /usr/lib/postgresql/*/bin and
+    /// the Homebrew and Postgres.app locations.
+    #[arg(long, env = "ART_FACTORY_POSTGRES_BIN_DIR", value_name = "DIR")]
+    pub postgres_bin_dir: Option<PathBuf>,
+
+    /// Directory with the built browser files (wasm, JS, CSS, assets). Default: target/site.
+    #[arg(long, env = "ART_FACTORY_SITE_ROOT", value_name = "DIR")]
+    pub site_root: Option<PathBuf>,
+
+    /// Maximum number of database connections. Default: 16.
+    #[arg(long, env = "ART_FACTORY_DB_POOL_SIZE", value_name = "N")]
+    pub db_pool_size: Option<usize>,
+}
+
+/// `art-factory.toml`: the same settings as the flags, minus the data dir.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub database_url: Option<String>,
+    pub postgres_bin_dir: Option<PathBuf>,
+    pub site_root: Option<PathBuf>,
+    pub db_pool_size: Option<usize>,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub database: DatabaseChoice,
+    pub site_root: PathBuf,
+    pub db_pool_size: usize,
+}
+
+#[derive(Debug, Clone)]
+pub enum DatabaseChoice {
+    /// Run our own cluster in `<data dir>/postgres`.
+    Managed { bin_dir: Option<PathBuf> },
+    /// Use this server; manage nothing.
+    External(DatabaseUrl),
+}
+
+/// A database URL. It may hold a password, so it never prints in full.
+#[derive(Clone)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({})", redact_url(&self.0))
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact_url(&self.0))
+    }
+}
+
+/// `postgres://user:secret@host/db` -> `postgres://user:***@host/db`; key-value strings lose
+/// their `password=` value.
+pub fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((userinfo, host)) = rest.split_once('@') {
+            let user = userinfo.split(':').next().unwrap_or("");
+            let masked = if userinfo.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_string()
+            };
+            return format!("{scheme}://{masked}@{host}");
+        }
+        return url.to_string();
+    }
+    url.split_whitespace()
+        .map(|kv| {
+            if kv.starts_with("password=") {
+                "password=***"
+            } else {
+                kv
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Config {
+    /// Resolves the settings from flags and environment (`args`), the data dir's config file,
+    /// and defaults.
+    pub fn load(args: ServeArgs) -> anyhow::Result<Self> {
+        let data_dir = match args.data_dir.clone() {
+            Some(dir) => absolute(&dir)?,
+            None => default_data_dir()?,
+        };
+        let file = read_config_file(&data_dir.join(CONFIG_FILE))?;
+        Self::resolve(args, file, data_dir)
+    }
+
+    /// The layering itself, without I/O.
+    pub fn resolve(args: ServeArgs, file: FileConfig, data_dir: PathBuf) -> anyhow::Result<Self> {
+        if data_dir.to_str().is_none() {
+            bail!(
+                "the data directory {} is not valid UTF-8; choose another with --data-dir",
+                data_dir.display()
+            );
+        }
+        let listen = args
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
+        if !listen.ip().is_loopback() {
+            bail!(
+                "refusing to listen on {listen}: that exposes the studio and its keys to the network, \
+                 and password protection is not available yet. Listen on 127.0.0.1 (the default) and \
+                 reach it through an SSH tunnel instead (ssh -L 3000:127.0.0.1:3000 host)."
+            );
+        }
+        let database = match args.database_url.or(file.database_url) {
+            Some(url) if url.trim().is_empty() => DatabaseChoice::Managed {
+                bin_dir: args.postgres_bin_dir.or(file.postgres_bin_dir),
+            },
+            Some(url) => DatabaseChoice::External(DatabaseUrl(url)),
+            None => DatabaseChoice::Managed {
+                bin_dir: args.postgres_bin_dir.or(file.postgres_bin_dir),
+            },
+        };
+        let db_pool_size = args
+            .db_pool_size
+            .or(file.db_pool_size)
+            .unwrap_or(DEFAULT_DB_POOL_SIZE);
+        if db_pool_size == 0 {
+            bail!("db_pool_size must be at least 1");
+        }
+        Ok(Self {
+            data_dir,
+            listen,
+            database,
+            site_root: args
+                .site_root
+                .or(file.site_root)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_SITE_ROOT)),
+            db_pool_size,
+        })
+    }
+}
+
+fn read_config_file(path: &Path) -> anyhow::Result<FileConfig> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str(&text).with_context(|| {
+            format!(
+                "{} is not valid; fix or remove the setting named below",
+                path.display()
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
+        Err(e) => Err(e).with_context(|| format!("could not read {}", path.display())),
+    }
+}
+
+fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
+    std::path::absolute(path).with_context(|| format!("invalid data directory {}", path.display()))
+}
+
+/// The platform's per-user data directory, plus `art-factory`.
+pub fn default_data_dir() -> anyhow::Result<PathBuf> {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .filter(|h| h.is_absolute())
+        .context("HOME is not set, so there is no default data directory; pass --data-dir")?;
+    if cfg!(target_os = "macos") {
+        return Ok(home.join("Library/Application Support/art-factory"));
+    }
+    let xdg = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute());
+    Ok(xdg
+        .unwrap_or_else(|| home.join(".local/share"))
+        .join("art-factory"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> ServeArgs {
+        let cli = Cli::try_parse_from(std::iter::once("art-factory").chain(args.iter().copied()))
+            .unwrap();
+        match cli.into_command() {
+            Command::Serve(args) => args,
+        }
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let config =
+            Config::resolve(ServeArgs::default(), FileConfig::default(), "/d".into()).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:3000");
+        assert!(matches!(
+            config.database,
+            DatabaseChoice::Managed { bin_dir: None }
+        ));
+        assert_eq!(config.site_root, PathBuf::from("target/site"));
+        assert_eq!(config.db_pool_size, 16);
+    }
+
+    #[test]
+    fn the_config_file_overrides_defaults_and_flags_override_the_file() {
+        let file: FileConfig =
+            toml::from_str("listen = \"127.0.0.1:4000\"\ndb_pool_size = 4").unwrap();
+        let from_file = Config::resolve(ServeArgs::default(), file, "/d".into()).unwrap();
+        assert_eq!(from_file.listen.port(), 4000);
+        assert_eq!(from_file.db_pool_size, 4);
+
+        let file: FileConfig = toml::from_str("listen = \"127.0.0.1:4000\"").unwrap();
+        let flagged =
+            Config::resolve(parse(&["--listen", "127.0.0.1:5000"]), file, "/d".into()).unwrap();
+        assert_eq!(flagged.listen.port(), 5000);
+    }
+
+    #[test]
+    fn environment_variables_override_the_file_and_flags_override_the_environment() {
+        // The only test that sets this variable; the others pass the setting as a flag.
+        std::env::set_var("ART_FACTORY_DB_POOL_SIZE", "7");
+        let file = || toml::from_str::<FileConfig>("db_pool_size = 4").unwrap();
+        let from_env = Config::resolve(parse(&[]), file(), "/d".into()).unwrap();
+        let from_flag =
+            Config::resolve(parse(&["--db-pool-size", "9"]), file(), "/d".into()).unwrap();
+        std::env::remove_var("ART_FACTORY_DB_POOL_SIZE");
+        assert_eq!(from_env.db_pool_size, 7);
+        assert_eq!(from_flag.db_pool_size, 9);
+    }
+
+    #[test]
+    fn serve_is_the_default_command_and_takes_the_same_flags() {
+        assert_eq!(parse(&["--db-pool-size", "3"]).db_pool_size, Some(3));
+        let cli = Cli::try_parse_from(["art-factory", "serve", "--db-pool-size", "5"]).unwrap();
+        let Command::Serve(args) = cli.into_command();
+        assert_eq!(args.db_pool_size, Some(5));
+    }
+
+    #[test]
+    fn a_database_url_means_no_managed_database() {
+        let args = parse(&["--database-url", "postgres://u:hunter2@db.example/af"]);
+        let config = Config::resolve(args, FileConfig::default(), "/d".into()).unwrap();
+        let DatabaseChoice::External(url) = &config.database else {
+            panic!("expected external")
+        };
+        assert_eq!(url.expose(), "postgres://u:hunter2@db.example/af");
+        assert!(
+            !format!("{config:?}").contains("hunter2"),
+            "the password never prints"
+        );
+        assert_eq!(url.to_string(), "postgres://u:***@db.example/af");
+    }
+
+    #[test]
+    fn listening_beyond_this_machine_is_refused_with_a_way_forward() {
+        let err = Config::resolve(
+            parse(&["--listen", "0.0.0.0:3000"]),
+            FileConfig::default(),
+            "/d".into(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("0.0.0.0:3000") && err.contains("127.0.0.1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_setting_in_the_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(CONFIG_FILE), "lisen = \"127.0.0.1:1\"\n").unwrap();
+        let err = read_config_file(&dir.path().join(CONFIG_FILE)).unwrap_err();
+        let message = format!("{err:#}");
+        assert!(
+            message.contains("lisen") && message.contains("art-factory.toml"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn the_password_in_a_key_value_database_url_is_redacted() {
+        assert_eq!(
+            redact_url("host=db password=s3cret user=u"),
+            "host=db password=*** user=u"
+        );
+    }
+
+    #[test]
+    fn help_documents_every_setting_and_its_environment_variable() {
+        let help = <Cli as clap::CommandFactory>::command()
+            .render_long_help()
+            .to_string();
+        for needle in [
+            "--data-dir",
+            "ART_FACTORY_DATA_DIR",
+            "--listen",
+            "ART_FACTORY_LISTEN",
+            "--database-url",
+            "DATABASE_URL",
+            "--postgres-bin-dir",
+            "ART_FACTORY_POSTGRES_BIN_DIR",
+            "--site-root",
+            "ART_FACTORY_SITE_ROOT",
+            "--db-pool-size",
+            "ART_FACTORY_DB_POOL_SIZE",
+            "art-factory.toml",
+        ] {
+            assert!(help.contains(needle), "--help does not mention {needle}");
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! The database the server runs on: its own managed cluster, or the server `DATABASE_URL` names.
+
+use anyhow::Context;
+use factory::db::cluster::{ClusterOptions, RunningCluster};
+use factory::db::{self, Pool};
+
+use crate::config::{Config, DatabaseChoice};
+
+/// An open database. A managed one must be [`Database::shut_down`] to stop PostgreSQL cleanly.
+pub struct Database {
+    pub pool: Pool,
+    cluster: Option<RunningCluster>,
+}
+
+impl Database {
+    /// Starts (or reuses) the managed cluster or connects to the configured server, then runs
+    /// pending migrations.
+    pub async fn open(config: &Config) -> anyhow::Result<Self> {
+        let (url, cluster) = match &config.database {
+            DatabaseChoice::Managed { bin_dir } => {
+                let options = ClusterOptions {
+                    dir: config.data_dir.join("postgres"),
+                    bin_dir: bin_dir.clone(),
+                    fsync: true,
+                };
+                let cluster = RunningCluster::start(options).await?;
+                (cluster.database_url().to_string(), Some(cluster))
+            }
+            DatabaseChoice::External(url) => {
+                tracing::info!(database = %url, "using the PostgreSQL server from DATABASE_URL");
+                (url.expose().to_string(), None)
+            }
+        };
+        let database = Self {
+            pool: db::pool(&url, config.db_pool_size)?,
+            cluster,
+        };
+        match db::run_migrations(&url).await {
+            Ok(applied) => {
+                if applied > 0 {
+                    tracing::info!(applied, "database migrations applied");
+                }
+                Ok(database)
+            }
+            Err(e) => {
+                database.shut_down().await;
+                Err(e).context(match &config.database {
+                    DatabaseChoice::External(url) => format!(
+                        "could not prepare the database at {url}; check that it is reachable and \
+                         that the user may create tables"
+                    ),
+                    DatabaseChoice::Managed { .. } => {
+                        "could not prepare the managed database".into()
+                    }
+                })
+            }
+        }
+    }
+
+    /// Closes connections and stops the managed cluster, if any.
+    pub async fn shut_down(self) {
+        self.pool.close();
+        if let Some(cluster) = self.cluster {
+            if let Err(e) = cluster.stop().await {
+                tracing::error!("could not stop the managed PostgreSQL cleanly: {e}");
+            }
+        }
+    }
+}

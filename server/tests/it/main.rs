@@ -1,0 +1,6 @@
+//! The server over real HTTP on real ports, against a real PostgreSQL (one binary for the crate).
+
+mod health;
+mod managed_database;
+mod projects;
+mod support;

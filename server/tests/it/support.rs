@@ -1,0 +1,74 @@
+//! `TestApp`: the whole app served on port 0 against a fresh test database.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use factory::testing::TestDb;
+use factory::Engine;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    /// Kept alive for the test; dropped (and the database with it) at the end.
+    pub db: Option<TestDb>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let db = TestDb::new().await;
+        let mut app = Self::spawn_with(Engine::new(db.pool())).await;
+        app.db = Some(db);
+        app
+    }
+
+    /// Serves the app for any engine (for example one whose database is unreachable).
+    pub async fn spawn_with(engine: Engine) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let options = server::http::leptos_options(Path::new("target/site"), addr);
+        let router = server::http::router(engine, options);
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        Self {
+            addr,
+            client: reqwest::Client::new(),
+            db: None,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Calls a server function the way the browser does: a form-encoded POST to `/api/...`.
+    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// Percent-encodes a form value (enough for tests: everything but unreserved characters).
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
