@@ -42,6 +42,17 @@ impl AppError {
         }
     }
 
+    /// The HTTP status a server function answers with when it fails this way.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Invalid { .. } => 422,
+            AppError::NotFound(_) => 404,
+            AppError::Conflict(_) => 409,
+            AppError::Internal(_) => 500,
+            AppError::Transport(_) => 502,
+        }
+    }
+
     /// The message to show for the form as a whole (anything not tied to one field).
     pub fn general(&self) -> Option<String> {
         match self {
@@ -63,7 +74,7 @@ impl FromServerFnError for AppError {
 mod from_engine {
     use super::AppError;
     use factory::db::DbError;
-    use factory::projects::ProjectError;
+    use factory::projects::{DescriptionError, NameError, ProjectError};
 
     impl From<DbError> for AppError {
         fn from(e: DbError) -> Self {
@@ -71,6 +82,18 @@ mod from_engine {
             AppError::Internal(
                 "The database did not answer. Check the server log, then try again.".into(),
             )
+        }
+    }
+
+    impl From<NameError> for AppError {
+        fn from(e: NameError) -> Self {
+            ProjectError::from(e).into()
+        }
+    }
+
+    impl From<DescriptionError> for AppError {
+        fn from(e: DescriptionError) -> Self {
+            ProjectError::from(e).into()
         }
     }
 

@@ -9,3 +9,20 @@ pub(crate) fn engine() -> Result<factory::Engine, crate::error::AppError> {
         crate::error::AppError::Internal("The server was started without its engine.".into())
     })
 }
+
+/// Finishes a server function: on failure, answers with the error's status code (422 for bad
+/// input, 404, 409 ...) instead of a blanket 500, so clients and logs can tell them apart.
+#[cfg(feature = "ssr")]
+pub(crate) async fn respond<T>(
+    work: impl std::future::Future<Output = Result<T, crate::error::AppError>>,
+) -> Result<T, crate::error::AppError> {
+    let result = work.await;
+    if let Err(e) = &result {
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(code) = leptos::server_fn::http_export::StatusCode::from_u16(e.status()) {
+                response.set_status(code);
+            }
+        }
+    }
+    result
+}

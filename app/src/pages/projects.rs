@@ -25,11 +25,9 @@ impl ProjectsChanged {
 }
 
 /// The error of an action's last run, if it failed.
-fn last_error<T: Clone + Send + Sync + 'static>(
-    action: ServerAction<T>,
-) -> impl Fn() -> Option<AppError> + Copy + Send + Sync
+fn last_error<T>(action: ServerAction<T>) -> impl Fn() -> Option<AppError> + Copy + Send + Sync
 where
-    T: leptos::server_fn::ServerFn<Error = AppError>,
+    T: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     T::Output: Clone + Send + Sync + 'static,
 {
     move || action.value().get().and_then(|r| r.err())
@@ -61,38 +59,39 @@ pub fn ProjectsPage() -> impl IntoView {
 
     view! {
         <Title text="Projects" />
-        <div class="grid gap-8 md:grid-cols-[2fr_1fr]">
-            <section aria-labelledby="projects-heading" class="order-2 md:order-1">
-                <div class="flex items-center justify-between">
-                    <h1 id="projects-heading" class="text-2xl font-semibold tracking-tight">"Projects"</h1>
-                    <ListTabs show_archived />
-                </div>
-                <Transition fallback=|| view! { <p class="mt-6 text-sm text-stone-500">"Loading projects…"</p> }>
-                    {move || Suspend::new(async move {
-                        match projects.await {
-                            Ok(list) if list.is_empty() => {
-                                let text = if show_archived.get_untracked() {
-                                    "No archived projects."
-                                } else {
-                                    "No projects yet. Create your first one."
-                                };
-                                view! { <p class="mt-6 text-sm text-stone-500">{text}</p> }.into_any()
-                            }
-                            Ok(list) => view! {
-                                <ul class="mt-6 space-y-3" aria-label="Project list">
-                                    {list.into_iter().map(|p| view! { <ProjectRow project=p /> }).collect_view()}
-                                </ul>
-                            }
-                            .into_any(),
-                            Err(e) => view! { <div class="mt-6"><FormMessage message=Signal::stored(Some(e.to_string())) /></div> }.into_any(),
-                        }
-                    })}
-                </Transition>
-            </section>
-            <div class="order-1 md:order-2">
-                <CreateProjectForm />
-            </div>
+        <h1 class="text-2xl font-semibold tracking-tight">"Projects"</h1>
+        <div class="mt-4">
+            <CreateProjectForm />
         </div>
+        <section aria-labelledby="project-list-heading" class="mt-8">
+            <div class="flex items-center justify-between">
+                <h2 id="project-list-heading" class="text-lg font-semibold">
+                    {move || if show_archived.get() { "Archived projects" } else { "Active projects" }}
+                </h2>
+                <ListTabs show_archived />
+            </div>
+            <Transition fallback=|| view! { <p class="mt-4 text-sm text-stone-500">"Loading projects…"</p> }>
+                {move || Suspend::new(async move {
+                    match projects.await {
+                        Ok(list) if list.is_empty() => {
+                            let text = if show_archived.get_untracked() {
+                                "No archived projects."
+                            } else {
+                                "No projects yet. Create your first one above."
+                            };
+                            view! { <p class="mt-4 text-sm text-stone-500">{text}</p> }.into_any()
+                        }
+                        Ok(list) => view! {
+                            <ul class="mt-4 space-y-3" aria-label="Project list">
+                                {list.into_iter().map(|p| view! { <ProjectRow project=p /> }).collect_view()}
+                            </ul>
+                        }
+                        .into_any(),
+                        Err(e) => view! { <div class="mt-4"><FormMessage message=Signal::stored(Some(e.to_string())) /></div> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }
 
@@ -138,9 +137,9 @@ fn CreateProjectForm() -> impl IntoView {
             aria-labelledby="new-project-heading"
             class="rounded-lg border border-stone-200 bg-white p-4 shadow-sm dark:border-stone-800 dark:bg-stone-900"
         >
-            <h2 id="new-project-heading" class="text-lg font-semibold">"New project"</h2>
+            <h2 id="new-project-heading" class="text-base font-semibold">"New project"</h2>
             <ActionForm action=create node_ref=form>
-                <div class="mt-3 space-y-2">
+                <div class="mt-3 grid gap-x-4 gap-y-1 md:grid-cols-2">
                     <TextField
                         id="new-project-name".into()
                         name="name"
@@ -153,10 +152,12 @@ fn CreateProjectForm() -> impl IntoView {
                         label="Description (optional)"
                         error=Signal::derive(move || error().and_then(|e| e.for_field("description")))
                     />
-                    <FormMessage message=Signal::derive(move || error().and_then(|e| e.general())) />
-                    <button type="submit" class=button::primary() disabled=move || create.pending().get()>
-                        "Create project"
-                    </button>
+                    <div class="md:col-span-2 space-y-2">
+                        <FormMessage message=Signal::derive(move || error().and_then(|e| e.general())) />
+                        <button type="submit" class=button::primary() disabled=move || create.pending().get()>
+                            "Create project"
+                        </button>
+                    </div>
                 </div>
             </ActionForm>
         </section>

@@ -114,7 +114,7 @@ fn versioned_dirs(root: &str, prefix: &str, sub: &str) -> Vec<PathBuf> {
             Some((version, e.path().join(sub)))
         })
         .collect();
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|f| std::cmp::Reverse(f.0));
     found.into_iter().map(|(_, p)| p).collect()
 }
 

@@ -39,7 +39,11 @@ async fn an_empty_name_is_refused_with_a_field_error_and_nothing_is_stored() {
     let response = app
         .call("projects/create", &[("name", "   "), ("description", "")])
         .await;
-    assert!(response.status().is_server_error() || response.status().is_client_error());
+    assert_eq!(
+        response.status(),
+        422,
+        "bad input is a client error, not a server failure"
+    );
     let error: serde_json::Value = response.json().await.unwrap();
     assert_eq!(error["Invalid"]["field"], "name");
     assert_eq!(error["Invalid"]["message"], "A project needs a name.");

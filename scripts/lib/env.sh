@@ -1,0 +1,29 @@
+# Shared by scripts/setup, scripts/run and scripts/test (sourced, not run).
+#
+# - CARGO_TARGET_DIR defaults to a persistent directory outside the checkout, so a fresh clone
+#   reuses earlier builds.
+# - The LEPTOS_* variables and RUSTFLAGS are exactly what cargo-leptos sets for its debug build,
+#   so `cargo test` and `cargo leptos build` share artifacts instead of rebuilding each other.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export ROOT
+cd "$ROOT"
+
+: "${CARGO_TARGET_DIR:=${XDG_CACHE_HOME:-$HOME/.cache}/art-factory/target}"
+export CARGO_TARGET_DIR
+
+# Versions the project pins (wasm-bindgen-cli must match the wasm-bindgen crate exactly).
+CARGO_LEPTOS_VERSION="0.3.10"
+WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)"$/\1/p' Cargo.toml)"
+export CARGO_LEPTOS_VERSION WASM_BINDGEN_VERSION
+
+# The debug-build environment of cargo-leptos 0.3.10 (see `cargo leptos build -vv`).
+leptos_debug_env() {
+  export LEPTOS_OUTPUT_NAME=art-factory LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
+    LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=frontend \
+    LEPTOS_BIN_DIR=server LEPTOS_JS_MINIFY=false LEPTOS_HASH_FILES=false \
+    RUSTFLAGS="--cfg erase_components"
+}
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+now() { date +%s; }
