@@ -1,18 +1,65 @@
 //! The engine handle: what a request handler needs to reach the engine.
 //!
-//! It is cheap to clone (a pool handle) and is put into axum state and Leptos context once at
-//! start-up.
+//! It is cheap to clone and is put into axum state and Leptos context once at start-up. The
+//! operations here are the ones with effects beyond one table: they publish events after their
+//! change commits and wake the worker.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::batches::{self, Batch, LaunchError, LaunchRequest};
 use crate::db::{DbError, Pool, PooledConnection};
+use crate::events::{EventBus, EventKind};
+use crate::jobs::queue::{self, Canceled};
+use crate::jobs::worker::{self, WorkerConfig, WorkerHandle};
+use crate::jobs::{Job, JobError, JobId};
+use crate::media::MediaStore;
+use crate::providers::Providers;
+
+/// Limits on what a launch may ask for.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Files live here (`projects/...`).
+    pub data_dir: PathBuf,
+    /// Most images one launch may queue.
+    pub max_batch_count: u32,
+    /// Attempts per job before it fails for good.
+    pub max_attempts: i32,
+}
+
+impl EngineSettings {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            max_batch_count: 100,
+            max_attempts: 5,
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct Engine {
     pool: Pool,
+    providers: Providers,
+    media: MediaStore,
+    events: EventBus,
+    wake: Arc<Notify>,
+    settings: Arc<EngineSettings>,
 }
 
 impl Engine {
-    pub fn new(pool: Pool) -> Self {
-        Self { pool }
+    pub fn new(pool: Pool, providers: Providers, settings: EngineSettings) -> Self {
+        Self {
+            media: MediaStore::new(settings.data_dir.clone()),
+            pool,
+            providers,
+            events: EventBus::new(),
+            wake: Arc::new(Notify::new()),
+            settings: Arc::new(settings),
+        }
     }
 
     /// A connection from the pool, waiting at most the pool's timeout.
@@ -26,5 +73,84 @@ impl Engine {
             Ok(mut conn) => crate::db::ping(&mut conn).await.is_ok(),
             Err(_) => false,
         }
+    }
+
+    pub fn providers(&self) -> &Providers {
+        &self.providers
+    }
+
+    pub fn media(&self) -> &MediaStore {
+        &self.media
+    }
+
+    pub fn events(&self) -> &EventBus {
+        &self.events
+    }
+
+    pub fn settings(&self) -> &EngineSettings {
+        &self.settings
+    }
+
+    /// Starts claiming and running jobs in this process.
+    pub fn start_worker(&self, config: WorkerConfig, grace: Duration) -> WorkerHandle {
+        worker::start(
+            self.pool.clone(),
+            self.providers.clone(),
+            self.media.clone(),
+            self.events.clone(),
+            self.wake.clone(),
+            config,
+            grace,
+        )
+    }
+
+    /// Validates and queues a batch, then wakes the worker.
+    pub async fn launch(&self, request: &LaunchRequest) -> Result<(Batch, Vec<Job>), LaunchError> {
+        let mut conn = self.conn().await?;
+        let launched = batches::launch(
+            &mut conn,
+            &self.providers,
+            self.settings.max_batch_count,
+            self.settings.max_attempts,
+            request,
+        )
+        .await?;
+        for job in &launched.1 {
+            self.events.publish(job.event());
+        }
+        self.wake.notify_one();
+        Ok(launched)
+    }
+
+    pub async fn cancel_job(&self, id: JobId) -> Result<Canceled, JobError> {
+        let canceled = queue::cancel(&mut *self.conn().await?, id).await?;
+        match &canceled {
+            Canceled::Now(job) | Canceled::Requested(job) => {
+                self.events.publish(job.event());
+            }
+        }
+        Ok(canceled)
+    }
+
+    pub async fn retry_job(&self, id: JobId) -> Result<Job, JobError> {
+        let job = queue::retry(&mut *self.conn().await?, id).await?;
+        self.events.publish(job.event());
+        self.wake.notify_one();
+        Ok(job)
+    }
+
+    pub async fn move_job_to_front(&self, id: JobId) -> Result<Job, JobError> {
+        let job = queue::move_to_front(&mut *self.conn().await?, id).await?;
+        self.events.publish(job.event());
+        Ok(job)
+    }
+
+    pub async fn set_queue_paused(&self, paused: bool) -> Result<(), JobError> {
+        queue::set_paused(&mut *self.conn().await?, paused).await?;
+        self.events.publish(EventKind::QueuePaused { paused });
+        if !paused {
+            self.wake.notify_one();
+        }
+        Ok(())
     }
 }

@@ -5,12 +5,19 @@
 //! server functions in `app` reach the engine through an [`Engine`] handle and call one function
 //! per request; nothing here knows about Leptos or HTTP routing.
 
+pub mod batches;
 pub mod db;
 pub mod engine;
+pub mod events;
+pub mod hashing;
+pub mod jobs;
+pub mod media;
+pub mod products;
 pub mod projects;
+pub mod providers;
 pub mod schema;
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use engine::Engine;
+pub use engine::{Engine, EngineSettings};

@@ -16,6 +16,8 @@ pub const CONFIG_FILE: &str = "art-factory.toml";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
 pub const DEFAULT_SITE_ROOT: &str = "target/site";
 pub const DEFAULT_DB_POOL_SIZE: usize = 16;
+pub const DEFAULT_WORKERS: usize = 8;
+pub const DEFAULT_MAX_BATCH: u32 = 100;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -82,6 +84,19 @@ pub struct ServeArgs {
     /// Maximum number of database connections. Default: 16.
     #[arg(long, env = "ART_FACTORY_DB_POOL_SIZE", value_name = "N")]
     pub db_pool_size: Option<usize>,
+
+    /// Generations in flight at once, over all providers. Default: 8.
+    #[arg(long, env = "ART_FACTORY_WORKERS", value_name = "N")]
+    pub workers: Option<usize>,
+
+    /// Generations in flight at once per provider, as `provider=n` pairs separated by commas
+    /// (e.g. `local=2,fal=4`). Default: local = the number of CPU cores, others 4.
+    #[arg(long, env = "ART_FACTORY_PROVIDER_CONCURRENCY", value_name = "LIST")]
+    pub provider_concurrency: Option<String>,
+
+    /// Most images one launch may queue. Default: 100.
+    #[arg(long, env = "ART_FACTORY_MAX_BATCH", value_name = "N")]
+    pub max_batch: Option<u32>,
 }
 
 /// `art-factory.toml`: the same settings as the flags, minus the data dir.
@@ -93,6 +108,9 @@ pub struct FileConfig {
     pub postgres_bin_dir: Option<PathBuf>,
     pub site_root: Option<PathBuf>,
     pub db_pool_size: Option<usize>,
+    pub workers: Option<usize>,
+    pub provider_concurrency: Option<String>,
+    pub max_batch: Option<u32>,
 }
 
 /// The resolved configuration.
@@ -103,6 +121,10 @@ pub struct Config {
     pub database: DatabaseChoice,
     pub site_root: PathBuf,
     pub db_pool_size: usize,
+    pub workers: usize,
+    /// Explicit per-provider limits; providers not listed keep the engine's defaults.
+    pub provider_concurrency: Vec<(String, usize)>,
+    pub max_batch: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -209,7 +231,25 @@ impl Config {
         if db_pool_size == 0 {
             bail!("db_pool_size must be at least 1");
         }
+        let workers = args.workers.or(file.workers).unwrap_or(DEFAULT_WORKERS);
+        if workers == 0 {
+            bail!("workers must be at least 1");
+        }
+        let provider_concurrency = match args.provider_concurrency.or(file.provider_concurrency) {
+            Some(list) => parse_concurrency(&list)?,
+            None => Vec::new(),
+        };
+        let max_batch = args
+            .max_batch
+            .or(file.max_batch)
+            .unwrap_or(DEFAULT_MAX_BATCH);
+        if max_batch == 0 {
+            bail!("max_batch must be at least 1");
+        }
         Ok(Self {
+            workers,
+            provider_concurrency,
+            max_batch,
             data_dir,
             listen,
             database,
@@ -220,6 +260,23 @@ impl Config {
             db_pool_size,
         })
     }
+}
+
+/// `local=2, fal=4` -> [("local", 2), ("fal", 4)].
+fn parse_concurrency(list: &str) -> anyhow::Result<Vec<(String, usize)>> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (id, n) = pair.split_once('=').with_context(|| {
+                format!("provider_concurrency: “{pair}” should look like local=2")
+            })?;
+            let n: usize = n.trim().parse().ok().filter(|n| *n > 0).with_context(|| {
+                format!("provider_concurrency: “{pair}” needs a whole number of at least 1")
+            })?;
+            Ok((id.trim().to_string(), n))
+        })
+        .collect()
 }
 
 fn read_config_file(path: &Path) -> anyhow::Result<FileConfig> {
@@ -279,6 +336,19 @@ mod tests {
         ));
         assert_eq!(config.site_root, PathBuf::from("target/site"));
         assert_eq!(config.db_pool_size, 16);
+        assert_eq!((config.workers, config.max_batch), (8, 100));
+        assert!(config.provider_concurrency.is_empty());
+    }
+
+    #[test]
+    fn provider_concurrency_is_a_list_of_pairs_and_a_bad_pair_is_named() {
+        assert_eq!(
+            parse_concurrency("local=2, fal = 4").unwrap(),
+            [("local".to_string(), 2), ("fal".to_string(), 4)]
+        );
+        let err = parse_concurrency("local=two").unwrap_err().to_string();
+        assert!(err.contains("local=two"), "{err}");
+        assert!(parse_concurrency("local=0").is_err());
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! `art-factory serve`: open the database, serve HTTP until Ctrl-C or SIGTERM, shut down cleanly.
 
+use std::time::Duration;
+
 use anyhow::Context;
-use factory::Engine;
+use factory::jobs::worker::WorkerConfig;
+use factory::providers::Providers;
+use factory::{Engine, EngineSettings};
 
 use crate::config::Config;
 use crate::database::Database;
@@ -16,9 +20,34 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     })?;
     tracing::info!(data_dir = %config.data_dir.display(), "starting");
     let database = Database::open(&config).await?;
-    let served = serve_http(&config, Engine::new(database.pool.clone())).await;
+    let engine = engine(&config, &database);
+    // The worker starts with the server, so jobs a crash left behind resume at once: providers
+    // delete results within the hour.
+    let worker = engine.start_worker(worker_config(&config), SHUTDOWN_GRACE);
+    let served = serve_http(&config, engine).await;
+    worker.shut_down(SHUTDOWN_GRACE).await;
     database.shut_down().await;
     served
+}
+
+/// How long jobs in flight may take to finish at shutdown before their leases are handed back.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+fn engine(config: &Config, database: &Database) -> Engine {
+    let mut settings = EngineSettings::new(&config.data_dir);
+    settings.max_batch_count = config.max_batch;
+    Engine::new(database.pool.clone(), Providers::builtin(), settings)
+}
+
+fn worker_config(config: &Config) -> WorkerConfig {
+    let mut worker = WorkerConfig {
+        max_concurrent: config.workers,
+        ..WorkerConfig::default()
+    };
+    worker
+        .provider_concurrency
+        .extend(config.provider_concurrency.iter().cloned());
+    worker
 }
 
 async fn serve_http(config: &Config, engine: Engine) -> anyhow::Result<()> {

@@ -578,12 +578,10 @@ fn socket_path_fits(socket_dir: &Path) -> bool {
 
 /// 16 hex digits of FNV-1a over the path: stable across builds and platforms.
 fn short_hash(path: &Path) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in path.as_os_str().as_encoded_bytes() {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{hash:016x}")
+    format!(
+        "{:016x}",
+        crate::hashing::fnv1a64(path.as_os_str().as_encoded_bytes())
+    )
 }
 
 /// The pid and data directory recorded in a `postmaster.pid` or socket lock file.

@@ -193,8 +193,8 @@ pub async fn set_archived(
 
 /// Deletes a project.
 ///
-/// A project that holds anything cannot be deleted ([`ProjectError::NotEmpty`]); what counts
-/// is [`content_count`], which grows a term with every table that hangs off a project.
+/// A project that holds anything cannot be deleted ([`ProjectError::NotEmpty`]); archive it
+/// instead. What counts is [`content_count`].
 pub async fn delete(conn: &mut AsyncPgConnection, id: ProjectId) -> Result<(), ProjectError> {
     conn.transaction(async |conn| {
         let project = projects::table
@@ -220,11 +220,21 @@ pub async fn delete(conn: &mut AsyncPgConnection, id: ProjectId) -> Result<(), P
     .await
 }
 
-/// How many things live in a project. No table hangs off projects yet (products, batches and
-/// templates arrive with the generation engine), so every project is empty; each such table
-/// adds its count here, in the same transaction as [`delete`].
-async fn content_count(_conn: &mut AsyncPgConnection, _id: ProjectId) -> Result<i64, ProjectError> {
-    Ok(0)
+/// How many things live in a project: its batches (queued or finished generations) and its
+/// products (stored results, including imported ones). Checked inside [`delete`]'s transaction.
+async fn content_count(conn: &mut AsyncPgConnection, id: ProjectId) -> Result<i64, ProjectError> {
+    use crate::schema::{batches, products};
+    let batch_count: i64 = batches::table
+        .filter(batches::project_id.eq(id))
+        .count()
+        .get_result(&mut *conn)
+        .await?;
+    let product_count: i64 = products::table
+        .filter(products::project_id.eq(id))
+        .count()
+        .get_result(conn)
+        .await?;
+    Ok(batch_count + product_count)
 }
 
 /// The first of `slug`, `slug-2`, `slug-3`, ... that no other project uses.

@@ -2,3 +2,5 @@
 
 mod cluster;
 mod projects;
+mod queue;
+mod scripted;

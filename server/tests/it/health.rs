@@ -1,4 +1,5 @@
-use factory::Engine;
+use factory::providers::Providers;
+use factory::{Engine, EngineSettings};
 
 use crate::support::TestApp;
 
@@ -18,7 +19,8 @@ async fn healthz_answers_503_when_the_database_is_unreachable() {
     let dir = tempfile::tempdir().unwrap();
     let nowhere = format!("host='{}' user=nobody dbname=nothing", dir.path().display());
     let pool = factory::db::pool(&nowhere, 1).unwrap();
-    let app = TestApp::spawn_with(Engine::new(pool)).await;
+    let engine = Engine::new(pool, Providers::builtin(), EngineSettings::new(dir.path()));
+    let app = TestApp::spawn_with(engine).await;
     let response = app.get("/healthz").await;
     assert_eq!(response.status(), 503);
     let body: serde_json::Value = response.json().await.unwrap();

@@ -3,21 +3,30 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
+use factory::providers::Providers;
 use factory::testing::TestDb;
-use factory::Engine;
+use factory::{Engine, EngineSettings};
 
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     /// Kept alive for the test; dropped (and the database with it) at the end.
     pub db: Option<TestDb>,
+    pub data_dir: Option<tempfile::TempDir>,
 }
 
 impl TestApp {
     pub async fn spawn() -> Self {
         let db = TestDb::new().await;
-        let mut app = Self::spawn_with(Engine::new(db.pool())).await;
+        let data_dir = tempfile::tempdir().unwrap();
+        let engine = Engine::new(
+            db.pool(),
+            Providers::builtin(),
+            EngineSettings::new(data_dir.path()),
+        );
+        let mut app = Self::spawn_with(engine).await;
         app.db = Some(db);
+        app.data_dir = Some(data_dir);
         app
     }
 
@@ -32,6 +41,7 @@ impl TestApp {
             addr,
             client: reqwest::Client::new(),
             db: None,
+            data_dir: None,
         }
     }
 

@@ -1,0 +1,123 @@
+//! Products: stored results, one row per file, with where they came from.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde_json::Value;
+
+use crate::schema::products;
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = products)]
+#[diesel(check_for_backend(diesel::pg::Pg))]
+pub struct Product {
+    pub id: i64,
+    pub project_id: i64,
+    pub kind: String,
+    pub content_hash: String,
+    pub path: String,
+    pub mime: String,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub bytes: i64,
+    pub prompt: String,
+    pub negative_prompt: String,
+    pub params: Value,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub seed: Option<i64>,
+    pub job_id: Option<i64>,
+    pub batch_id: Option<i64>,
+    pub output_index: i32,
+    pub bindings: Value,
+    pub parent_id: Option<i64>,
+    pub rating: Option<i16>,
+    pub favourite: bool,
+    pub rejected: bool,
+    pub tags: Vec<Option<String>>,
+    pub thumbhash: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Product {
+    /// The original's file extension (from its stored path).
+    pub fn ext(&self) -> &str {
+        self.path.rsplit('.').next().unwrap_or("")
+    }
+
+    pub fn created_event(&self) -> crate::events::EventKind {
+        crate::events::EventKind::ProductCreated {
+            product_id: self.id,
+            job_id: self.job_id,
+            batch_id: self.batch_id,
+            project_id: self.project_id,
+            content_hash: self.content_hash.clone(),
+            ext: self.ext().to_string(),
+            thumbhash: self.thumbhash.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = products)]
+pub struct NewProduct {
+    pub project_id: i64,
+    pub content_hash: String,
+    pub path: String,
+    pub mime: String,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub bytes: i64,
+    pub prompt: String,
+    pub negative_prompt: String,
+    pub params: Value,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub seed: Option<i64>,
+    pub job_id: Option<i64>,
+    pub batch_id: Option<i64>,
+    pub output_index: i32,
+    pub bindings: Value,
+    pub thumbhash: Option<String>,
+}
+
+/// Inserts products; a job output already stored (a retried download) is skipped, not
+/// duplicated. Returns the rows actually inserted.
+pub async fn insert_new(
+    conn: &mut AsyncPgConnection,
+    rows: &[NewProduct],
+) -> QueryResult<Vec<Product>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The unique index is partial (job_id IS NOT NULL), so ON CONFLICT names its columns and
+    // predicate rather than a constraint.
+    diesel::insert_into(products::table)
+        .values(rows)
+        .on_conflict((products::job_id, products::output_index))
+        .filter_target(products::job_id.is_not_null())
+        .do_nothing()
+        .returning(Product::as_returning())
+        .get_results(conn)
+        .await
+}
+
+pub async fn list_for_batch(
+    conn: &mut AsyncPgConnection,
+    batch_id: i64,
+) -> QueryResult<Vec<Product>> {
+    products::table
+        .filter(products::batch_id.eq(batch_id))
+        .order((products::job_id.asc(), products::output_index.asc()))
+        .select(Product::as_select())
+        .load(conn)
+        .await
+}
+
+pub async fn count_for_project(conn: &mut AsyncPgConnection, project_id: i64) -> QueryResult<i64> {
+    products::table
+        .filter(products::project_id.eq(project_id))
+        .count()
+        .get_result(conn)
+        .await
+}

@@ -1,0 +1,234 @@
+//! Generation backends behind one trait.
+//!
+//! Every provider looks like a remote queue, because every hosted one is: `submit` hands over a
+//! request and returns the provider's request id (committed by the engine before anything
+//! else), `poll` reports progress until the outputs are ready, `cancel` asks to stop, and
+//! `fetch` downloads an output. A provider that works in-process (the offline generator) may
+//! answer `submit` with the finished outputs directly.
+//!
+//! One module per provider: [`local`] now; `fal`, `replicate` and `civitai` speak their
+//! providers' HTTP protocols against a configurable base URL.
+
+pub mod local;
+pub mod params;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+pub use params::{ParamError, ParamKind, ParamSpec};
+
+/// What a model makes from what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    TextToImage,
+    ImageToImage,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// The provider's model id (`fal-ai/flux/schnell`, `aurora`).
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub capability: Capability,
+    pub params: Vec<ParamSpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProviderInfo {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// Whether work lives in a queue at the provider (and so survives our restarts, costs money
+    /// when submitted twice, and must be cancelled there).
+    pub remote_queue: bool,
+    pub models: Vec<ModelInfo>,
+}
+
+impl ProviderInfo {
+    pub fn model(&self, id: &str) -> Option<&ModelInfo> {
+        self.models.iter().find(|m| m.id == id)
+    }
+
+    pub fn capabilities(&self) -> Vec<Capability> {
+        let mut caps: Vec<Capability> = self.models.iter().map(|m| m.capability).collect();
+        caps.dedup();
+        caps
+    }
+}
+
+/// One generation, fully resolved.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GenerationRequest {
+    pub model: String,
+    pub prompt: String,
+    pub negative_prompt: String,
+    pub seed: i64,
+    /// Validated against the model's [`ParamSpec`]s.
+    pub params: Map<String, Value>,
+}
+
+/// A result a provider reports: inline bytes, or a URL to download promptly.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Output {
+    Inline {
+        #[serde(skip)]
+        bytes: Vec<u8>,
+    },
+    Url {
+        url: String,
+        declared_mime: Option<String>,
+    },
+}
+
+#[derive(Debug)]
+pub enum Submitted {
+    /// Accepted into the provider's queue; poll with this id.
+    Queued { request_id: String },
+    /// Done already (in-process providers).
+    Finished(Vec<Output>),
+}
+
+#[derive(Debug)]
+pub enum PollStatus {
+    /// Waiting at the provider, with its queue position when it says.
+    Queued {
+        position: Option<u32>,
+    },
+    Running {
+        progress: Option<f32>,
+        message: Option<String>,
+    },
+    Completed(Vec<Output>),
+    Failed(ProviderError),
+    Canceled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelOutcome {
+    Requested,
+    /// Too late: it finished (not an error).
+    AlreadyFinished,
+    /// The provider does not know the request (expired, or never arrived).
+    NotFound,
+}
+
+/// What went wrong at a provider, in words a person can act on. Never holds a key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub struct ProviderError {
+    pub provider: String,
+    pub kind: ErrorKind,
+    pub message: String,
+    /// The provider's hint for when to try again (429 `Retry-After`).
+    pub retry_after: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// Could not reach the provider, or the connection broke.
+    Network,
+    RateLimited,
+    /// The provider failed or is overloaded (5xx, scheduling failures, timeouts).
+    Unavailable,
+    /// The input was refused (422 and friends).
+    InvalidInput,
+    /// The key is missing, wrong, or out of credit.
+    Unauthorized,
+    ContentPolicy,
+    /// The request id is unknown to the provider.
+    NotFound,
+    /// The output was not an acceptable file (too large, not the image it claimed).
+    BadOutput,
+}
+
+impl ErrorKind {
+    pub fn retryable(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Network | ErrorKind::RateLimited | ErrorKind::Unavailable
+        )
+    }
+}
+
+impl ProviderError {
+    pub fn new(provider: &str, kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            provider: provider.into(),
+            kind,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn retryable(&self) -> bool {
+        self.kind.retryable()
+    }
+}
+
+impl fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.provider, self.message)
+    }
+}
+
+#[async_trait::async_trait]
+pub trait Provider: Send + Sync {
+    fn info(&self) -> &ProviderInfo;
+
+    async fn submit(&self, request: &GenerationRequest) -> Result<Submitted, ProviderError>;
+
+    async fn poll(&self, request_id: &str) -> Result<PollStatus, ProviderError>;
+
+    async fn cancel(&self, request_id: &str) -> Result<CancelOutcome, ProviderError>;
+
+    /// The bytes of one output. Inline outputs need no download.
+    async fn fetch(&self, output: &Output) -> Result<Vec<u8>, ProviderError> {
+        match output {
+            Output::Inline { bytes } => Ok(bytes.clone()),
+            Output::Url { .. } => Err(ProviderError::new(
+                &self.info().name,
+                ErrorKind::BadOutput,
+                "this provider returned a URL but cannot download it",
+            )),
+        }
+    }
+}
+
+/// The providers this process can use, by id.
+#[derive(Clone, Default)]
+pub struct Providers {
+    by_id: BTreeMap<String, Arc<dyn Provider>>,
+}
+
+impl Providers {
+    /// The providers that need no configuration: the offline generator.
+    pub fn builtin() -> Self {
+        let mut providers = Self::default();
+        providers.add(Arc::new(local::LocalProvider::new()));
+        providers
+    }
+
+    pub fn add(&mut self, provider: Arc<dyn Provider>) {
+        self.by_id.insert(provider.info().id.clone(), provider);
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Arc<dyn Provider>> {
+        self.by_id.get(id)
+    }
+
+    pub fn infos(&self) -> Vec<&ProviderInfo> {
+        self.by_id.values().map(|p| p.info()).collect()
+    }
+
+    pub fn ids(&self) -> Vec<String> {
+        self.by_id.keys().cloned().collect()
+    }
+}

@@ -1,0 +1,4 @@
+DROP TABLE queue_settings;
+DROP TABLE products;
+DROP TABLE jobs;
+DROP TABLE batches;
