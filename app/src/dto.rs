@@ -28,3 +28,184 @@ impl From<factory::projects::Project> for ProjectDto {
         }
     }
 }
+
+/// One job as the browser sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobDto {
+    pub id: i64,
+    pub batch_id: i64,
+    pub project_id: i64,
+    pub item_index: i32,
+    pub provider: String,
+    pub model: String,
+    pub prompt: String,
+    pub seed: i64,
+    /// `queued`, `submitting`, `running`, `downloading`, `retry_wait`, `succeeded`, `failed`,
+    /// `canceled`.
+    pub state: String,
+    pub progress: Option<f32>,
+    pub provider_status: Option<String>,
+    pub error: Option<String>,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub possibly_duplicated: bool,
+    pub cancel_requested: bool,
+    pub run_after: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl JobDto {
+    pub fn is_terminal(&self) -> bool {
+        matches!(self.state.as_str(), "succeeded" | "failed" | "canceled")
+    }
+
+    pub fn is_waiting(&self) -> bool {
+        matches!(self.state.as_str(), "queued" | "retry_wait")
+    }
+}
+
+/// A stored result, with the URLs of its file and thumbnails.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductDto {
+    pub id: i64,
+    pub project_id: i64,
+    pub job_id: Option<i64>,
+    pub batch_id: Option<i64>,
+    pub url: String,
+    pub thumb_url: String,
+    pub preview_url: String,
+    pub thumbhash: Option<String>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub prompt: String,
+    pub seed: Option<i64>,
+}
+
+/// Where the media route serves a product's files (content-hash URLs, cached forever).
+pub fn media_urls(project_id: i64, hash: &str, ext: &str) -> (String, String, String) {
+    (
+        format!("/media/{project_id}/{hash}.{ext}"),
+        format!("/media/{project_id}/{hash}-256.webp"),
+        format!("/media/{project_id}/{hash}-768.webp"),
+    )
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueTotalsDto {
+    pub queued: i64,
+    pub running: i64,
+    pub retry_wait: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+    pub canceled: i64,
+}
+
+impl QueueTotalsDto {
+    pub fn active(&self) -> i64 {
+        self.queued + self.running + self.retry_wait
+    }
+}
+
+/// What `/ws` and `/events` send. A client applies `Job`/`ProductCreated`/`Paused` in `seq`
+/// order; a `Snapshot` replaces everything it knows (sent first, and again whenever the client
+/// fell behind), and events with `seq` at or below the snapshot's are already in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LiveMessage {
+    Snapshot {
+        seq: u64,
+        paused: bool,
+        totals: QueueTotalsDto,
+        jobs: Vec<JobDto>,
+    },
+    Job {
+        seq: u64,
+        job: JobDto,
+    },
+    ProductCreated {
+        seq: u64,
+        product: ProductDto,
+    },
+    Paused {
+        seq: u64,
+        paused: bool,
+    },
+}
+
+impl LiveMessage {
+    pub fn seq(&self) -> u64 {
+        match self {
+            LiveMessage::Snapshot { seq, .. }
+            | LiveMessage::Job { seq, .. }
+            | LiveMessage::ProductCreated { seq, .. }
+            | LiveMessage::Paused { seq, .. } => *seq,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<factory::jobs::Job> for JobDto {
+    fn from(job: factory::jobs::Job) -> Self {
+        let prompt = job
+            .input
+            .get("prompt")
+            .and_then(|p| p.as_str())
+            .unwrap_or_default()
+            .to_string();
+        Self {
+            state: job.state().as_str().to_string(),
+            id: job.id,
+            batch_id: job.batch_id,
+            project_id: job.project_id,
+            item_index: job.item_index,
+            provider: job.provider,
+            model: job.model,
+            prompt,
+            seed: job.seed,
+            progress: job.progress,
+            provider_status: job.provider_status,
+            error: job.error,
+            attempts: job.attempts,
+            max_attempts: job.max_attempts,
+            possibly_duplicated: job.possibly_duplicated,
+            cancel_requested: job.cancel_requested,
+            run_after: job.run_after,
+            updated_at: job.updated_at,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<factory::products::Product> for ProductDto {
+    fn from(p: factory::products::Product) -> Self {
+        let (url, thumb_url, preview_url) = media_urls(p.project_id, &p.content_hash, p.ext());
+        Self {
+            id: p.id,
+            project_id: p.project_id,
+            job_id: p.job_id,
+            batch_id: p.batch_id,
+            url,
+            thumb_url,
+            preview_url,
+            thumbhash: p.thumbhash,
+            width: p.width,
+            height: p.height,
+            prompt: p.prompt,
+            seed: p.seed,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<factory::jobs::queue::QueueTotals> for QueueTotalsDto {
+    fn from(t: factory::jobs::queue::QueueTotals) -> Self {
+        Self {
+            queued: t.queued,
+            running: t.submitting + t.running + t.downloading,
+            retry_wait: t.retry_wait,
+            succeeded: t.succeeded,
+            failed: t.failed,
+            canceled: t.canceled,
+        }
+    }
+}

@@ -6,43 +6,27 @@
 
 use std::sync::{Arc, Mutex};
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-use crate::jobs::JobState;
+use crate::jobs::Job;
+use crate::products::Product;
 
 /// How many events a slow subscriber may lag before it must resync.
 const CAPACITY: usize = 4096;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     /// Strictly increasing within a process run.
     pub seq: u64,
-    #[serde(flatten)]
     pub kind: EventKind,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// What changed. Rows travel whole, so subscribers need no database read per event.
+#[derive(Debug, Clone, PartialEq)]
 pub enum EventKind {
-    Job {
-        job_id: i64,
-        batch_id: i64,
-        project_id: i64,
-        state: JobState,
-        progress: Option<f32>,
-        error: Option<String>,
-        possibly_duplicated: bool,
-    },
-    ProductCreated {
-        product_id: i64,
-        job_id: Option<i64>,
-        batch_id: Option<i64>,
-        project_id: i64,
-        content_hash: String,
-        ext: String,
-        thumbhash: Option<String>,
-    },
+    /// A job's new state (after any change: state, progress, cancel request, priority).
+    Job(Box<Job>),
+    ProductCreated(Box<Product>),
     QueuePaused {
         paused: bool,
     },

@@ -46,15 +46,7 @@ impl Product {
     }
 
     pub fn created_event(&self) -> crate::events::EventKind {
-        crate::events::EventKind::ProductCreated {
-            product_id: self.id,
-            job_id: self.job_id,
-            batch_id: self.batch_id,
-            project_id: self.project_id,
-            content_hash: self.content_hash.clone(),
-            ext: self.ext().to_string(),
-            thumbhash: self.thumbhash.clone(),
-        }
+        crate::events::EventKind::ProductCreated(Box::new(self.clone()))
     }
 }
 

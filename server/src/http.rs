@@ -1,4 +1,5 @@
-//! The HTTP surface: Leptos pages and server functions, static files, `/healthz`.
+//! The HTTP surface: Leptos pages and server functions, static files, media files, the live
+//! event stream (`/ws`, `/events`) and `/healthz`.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -13,6 +14,8 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::trace::TraceLayer;
 
 mod health;
+mod live;
+mod media;
 
 /// What every handler can reach.
 #[derive(Clone, FromRef)]
@@ -44,6 +47,9 @@ pub fn router(engine: Engine, leptos_options: LeptosOptions) -> Router {
     };
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/ws", get(live::websocket))
+        .route("/events", get(live::server_sent_events))
+        .route("/media/{project}/{file}", get(media::serve))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())

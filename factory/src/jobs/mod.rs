@@ -149,15 +149,7 @@ impl Job {
     }
 
     pub fn event(&self) -> crate::events::EventKind {
-        crate::events::EventKind::Job {
-            job_id: self.id,
-            batch_id: self.batch_id,
-            project_id: self.project_id,
-            state: self.state(),
-            progress: self.progress,
-            error: self.error.clone(),
-            possibly_duplicated: self.possibly_duplicated,
-        }
+        crate::events::EventKind::Job(Box::new(self.clone()))
     }
 }
 

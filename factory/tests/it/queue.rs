@@ -204,17 +204,13 @@ async fn events_carry_increasing_sequence_numbers_and_every_job_reaches_succeede
         assert!(event.seq > last_seq, "sequence numbers increase");
         last_seq = event.seq;
         match event.kind {
-            EventKind::Job {
-                job_id,
-                state: JobState::Succeeded,
-                ..
-            } => *succeeded.entry(job_id).or_insert(0) += 1,
-            EventKind::Job {
-                progress: Some(p),
-                state: JobState::Running,
-                ..
-            } if p > 0.0 => saw_progress = true,
-            EventKind::ProductCreated { .. } => products_created += 1,
+            EventKind::Job(job) if job.state() == JobState::Succeeded => {
+                *succeeded.entry(job.id).or_insert(0) += 1
+            }
+            EventKind::Job(job) if job.state() == JobState::Running && job.progress > Some(0.0) => {
+                saw_progress = true
+            }
+            EventKind::ProductCreated(_) => products_created += 1,
             _ => {}
         }
     }

@@ -1,6 +1,7 @@
 //! The server over real HTTP on real ports, against a real PostgreSQL (one binary for the crate).
 
 mod health;
+mod live;
 mod managed_database;
 mod projects;
 mod support;

@@ -9,6 +9,7 @@ use factory::{Engine, EngineSettings};
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    pub engine: Engine,
     pub client: reqwest::Client,
     /// Kept alive for the test; dropped (and the database with it) at the end.
     pub db: Option<TestDb>,
@@ -35,10 +36,11 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let options = server::http::leptos_options(Path::new("target/site"), addr);
-        let router = server::http::router(engine, options);
+        let router = server::http::router(engine.clone(), options);
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         Self {
             addr,
+            engine,
             client: reqwest::Client::new(),
             db: None,
             data_dir: None,
@@ -81,4 +83,15 @@ pub fn encode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// A project to generate into.
+pub async fn project(app: &TestApp, name: &str) -> i64 {
+    let created: serde_json::Value = app
+        .call("projects/create", &[("name", name), ("description", "")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    created["id"].as_i64().unwrap()
 }
