@@ -111,7 +111,7 @@ async fn events_arrive_in_order_and_a_reconnecting_client_misses_no_terminal_sta
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let jobs =
-            factory::jobs::queue::list_for_batch(&mut *app.engine.conn().await.unwrap(), batch.id)
+            factory::jobs::queue::list_for_batch(&mut app.engine.conn().await.unwrap(), batch.id)
                 .await
                 .unwrap();
         if jobs.iter().all(|j| j.state().is_terminal()) {
