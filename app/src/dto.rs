@@ -209,3 +209,131 @@ impl From<factory::jobs::queue::QueueTotals> for QueueTotalsDto {
         }
     }
 }
+
+/// A model parameter the Generate form renders as a field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamDto {
+    pub name: String,
+    pub label: String,
+    pub description: String,
+    pub kind: ParamKindDto,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ParamKindDto {
+    Integer {
+        default: i64,
+        min: i64,
+        max: i64,
+        step: i64,
+    },
+    Float {
+        default: f64,
+        min: f64,
+        max: f64,
+    },
+    Bool {
+        default: bool,
+    },
+    Choice {
+        default: String,
+        values: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelDto {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub params: Vec<ParamDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderDto {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub models: Vec<ModelDto>,
+}
+
+/// Everything the Generate form offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerateOptionsDto {
+    pub projects: Vec<ProjectDto>,
+    pub providers: Vec<ProviderDto>,
+    pub max_count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LaunchedDto {
+    pub batch_id: i64,
+    pub jobs: Vec<JobDto>,
+}
+
+#[cfg(feature = "ssr")]
+impl From<&factory::providers::ProviderInfo> for ProviderDto {
+    fn from(info: &factory::providers::ProviderInfo) -> Self {
+        use factory::providers::ParamKind;
+        let param = |p: &factory::providers::ParamSpec| ParamDto {
+            name: p.name.clone(),
+            label: p.label.clone(),
+            description: p.description.clone(),
+            kind: match &p.kind {
+                ParamKind::Integer {
+                    default,
+                    min,
+                    max,
+                    step,
+                } => ParamKindDto::Integer {
+                    default: *default,
+                    min: *min,
+                    max: *max,
+                    step: *step,
+                },
+                ParamKind::Float { default, min, max } => ParamKindDto::Float {
+                    default: *default,
+                    min: *min,
+                    max: *max,
+                },
+                ParamKind::Bool { default } => ParamKindDto::Bool { default: *default },
+                ParamKind::Choice { default, values } => ParamKindDto::Choice {
+                    default: default.clone(),
+                    values: values.clone(),
+                },
+            },
+        };
+        Self {
+            id: info.id.clone(),
+            name: info.name.clone(),
+            description: info.description.clone(),
+            models: info
+                .models
+                .iter()
+                .map(|m| ModelDto {
+                    id: m.id.clone(),
+                    name: m.name.clone(),
+                    description: m.description.clone(),
+                    params: m.params.iter().map(param).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What the Generate form sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LaunchForm {
+    pub project_id: i64,
+    pub provider: String,
+    pub model: String,
+    pub prompt: String,
+    pub negative_prompt: String,
+    /// A JSON object of the model's parameters.
+    pub params: String,
+    pub count: u32,
+    /// `random`, or `fixed` with `seed`.
+    pub seed_mode: String,
+    pub seed: Option<i64>,
+}

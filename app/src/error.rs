@@ -13,6 +13,9 @@ pub enum AppError {
     /// Bad input in one form field; shown next to that field.
     #[error("{message}")]
     Invalid { field: String, message: String },
+    /// Bad input in several fields at once (a launch checks everything before refusing).
+    #[error("{}", .0.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join(" "))]
+    InvalidFields(Vec<(String, String)>),
     #[error("{0}")]
     NotFound(String),
     /// The request is valid but the current state forbids it (a taken name, a non-empty project).
@@ -38,6 +41,10 @@ impl AppError {
     pub fn for_field(&self, field: &str) -> Option<String> {
         match self {
             AppError::Invalid { field: f, message } if f == field => Some(message.clone()),
+            AppError::InvalidFields(fields) => fields
+                .iter()
+                .find(|(f, _)| f == field)
+                .map(|(_, m)| m.clone()),
             _ => None,
         }
     }
@@ -45,7 +52,7 @@ impl AppError {
     /// The HTTP status a server function answers with when it fails this way.
     pub fn status(&self) -> u16 {
         match self {
-            AppError::Invalid { .. } => 422,
+            AppError::Invalid { .. } | AppError::InvalidFields(_) => 422,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
             AppError::Internal(_) => 500,
@@ -56,7 +63,7 @@ impl AppError {
     /// The message to show for the form as a whole (anything not tied to one field).
     pub fn general(&self) -> Option<String> {
         match self {
-            AppError::Invalid { .. } => None,
+            AppError::Invalid { .. } | AppError::InvalidFields(_) => None,
             other => Some(other.to_string()),
         }
     }
@@ -73,7 +80,9 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 mod from_engine {
     use super::AppError;
+    use factory::batches::LaunchError;
     use factory::db::DbError;
+    use factory::jobs::JobError;
     use factory::projects::{DescriptionError, NameError, ProjectError};
 
     impl From<DbError> for AppError {
@@ -82,6 +91,29 @@ mod from_engine {
             AppError::Internal(
                 "The database did not answer. Check the server log, then try again.".into(),
             )
+        }
+    }
+
+    impl From<LaunchError> for AppError {
+        fn from(e: LaunchError) -> Self {
+            match e {
+                LaunchError::Invalid(fields) => AppError::InvalidFields(
+                    fields.into_iter().map(|f| (f.field, f.message)).collect(),
+                ),
+                LaunchError::Project(e) => e.into(),
+                LaunchError::ProjectArchived(_) => AppError::invalid("project", e.to_string()),
+                LaunchError::Database(db) => db.into(),
+            }
+        }
+    }
+
+    impl From<JobError> for AppError {
+        fn from(e: JobError) -> Self {
+            match e {
+                JobError::NotFound(_) => AppError::NotFound(e.to_string()),
+                JobError::WrongState { .. } => AppError::Conflict(e.to_string()),
+                JobError::Database(db) => db.into(),
+            }
         }
     }
 

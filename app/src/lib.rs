@@ -11,6 +11,7 @@ pub mod api;
 pub mod components;
 pub mod dto;
 pub mod error;
+pub mod live;
 pub mod pages;
 
 use leptos::prelude::*;
@@ -19,7 +20,10 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::shell::AppShell;
-use crate::pages::{not_found::NotFound, projects::ProjectsPage};
+use crate::components::toasts::Toasts;
+use crate::pages::{
+    generate::GeneratePage, not_found::NotFound, projects::ProjectsPage, queue::QueuePage,
+};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -30,6 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -44,6 +49,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    live::provide_live();
     mark_hydrated();
 
     view! {
@@ -54,8 +60,11 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=ProjectsPage />
                     <Route path=path!("/projects") view=ProjectsPage />
+                    <Route path=path!("/generate") view=GeneratePage />
+                    <Route path=path!("/queue") view=QueuePage />
                 </Routes>
             </AppShell>
+            <Toasts />
         </Router>
     }
 }

@@ -1,6 +1,8 @@
 //! Server functions, one module per noun.
 
+pub mod generate;
 pub mod projects;
+pub mod queue;
 
 /// The engine, from the context the server provides for every request.
 #[cfg(feature = "ssr")]

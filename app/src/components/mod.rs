@@ -1,7 +1,9 @@
 //! The small set of shared pieces pages are built from.
 
 pub mod field;
+pub mod job;
 pub mod shell;
+pub mod toasts;
 
 /// Button styles. Every action is a real `<button>` (or `<a>` for navigation) with a visible
 /// focus ring; these keep them looking the same everywhere.

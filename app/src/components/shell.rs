@@ -3,11 +3,26 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::live::use_live;
+
 /// Pages listed in the navigation. Only pages that work are listed.
-const NAV: &[(&str, &str)] = &[("/", "Projects")];
+const NAV: &[(&str, &str)] = &[
+    ("/", "Projects"),
+    ("/generate", "Generate"),
+    ("/queue", "Queue"),
+];
 
 #[component]
 pub fn AppShell(children: Children) -> impl IntoView {
+    let live = use_live();
+    let indicator = move || {
+        let active = live.totals.get().active();
+        match (live.paused.get(), active) {
+            (true, n) => format!("Paused · {n} waiting"),
+            (false, 0) => "Queue idle".to_string(),
+            (false, n) => format!("{n} in queue"),
+        }
+    };
     view! {
         <a
             href="#main"
@@ -41,6 +56,14 @@ pub fn AppShell(children: Children) -> impl IntoView {
                             .collect_view()}
                     </ul>
                 </nav>
+                <a
+                    href="/queue"
+                    class="ml-auto rounded-full border border-stone-300 px-3 py-1 text-xs text-stone-700 hover:bg-stone-100 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-500 dark:border-stone-700 dark:text-stone-300 dark:hover:bg-stone-800"
+                    aria-live="polite"
+                    data-queue-indicator
+                >
+                    {indicator}
+                </a>
             </div>
         </header>
         <main id="main" class="mx-auto max-w-5xl px-4 py-8">

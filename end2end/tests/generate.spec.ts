@@ -1,0 +1,101 @@
+import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+
+async function hydrated(page: Page, path: string) {
+  await page.goto(path);
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+}
+
+// Server functions take form-encoded arguments, like the browser app sends them.
+async function call(request: APIRequestContext, endpoint: string, form: Record<string, string>) {
+  const response = await request.post(`/api/${endpoint}`, { form, headers: { accept: "application/json" } });
+  expect(response.ok(), `${endpoint}: ${await response.text()}`).toBeTruthy();
+  return response.json();
+}
+
+async function newProject(request: APIRequestContext, name: string) {
+  const unique = `${name} ${Date.now().toString(36)}`;
+  await call(request, "projects/create", { name: unique, description: "" });
+  return unique;
+}
+
+async function fillGenerateForm(page: Page, project: string, prompt: string, count: number) {
+  await page.getByLabel("Project").selectOption({ label: project });
+  await page.getByLabel("Prompt", { exact: true }).fill(prompt);
+  await page.getByLabel("Width").fill("256");
+  await page.getByLabel("Height").fill("256");
+  await page.getByLabel("Images").fill(String(count));
+}
+
+test("four offline images are queued, progress, appear as thumbnails and open full size", async ({ page, request, context }) => {
+  const project = await newProject(request, "Lighthouses");
+  // Paused, the batch waits at 0 so the progress can be seen moving when the queue resumes.
+  await call(request, "queue/pause", { paused: "true" });
+  try {
+    await hydrated(page, "/generate");
+    await fillGenerateForm(page, project, "a lighthouse on a cliff at dusk", 4);
+    await page.getByLabel("Prompt", { exact: true }).press("Control+Enter");
+
+    const status = page.locator("[data-batch-status]");
+    await expect(status).toHaveText("0 of 4 done");
+    const bars = page.getByRole("list", { name: "Batch progress" }).getByRole("progressbar");
+    await expect(bars).toHaveCount(4);
+    for (const bar of await bars.all()) await expect(bar).toHaveAttribute("aria-valuenow", "0");
+    await expect(page.locator("[data-queue-indicator]")).toHaveText("Paused · 4 waiting");
+
+    await call(request, "queue/pause", { paused: "false" });
+    await expect(status).toHaveText("4 of 4 done", { timeout: 30_000 });
+    for (const bar of await bars.all()) await expect(bar).toHaveAttribute("aria-valuenow", "100");
+
+    const thumbnails = page.getByRole("list", { name: "Results" }).getByRole("img");
+    await expect(thumbnails).toHaveCount(4);
+    for (const img of await thumbnails.all()) {
+      await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBe(256);
+    }
+
+    const [full] = await Promise.all([
+      context.waitForEvent("page"),
+      page.getByRole("link", { name: /Open image/ }).first().click(),
+    ]);
+    const response = await full.waitForLoadState().then(() => full.request.get(full.url()));
+    expect(response.headers()["content-type"]).toBe("image/png");
+    expect(full.url()).toMatch(/\/media\/\d+\/[0-9a-f]{64}\.png$/);
+  } finally {
+    await call(request, "queue/pause", { paused: "false" });
+  }
+});
+
+test("a queued job can be cancelled from the Queue page", async ({ page, request }) => {
+  const project = await newProject(request, "Cancel me");
+  await call(request, "queue/pause", { paused: "true" });
+  try {
+    await hydrated(page, "/generate");
+    await fillGenerateForm(page, project, "a job to cancel", 2);
+    await page.getByRole("button", { name: "Generate" }).click();
+    const batch = await page.locator("[data-batch-id]").getAttribute("data-batch-id");
+
+    await page.getByRole("link", { name: "Queue", exact: true }).click();
+    await expect(page.getByText("The queue is paused")).toBeVisible();
+    await page.getByRole("button", { name: `Cancel Image 1 of batch ${batch}` }).click();
+    const first = page.locator("[data-job-id]", { hasText: `Image 1 of batch ${batch}` });
+    await expect(first).toHaveAttribute("data-state", "canceled");
+    await expect(first.getByRole("button", { name: `Retry Image 1 of batch ${batch}` })).toBeVisible();
+
+    await page.getByRole("button", { name: "Resume queue" }).click();
+    const second = page.locator("[data-job-id]", { hasText: `Image 2 of batch ${batch}` });
+    await expect(second).toHaveAttribute("data-state", "succeeded", { timeout: 30_000 });
+    await expect(first).toHaveAttribute("data-state", "canceled");
+  } finally {
+    await call(request, "queue/pause", { paused: "false" });
+  }
+});
+
+test("a launch without a prompt says so next to the prompt and queues nothing", async ({ page, request }) => {
+  const project = await newProject(request, "Empty prompt");
+  await hydrated(page, "/generate");
+  await fillGenerateForm(page, project, "", 2);
+  await page.getByLabel("Width").fill("5000");
+  await page.getByRole("button", { name: "Generate" }).click();
+  await expect(page.locator("#gen-prompt-error")).toHaveText("Write a prompt first.");
+  await expect(page.locator("#param-width-error")).toHaveText("Width must be between 64 and 2048; got 5000.");
+  await expect(page.locator("[data-batch-id]")).toHaveCount(0);
+});
