@@ -32,18 +32,7 @@ pub async fn generate_options() -> Result<GenerateOptionsDto, AppError> {
 #[server(endpoint = "generate/launch")]
 pub async fn launch_batch(form: LaunchForm) -> Result<LaunchedDto, AppError> {
     super::respond(async move {
-        let LaunchForm {
-            project_id,
-            provider,
-            model,
-            prompt,
-            negative_prompt,
-            params,
-            count,
-            seed_mode,
-            seed,
-        } = form;
-        let params = match serde_json::from_str::<serde_json::Value>(&params) {
+        let params = match serde_json::from_str::<serde_json::Value>(&form.params) {
             Ok(serde_json::Value::Object(map)) => map,
             _ => {
                 return Err(AppError::invalid(
@@ -52,7 +41,7 @@ pub async fn launch_batch(form: LaunchForm) -> Result<LaunchedDto, AppError> {
                 ))
             }
         };
-        let seed = match (seed_mode.as_str(), seed) {
+        let seed = match (form.seed_mode.as_str(), form.seed) {
             ("fixed", Some(seed)) => batches::SeedChoice::Fixed(seed),
             ("fixed", None) => {
                 return Err(AppError::invalid(
@@ -63,13 +52,13 @@ pub async fn launch_batch(form: LaunchForm) -> Result<LaunchedDto, AppError> {
             _ => batches::SeedChoice::Random,
         };
         let request = batches::LaunchRequest {
-            project_id,
-            provider,
-            model,
-            prompt,
-            negative_prompt,
+            project_id: form.project_id,
+            provider: form.provider,
+            model: form.model,
+            prompt: form.prompt,
+            negative_prompt: form.negative_prompt,
             params,
-            count,
+            count: form.count,
             seed,
         };
         let (batch, jobs) = super::engine()?.launch(&request).await?;
