@@ -189,6 +189,13 @@ impl MediaStore {
     }
 }
 
+/// One thumbnail straight from a file's bytes (decode, resize, encode): what `put` does per size.
+pub fn thumbnail(bytes: &[u8], size: ThumbSize) -> Result<Vec<u8>, MediaError> {
+    let format = ImageFormat::sniff(bytes).ok_or(MediaError::UnknownFormat)?;
+    let image = decode(bytes, format)?;
+    Ok(thumbs::webp_thumbnail(&image.to_rgba8(), size))
+}
+
 pub fn valid_hash(hash: &str) -> bool {
     hash.len() == 64
         && hash
