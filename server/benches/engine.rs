@@ -18,8 +18,8 @@ use factory::jobs::worker::WorkerConfig;
 use factory::media::ThumbSize;
 use factory::projects::{self, Description, ProjectName};
 use factory::providers::{
-    local, CancelOutcome, Capability, GenerationRequest, ModelInfo, PollStatus, Provider, ProviderError,
-    ProviderInfo, Providers, Submitted,
+    local, CancelOutcome, Capability, GenerationRequest, ModelInfo, PollStatus, Provider,
+    ProviderError, ProviderInfo, Providers, Submitted,
 };
 use factory::testing::TestDb;
 use factory::{Engine, EngineSettings};
@@ -96,10 +96,14 @@ async fn main() {
     let mut settings = EngineSettings::new(files.path());
     settings.max_batch_count = 100_000;
     let engine = Engine::new(db.pool(), providers, settings);
-    let project = projects::create(&mut *db.conn().await, &ProjectName::parse("Bench").unwrap(), &Description::default())
-        .await
-        .unwrap()
-        .id;
+    let project = projects::create(
+        &mut *db.conn().await,
+        &ProjectName::parse("Bench").unwrap(),
+        &Description::default(),
+    )
+    .await
+    .unwrap()
+    .id;
     let worker_config = WorkerConfig {
         max_concurrent: 32,
         default_concurrency: 32,
@@ -123,38 +127,73 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    rows.push(Row("queue throughput (no-op provider, 32 in flight)".into(), format!("{:.0} jobs/s", jobs as f64 / elapsed), "≥ 1000 jobs/s".into()));
+    rows.push(Row(
+        "queue throughput (no-op provider, 32 in flight)".into(),
+        format!("{:.0} jobs/s", jobs as f64 / elapsed),
+        "≥ 1000 jobs/s".into(),
+    ));
 
     // 2. Claim-to-start latency and 3. event latency: single jobs into an idle worker, watched
     // by a real WebSocket client.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = server::http::router(engine.clone(), server::http::leptos_options(std::path::Path::new("target/site"), addr));
+    let router = server::http::router(
+        engine.clone(),
+        server::http::leptos_options(std::path::Path::new("target/site"), addr),
+    );
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await.unwrap();
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+        .await
+        .unwrap();
     let mut claim_ms = Vec::new();
     let mut event_ms = Vec::new();
     for _ in 0..300 {
         let (_, launched) = engine.launch(&launch(project, 1)).await.unwrap();
         let id = launched[0].id;
         loop {
-            let Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text))) = socket.next().await else { continue };
+            let Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text))) = socket.next().await
+            else {
+                continue;
+            };
             let received = chrono::Utc::now();
             if let Ok(LiveMessage::Job { job, .. }) = serde_json::from_str::<LiveMessage>(&text) {
                 if job.id == id && job.state == "succeeded" {
-                    event_ms.push((received - job.updated_at).num_microseconds().unwrap() as f64 / 1000.0);
+                    event_ms.push(
+                        (received - job.updated_at).num_microseconds().unwrap() as f64 / 1000.0,
+                    );
                     break;
                 }
             }
         }
         let job = queue::get(&mut *db.conn().await, id).await.unwrap();
-        claim_ms.push((job.started_at.unwrap() - job.created_at).num_microseconds().unwrap() as f64 / 1000.0);
+        claim_ms.push(
+            (job.started_at.unwrap() - job.created_at)
+                .num_microseconds()
+                .unwrap() as f64
+                / 1000.0,
+        );
     }
     worker.shut_down(Duration::from_secs(2)).await;
     let claim_ms = sorted(claim_ms);
     let event_ms = sorted(event_ms);
-    rows.push(Row("claim-to-start latency p50 / p95".into(), format!("{:.1} / {:.1} ms", percentile(&claim_ms, 0.5), percentile(&claim_ms, 0.95)), "—".into()));
-    rows.push(Row("event latency, commit → WebSocket client, p50 / p95".into(), format!("{:.1} / {:.1} ms", percentile(&event_ms, 0.5), percentile(&event_ms, 0.95)), "p95 < 250 ms (aim < 20)".into()));
+    rows.push(Row(
+        "claim-to-start latency p50 / p95".into(),
+        format!(
+            "{:.1} / {:.1} ms",
+            percentile(&claim_ms, 0.5),
+            percentile(&claim_ms, 0.95)
+        ),
+        "—".into(),
+    ));
+    rows.push(Row(
+        "event latency, commit → WebSocket client, p50 / p95".into(),
+        format!(
+            "{:.1} / {:.1} ms",
+            percentile(&event_ms, 0.5),
+            percentile(&event_ms, 0.95)
+        ),
+        "p95 < 250 ms (aim < 20)".into(),
+    ));
 
     // 4. The offline generator at 1024².
     let request = GenerationRequest {
@@ -162,7 +201,10 @@ async fn main() {
         prompt: "a lighthouse on a cliff at dusk".into(),
         negative_prompt: String::new(),
         seed: 42,
-        params: serde_json::json!({"width": 1024, "height": 1024, "detail": 4}).as_object().unwrap().clone(),
+        params: serde_json::json!({"width": 1024, "height": 1024, "detail": 4})
+            .as_object()
+            .unwrap()
+            .clone(),
     };
     let mut generate_ms = Vec::new();
     let mut png = Vec::new();
@@ -172,7 +214,11 @@ async fn main() {
         generate_ms.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     let generate_ms = sorted(generate_ms);
-    rows.push(Row("offline generator, 1024² PNG, p50".into(), format!("{:.1} ms", percentile(&generate_ms, 0.5)), "< 100 ms".into()));
+    rows.push(Row(
+        "offline generator, 1024² PNG, p50".into(),
+        format!("{:.1} ms", percentile(&generate_ms, 0.5)),
+        "< 100 ms".into(),
+    ));
 
     // 5. Thumbnail: 1024² PNG -> 256 px WebP, ours and vips.
     let mut ours = Vec::new();
@@ -182,7 +228,11 @@ async fn main() {
         ours.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     let ours = percentile(&sorted(ours), 0.5);
-    rows.push(Row("thumbnail 1024² PNG → 256 px WebP, p50".into(), format!("{ours:.1} ms"), "≤ 15 ms".into()));
+    rows.push(Row(
+        "thumbnail 1024² PNG → 256 px WebP, p50".into(),
+        format!("{ours:.1} ms"),
+        "≤ 15 ms".into(),
+    ));
     let input = files.path().join("bench.png");
     std::fs::write(&input, &png).unwrap();
     let vips = (0..30)
@@ -195,16 +245,30 @@ async fn main() {
                 .arg("256")
                 .output()
                 .ok()?;
-            out.status.success().then(|| t.elapsed().as_secs_f64() * 1000.0)
+            out.status
+                .success()
+                .then(|| t.elapsed().as_secs_f64() * 1000.0)
         })
         .collect::<Option<Vec<f64>>>();
     match vips {
         Some(times) => {
             let vips = percentile(&sorted(times), 0.5);
-            rows.push(Row("same through `vips thumbnail` (incl. process start), p50".into(), format!("{vips:.1} ms"), "—".into()));
-            rows.push(Row("ours / vips".into(), format!("{:.2}×", ours / vips), "≤ 1.5×".into()));
+            rows.push(Row(
+                "same through `vips thumbnail` (incl. process start), p50".into(),
+                format!("{vips:.1} ms"),
+                "—".into(),
+            ));
+            rows.push(Row(
+                "ours / vips".into(),
+                format!("{:.2}×", ours / vips),
+                "≤ 1.5×".into(),
+            ));
         }
-        None => rows.push(Row("`vips thumbnail`".into(), "not installed (apt-get install libvips-tools)".into(), "—".into())),
+        None => rows.push(Row(
+            "`vips thumbnail`".into(),
+            "not installed (apt-get install libvips-tools)".into(),
+            "—".into(),
+        )),
     }
 
     let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(10);

@@ -57,6 +57,12 @@ impl Database {
         }
     }
 
+    /// Whether this process is the database's only user (the managed cluster, locked to this
+    /// data dir), so anything another "worker" holds is an orphan of a crash.
+    pub fn is_exclusive(&self) -> bool {
+        self.cluster.is_some()
+    }
+
     /// Closes connections and stops the managed cluster, if any.
     pub async fn shut_down(self) {
         self.pool.close();

@@ -21,6 +21,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(data_dir = %config.data_dir.display(), "starting");
     let database = Database::open(&config).await?;
     let engine = engine(&config, &database);
+    if database.is_exclusive() {
+        let released =
+            factory::jobs::queue::release_orphaned_leases(&mut *engine.conn().await?).await?;
+        if released > 0 {
+            tracing::info!(
+                jobs = released,
+                "resuming jobs a previous run left unfinished"
+            );
+        }
+    }
     // The worker starts with the server, so jobs a crash left behind resume at once: providers
     // delete results within the hour.
     let worker = engine.start_worker(worker_config(&config), SHUTDOWN_GRACE);

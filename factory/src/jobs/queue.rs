@@ -108,6 +108,19 @@ async fn wrong_state(
     }
 }
 
+/// Makes every in-flight lease claimable now. Only for a database no other live process uses
+/// (the managed cluster, whose data dir this process has locked): after a crash, its jobs then
+/// resume at once instead of after the lease time, which matters because providers delete
+/// results within the hour. Returns how many jobs were released.
+pub async fn release_orphaned_leases(conn: &mut AsyncPgConnection) -> QueryResult<usize> {
+    sql_query(
+        "UPDATE jobs SET lease_expires_at = now() - interval '1 second'
+         WHERE state IN ('submitting', 'running', 'downloading') AND lease_expires_at > now()",
+    )
+    .execute(conn)
+    .await
+}
+
 /// Pausing stops new claims (in every process sharing the database); jobs already running
 /// finish. It survives restarts.
 pub async fn set_paused(conn: &mut AsyncPgConnection, paused: bool) -> QueryResult<()> {

@@ -1,7 +1,10 @@
 //! `TestApp`: the whole app served on port 0 against a fresh test database.
 
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use factory::providers::Providers;
 use factory::testing::TestDb;
@@ -94,4 +97,77 @@ pub async fn project(app: &TestApp, name: &str) -> i64 {
         .await
         .unwrap();
     created["id"].as_i64().unwrap()
+}
+
+/// The real `art-factory` binary on its own managed database, driven over HTTP.
+pub struct ServerProcess {
+    child: Child,
+    base: String,
+}
+
+impl ServerProcess {
+    /// Starts `art-factory serve` on a free port and waits until it says where it listens.
+    pub fn start(data_dir: &Path, extra_args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_art-factory"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra_args)
+            .env_remove("DATABASE_URL")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start art-factory");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("Art Factory is running at ") {
+                    let _ = tx.send(url.trim().to_string());
+                }
+            }
+        });
+        let base = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the server announces its address within a minute");
+        ServerProcess { child, base }
+    }
+
+    pub async fn post(&self, endpoint: &str, body: String) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn project_names(&self) -> Vec<String> {
+        let list: Vec<serde_json::Value> = self
+            .post("projects/list", "archived=false".into())
+            .await
+            .json()
+            .await
+            .unwrap();
+        list.iter()
+            .map(|p| p["name"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    pub fn signal(&self, signal: nix::sys::signal::Signal) {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.child.id() as i32), signal).unwrap();
+    }
+
+    pub fn wait(mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server did not exit");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
