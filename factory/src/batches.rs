@@ -264,6 +264,7 @@ pub async fn launch(
             .returning(Job::as_returning())
             .get_results(&mut *conn)
             .await?;
+        crate::jobs::notify_work(&mut *conn).await?;
         Ok::<_, LaunchError>((batch, jobs))
     })
     .await

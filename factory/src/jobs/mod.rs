@@ -27,6 +27,18 @@ use crate::schema::jobs;
 
 pub type JobId = i64;
 
+/// The PostgreSQL channel that says "there is work": every process's worker listens on it.
+pub const WORK_CHANNEL: &str = "art_factory_jobs";
+
+/// Tells every listening worker (in any process) that jobs became runnable. Sent inside the
+/// caller's transaction, PostgreSQL delivers it on commit.
+pub async fn notify_work(conn: &mut diesel_async::AsyncPgConnection) -> diesel::QueryResult<()> {
+    let notify = diesel::sql_query(format!("NOTIFY {WORK_CHANNEL}"));
+    diesel_async::RunQueryDsl::execute(notify, conn)
+        .await
+        .map(|_| ())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {

@@ -71,7 +71,10 @@ pub async fn retry(conn: &mut AsyncPgConnection, id: JobId) -> Result<Job, JobEr
     .load(conn)
     .await?;
     match rows.into_iter().next() {
-        Some(job) => Ok(job),
+        Some(job) => {
+            super::notify_work(conn).await?;
+            Ok(job)
+        }
         None => Err(wrong_state(conn, id, "retrying", "failed or cancelled").await),
     }
 }
@@ -127,8 +130,11 @@ pub async fn set_paused(conn: &mut AsyncPgConnection, paused: bool) -> QueryResu
     diesel::update(queue_settings::table)
         .set(queue_settings::paused.eq(paused))
         .execute(conn)
-        .await
-        .map(|_| ())
+        .await?;
+    if !paused {
+        super::notify_work(conn).await?;
+    }
+    Ok(())
 }
 
 pub async fn is_paused(conn: &mut AsyncPgConnection) -> QueryResult<bool> {

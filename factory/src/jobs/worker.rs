@@ -2,8 +2,9 @@
 //!
 //! One dispatcher task claims jobs as long as a global slot (`max_concurrent`) and a slot for the
 //! job's provider (`provider_concurrency`) are free, and runs each job in a task of its own. It
-//! wakes when a batch is launched in this process, and polls the table every `idle_poll` as a
-//! fallback (for other processes' work and for retries coming due).
+//! wakes when work is queued in this process, when PostgreSQL delivers a `NOTIFY` on
+//! [`super::WORK_CHANNEL`] (work queued by any process sharing the database), and polls the
+//! table every `idle_poll` as a fallback (retries coming due, a lost notification).
 //!
 //! A job task renews its lease at every step and between polls; a renewal that fails means the
 //! job is no longer ours and the task stops at once. Cancellation requested by a person is
@@ -164,6 +165,11 @@ async fn dispatch(
         .collect();
     let freed = Arc::new(Notify::new());
     let mut running = JoinSet::new();
+    let listener = tokio::spawn(listen_for_work(
+        ctx.pool.clone(),
+        wake.clone(),
+        stopped.clone(),
+    ));
     tracing::info!(worker = %ctx.config.worker_id, "worker started");
 
     while !*stopped.borrow() {
@@ -227,6 +233,7 @@ async fn dispatch(
         }
     }
 
+    listener.abort();
     // Shutting down: let work in flight finish for a while, then hand back the leases.
     let _ = tokio::time::timeout(grace, async {
         while running.join_next().await.is_some() {}
@@ -249,6 +256,41 @@ async fn dispatch(
         }
     }
     tracing::info!(worker = %ctx.config.worker_id, "worker stopped");
+}
+
+/// Wakes the dispatcher whenever any process announces work. Uses a connection of its own
+/// (taken out of the pool) and reconnects with backoff when it drops.
+async fn listen_for_work(pool: Pool, wake: Arc<Notify>, mut stopped: watch::Receiver<bool>) {
+    use diesel_async::RunQueryDsl;
+    use futures::StreamExt;
+    let mut pause = Duration::from_secs(1);
+    while !*stopped.borrow() {
+        if let Ok(pooled) = db::get_conn(&pool).await {
+            let mut conn = diesel_async::pooled_connection::deadpool::Object::take(pooled);
+            let listening = diesel::sql_query(format!("LISTEN {}", super::WORK_CHANNEL))
+                .execute(&mut conn)
+                .await;
+            if listening.is_ok() {
+                pause = Duration::from_secs(1);
+                let mut notifications = std::pin::pin!(conn.notifications_stream());
+                loop {
+                    tokio::select! {
+                        notification = notifications.next() => match notification {
+                            Some(Ok(_)) => wake.notify_one(),
+                            _ => break,
+                        },
+                        _ = stopped.changed() => return,
+                    }
+                }
+            }
+        }
+        tracing::debug!("the work listener lost its connection; reconnecting in {pause:?}");
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = stopped.changed() => return,
+        }
+        pause = (pause * 2).min(Duration::from_secs(30));
+    }
 }
 
 /// Why a job task stopped early.

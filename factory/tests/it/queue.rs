@@ -759,3 +759,50 @@ async fn a_project_with_generations_cannot_be_deleted_and_says_why() {
         .await
         .is_ok());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn work_queued_by_another_process_wakes_this_worker_through_notify() {
+    let setup = setup().await;
+    // A second engine on the same database stands for another process: its own wake-up, its
+    // own worker, which would otherwise look for work only once an hour.
+    let files = tempfile::tempdir().unwrap();
+    let other = Engine::new(
+        setup.db.pool(),
+        Providers::builtin(),
+        EngineSettings::new(files.path()),
+    );
+    let sleepy = WorkerConfig {
+        idle_poll: Duration::from_secs(3600),
+        ..fast_worker()
+    };
+    let worker = other.start_worker(sleepy, Duration::from_secs(1));
+    // Let the worker reach its first idle wait and start listening.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let listening: Vec<Listening> = sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN art_factory_jobs%'",
+        )
+        .load(&mut *setup.db.conn().await)
+        .await
+        .unwrap();
+        if listening[0].n > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the worker never listened");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (batch, _) = setup
+        .engine
+        .launch(&request(&setup, "local", "aurora", "from elsewhere", 2))
+        .await
+        .unwrap();
+    let done = wait_until_finished(&setup, batch.id).await;
+    worker.shut_down(Duration::from_secs(1)).await;
+    assert!(done.iter().all(|j| j.state() == JobState::Succeeded));
+}
+
+#[derive(diesel::QueryableByName)]
+struct Listening {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
