@@ -74,7 +74,8 @@ pub struct ProductDto {
     pub url: String,
     pub thumb_url: String,
     pub preview_url: String,
-    pub thumbhash: Option<String>,
+    /// CSS colour for the thumbnail's box while it loads (the image's average, from ThumbHash).
+    pub placeholder: Option<String>,
     pub width: Option<i32>,
     pub height: Option<i32>,
     pub prompt: String,
@@ -187,7 +188,10 @@ impl From<factory::products::Product> for ProductDto {
             url,
             thumb_url,
             preview_url,
-            thumbhash: p.thumbhash,
+            placeholder: p
+                .thumbhash
+                .as_deref()
+                .and_then(factory::media::placeholder_color),
             width: p.width,
             height: p.height,
             prompt: p.prompt,

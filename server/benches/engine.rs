@@ -19,7 +19,7 @@ use factory::media::ThumbSize;
 use factory::projects::{self, Description, ProjectName};
 use factory::providers::{
     local, CancelOutcome, Capability, GenerationRequest, ModelInfo, PollStatus, Provider,
-    ProviderError, ProviderInfo, Providers, Submitted,
+    ProviderError, ProviderInfo, Providers, RequestRef, Submitted,
 };
 use factory::testing::TestDb;
 use factory::{Engine, EngineSettings};
@@ -36,10 +36,10 @@ impl Provider for Noop {
     async fn submit(&self, _: &GenerationRequest) -> Result<Submitted, ProviderError> {
         Ok(Submitted::Finished(Vec::new()))
     }
-    async fn poll(&self, _: &str) -> Result<PollStatus, ProviderError> {
+    async fn poll(&self, _: RequestRef<'_>) -> Result<PollStatus, ProviderError> {
         Ok(PollStatus::Completed(Vec::new()))
     }
-    async fn cancel(&self, _: &str) -> Result<CancelOutcome, ProviderError> {
+    async fn cancel(&self, _: RequestRef<'_>) -> Result<CancelOutcome, ProviderError> {
         Ok(CancelOutcome::NotFound)
     }
 }

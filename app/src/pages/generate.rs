@@ -384,6 +384,7 @@ fn BatchView(batch_id: i64) -> impl IntoView {
                     <li>
                         <a href=product.url.clone() target="_blank" rel="noopener"
                             class="block overflow-hidden rounded-md bg-stone-200 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-500 dark:bg-stone-800"
+                            style=product.placeholder.clone().map(|c| format!("background-color: {c}"))
                             aria-label=format!("Open image (seed {})", product.seed.unwrap_or_default())>
                             <img src=product.thumb_url.clone() alt=product.prompt.clone() loading="lazy"
                                 class="aspect-square w-full object-cover"

@@ -28,7 +28,8 @@ use crate::media::png::{embed_metadata, ImageMetadata};
 use crate::media::{ImageFormat, MediaStore};
 use crate::products::NewProduct;
 use crate::providers::{
-    CancelOutcome, ErrorKind, Output, PollStatus, Provider, ProviderError, Providers, Submitted,
+    CancelOutcome, ErrorKind, Output, PollStatus, Provider, ProviderError, Providers, RequestRef,
+    Submitted,
 };
 
 #[derive(Debug, Clone)]
@@ -406,7 +407,11 @@ async fn poll_until_done(
             } => return Err(cancel(ctx, provider, &job).await),
             LeaseStatus::Held { .. } => {}
         }
-        match provider.poll(request_id).await {
+        let request = RequestRef {
+            model: &job.model,
+            request_id,
+        };
+        match provider.poll(request).await {
             Ok(PollStatus::Completed(outputs)) => return Ok((job, outputs)),
             Ok(PollStatus::Queued { position }) => {
                 failures = 0;
@@ -612,7 +617,11 @@ async fn fail(ctx: &Context, job: &Job, error: &ProviderError, keep_request: boo
 /// Cancels at the provider (when the job reached one), then records it.
 async fn cancel(ctx: &Context, provider: &dyn Provider, job: &Job) -> Stop {
     if let Some(request_id) = &job.provider_request_id {
-        match provider.cancel(request_id).await {
+        let request = RequestRef {
+            model: &job.model,
+            request_id,
+        };
+        match provider.cancel(request).await {
             Ok(CancelOutcome::Requested | CancelOutcome::NotFound) => {}
             Ok(CancelOutcome::AlreadyFinished) => {
                 tracing::info!(

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-pub use thumbs::{ThumbSize, THUMB_SIZES};
+pub use thumbs::{placeholder_color, ThumbSize, THUMB_SIZES};
 
 /// Larger downloads are refused (a provider bug or a hostile server).
 pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;

@@ -48,6 +48,17 @@ pub fn thumbhash(image: &RgbaImage) -> String {
     base64::engine::general_purpose::STANDARD.encode(hash)
 }
 
+/// The average colour of a ThumbHash as CSS (`#rrggbb`): what a thumbnail's box shows until the
+/// image arrives.
+pub fn placeholder_color(thumbhash_base64: &str) -> Option<String> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(thumbhash_base64)
+        .ok()?;
+    let (r, g, b, _) = thumbhash::thumb_hash_to_average_rgba(&bytes).ok()?;
+    let byte = |x: f32| (x.clamp(0.0, 1.0) * 255.0).round() as u8;
+    Some(format!("#{:02x}{:02x}{:02x}", byte(r), byte(g), byte(b)))
+}
+
 /// The size that fits inside `max`×`max` keeping the aspect ratio, never larger than the source.
 fn fit(width: u32, height: u32, max: u32) -> (u32, u32) {
     if width <= max && height <= max {
@@ -82,6 +93,18 @@ fn resize(image: &RgbaImage, width: u32, height: u32) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_placeholder_is_the_images_average_colour() {
+        let red = RgbaImage::from_pixel(64, 32, image::Rgba([200, 30, 30, 255]));
+        let color = placeholder_color(&thumbhash(&red)).unwrap();
+        let channel = |i: usize| u8::from_str_radix(&color[i..i + 2], 16).unwrap() as i32;
+        assert!(
+            (channel(1) - 200).abs() < 12 && channel(3) < 50 && channel(5) < 50,
+            "{color}"
+        );
+        assert_eq!(placeholder_color("not base64!"), None);
+    }
 
     #[test]
     fn thumbnails_fit_the_size_keep_the_aspect_ratio_and_never_enlarge() {

@@ -88,6 +88,14 @@ pub enum Output {
     },
 }
 
+/// A request waiting at a provider: the model it was submitted to, and the id the provider gave.
+/// (fal addresses status, result and cancel by the model's `owner/app` path plus the id.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestRef<'a> {
+    pub model: &'a str,
+    pub request_id: &'a str,
+}
+
 #[derive(Debug)]
 pub enum Submitted {
     /// Accepted into the provider's queue; poll with this id.
@@ -185,9 +193,9 @@ pub trait Provider: Send + Sync {
 
     async fn submit(&self, request: &GenerationRequest) -> Result<Submitted, ProviderError>;
 
-    async fn poll(&self, request_id: &str) -> Result<PollStatus, ProviderError>;
+    async fn poll(&self, request: RequestRef<'_>) -> Result<PollStatus, ProviderError>;
 
-    async fn cancel(&self, request_id: &str) -> Result<CancelOutcome, ProviderError>;
+    async fn cancel(&self, request: RequestRef<'_>) -> Result<CancelOutcome, ProviderError>;
 
     /// The bytes of one output. Inline outputs need no download.
     async fn fetch(&self, output: &Output) -> Result<Vec<u8>, ProviderError> {

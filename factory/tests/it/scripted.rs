@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use factory::providers::local::generate_png;
 use factory::providers::{
     CancelOutcome, Capability, ErrorKind, GenerationRequest, ModelInfo, Output, ParamSpec,
-    PollStatus, Provider, ProviderError, ProviderInfo, Submitted,
+    PollStatus, Provider, ProviderError, ProviderInfo, RequestRef, Submitted,
 };
 
 pub const ID: &str = "scripted";
@@ -109,7 +109,8 @@ impl Provider for Scripted {
         Ok(Submitted::Queued { request_id: id })
     }
 
-    async fn poll(&self, request_id: &str) -> Result<PollStatus, ProviderError> {
+    async fn poll(&self, request: RequestRef<'_>) -> Result<PollStatus, ProviderError> {
+        let request_id = request.request_id;
         let mut state = self.inner.lock().unwrap();
         let Some((request, polls, cancelled)) = state.requests.get_mut(request_id) else {
             return Err(ProviderError::new(
@@ -140,7 +141,8 @@ impl Provider for Scripted {
         }
     }
 
-    async fn cancel(&self, request_id: &str) -> Result<CancelOutcome, ProviderError> {
+    async fn cancel(&self, request: RequestRef<'_>) -> Result<CancelOutcome, ProviderError> {
+        let request_id = request.request_id;
         let mut state = self.inner.lock().unwrap();
         state.cancels.push(request_id.to_string());
         match state.requests.get_mut(request_id) {

@@ -12,7 +12,7 @@ pub use render::{render, Scene, Style};
 
 use super::{
     CancelOutcome, Capability, ErrorKind, GenerationRequest, ModelInfo, Output, ParamSpec,
-    PollStatus, Provider, ProviderError, ProviderInfo, Submitted,
+    PollStatus, Provider, ProviderError, ProviderInfo, RequestRef, Submitted,
 };
 
 pub const ID: &str = "local";
@@ -133,12 +133,12 @@ impl Provider for LocalProvider {
         Ok(Submitted::Finished(vec![Output::Inline { bytes }]))
     }
 
-    async fn poll(&self, request_id: &str) -> Result<PollStatus, ProviderError> {
+    async fn poll(&self, request: RequestRef<'_>) -> Result<PollStatus, ProviderError> {
         // Nothing is ever queued here: `submit` finishes the work.
-        Err(not_queued(request_id))
+        Err(not_queued(request.request_id))
     }
 
-    async fn cancel(&self, _request_id: &str) -> Result<CancelOutcome, ProviderError> {
+    async fn cancel(&self, _request: RequestRef<'_>) -> Result<CancelOutcome, ProviderError> {
         Ok(CancelOutcome::NotFound)
     }
 }
