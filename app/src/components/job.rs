@@ -15,7 +15,7 @@ pub fn describe(job: &JobDto) -> String {
             .map_or("Generating".into(), |s| capitalise(&s)),
         "downloading" => "Saving the result".into(),
         "retry_wait" => format!(
-            "Will retry (attempt {} of {}) at {}",
+            "Will retry (attempt {} of {}) at {} UTC",
             job.attempts + 1,
             job.max_attempts,
             job.run_after.format("%H:%M:%S")
