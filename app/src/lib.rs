@@ -7,6 +7,10 @@
 //!   one `factory` function and maps the result into a DTO.
 //! - [`pages`] and [`components`]: the views.
 
+// Release builds keep the full static type of every view (debug builds erase them); the Generate
+// form's type is deeper than the default limit allows.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod dto;

@@ -179,7 +179,7 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
             on:keydown=on_keydown
             novalidate
         >
-            <div class="space-y-3">
+            {view! { <div class="space-y-3">
                 <div>
                     <label for="gen-project" class=LABEL>"Project"</label>
                     <select id="gen-project" class=INPUT bind:value=project>
@@ -217,8 +217,8 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                     <legend class="sr-only">"Model parameters"</legend>
                     {move || current_model.get().map(|m| m.params.into_iter().map(|p| view! { <ParamField param=p values=params error /> }).collect_view())}
                 </fieldset>
-            </div>
-            <div class="space-y-3">
+            </div> }.into_any()}
+            {view! { <div class="space-y-3">
                 <div>
                     <label for="gen-prompt" class=LABEL>"Prompt"</label>
                     <textarea id="gen-prompt" rows="4" class=INPUT bind:value=prompt
@@ -264,7 +264,7 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                     </button>
                     <span class="text-xs text-stone-500">"Ctrl+Enter queues from anywhere in the form"</span>
                 </div>
-            </div>
+            </div> }.into_any()}
         </form>
         {move || batch.get().map(|id| view! { <BatchView batch_id=id /> })}
     }
