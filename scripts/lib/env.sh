@@ -17,12 +17,19 @@ CARGO_LEPTOS_VERSION="0.3.10"
 WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)"$/\1/p' Cargo.toml)"
 export CARGO_LEPTOS_VERSION WASM_BINDGEN_VERSION
 
-# The debug-build environment of cargo-leptos 0.3.10 (see `cargo leptos build -vv`).
-leptos_debug_env() {
+# The build environments of cargo-leptos 0.3.10 (see `cargo leptos build -vv`). leptos reads
+# some of these at compile time, so a cargo command that shares cargo-leptos's artifacts must
+# run with the same values, or each rebuilds leptos and everything above it for the other.
+leptos_release_env() {
   export LEPTOS_OUTPUT_NAME=art-factory LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
     LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=frontend \
-    LEPTOS_BIN_DIR=server LEPTOS_JS_MINIFY=false LEPTOS_HASH_FILES=false \
-    RUSTFLAGS="--cfg erase_components"
+    LEPTOS_BIN_DIR=server LEPTOS_JS_MINIFY=true LEPTOS_HASH_FILES=false
+  unset RUSTFLAGS
+}
+
+leptos_debug_env() {
+  leptos_release_env
+  export LEPTOS_JS_MINIFY=false RUSTFLAGS="--cfg erase_components"
 }
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }

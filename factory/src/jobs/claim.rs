@@ -26,7 +26,21 @@ pub async fn claim_next(
     providers: &[String],
     remote_providers: &[String],
 ) -> QueryResult<Option<Job>> {
-    let claimed: Vec<Job> = sql_query(
+    let claimed = claim(conn, worker, lease, providers, remote_providers, 1).await?;
+    Ok(claimed.into_iter().next())
+}
+
+/// [`claim_next`] for up to `limit` jobs in one statement (a worker with free capacity for a
+/// provider fills it in one round trip), in queue order.
+pub async fn claim(
+    conn: &mut AsyncPgConnection,
+    worker: &str,
+    lease: Duration,
+    providers: &[String],
+    remote_providers: &[String],
+    limit: i64,
+) -> QueryResult<Vec<Job>> {
+    let mut claimed: Vec<Job> = sql_query(
         "UPDATE jobs SET
             state = CASE WHEN provider_request_id IS NULL THEN 'submitting' ELSE 'running' END,
             attempts = CASE WHEN provider_request_id IS NULL THEN attempts + 1 ELSE attempts END,
@@ -39,7 +53,7 @@ pub async fn claim_next(
             started_at = coalesce(started_at, now()),
             error = CASE WHEN state IN ('submitting', 'running', 'downloading') THEN error ELSE NULL END,
             updated_at = now()
-        WHERE id = (
+        WHERE id IN (
             SELECT id FROM jobs
             WHERE provider = ANY($3)
               AND (
@@ -48,7 +62,7 @@ pub async fn claim_next(
                 OR (state IN ('submitting', 'running', 'downloading') AND lease_expires_at < now())
               )
             ORDER BY (state IN ('submitting', 'running', 'downloading')) DESC, priority DESC, id
-            LIMIT 1
+            LIMIT $5
             FOR UPDATE SKIP LOCKED
         )
         RETURNING *",
@@ -57,9 +71,18 @@ pub async fn claim_next(
     .bind::<Double, _>(lease.as_secs_f64())
     .bind::<Array<Text>, _>(providers)
     .bind::<Array<Text>, _>(remote_providers)
+    .bind::<BigInt, _>(limit)
     .load(conn)
     .await?;
-    Ok(claimed.into_iter().next())
+    // RETURNING does not keep the subquery's order.
+    claimed.sort_by_key(|j| {
+        (
+            !j.state().is_in_flight(),
+            std::cmp::Reverse(j.priority),
+            j.id,
+        )
+    });
+    Ok(claimed)
 }
 
 /// What a lease renewal learnt.

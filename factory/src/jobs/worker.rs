@@ -19,7 +19,7 @@ use serde_json::Value;
 use tokio::sync::{watch, Notify, Semaphore};
 use tokio::task::JoinSet;
 
-use super::claim::{claim_next, renew_lease, LeaseStatus};
+use super::claim::{claim, renew_lease, LeaseStatus};
 use super::transitions::{self, backoff, Failure};
 use super::Job;
 use crate::db::{self, Pool};
@@ -175,61 +175,59 @@ async fn dispatch(
 
     while !*stopped.borrow() {
         while running.try_join_next().is_some() {}
-        let idle = async {
+        let mut claimed_any = false;
+        for (provider, slots) in &per_provider {
+            let free = global.available_permits().min(slots.available_permits());
+            if free == 0 {
+                continue;
+            }
+            let claimed = match db::get_conn(&ctx.pool).await {
+                Ok(mut conn) => claim(
+                    &mut conn,
+                    &ctx.config.worker_id,
+                    ctx.config.lease,
+                    std::slice::from_ref(provider),
+                    &remote,
+                    free as i64,
+                )
+                .await
+                .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            let jobs = match claimed {
+                Ok(jobs) => jobs,
+                Err(e) => {
+                    tracing::warn!("could not claim jobs: {e}");
+                    continue;
+                }
+            };
+            claimed_any |= !jobs.is_empty();
+            for job in jobs {
+                // This task is the only one taking permits, and `free` were free.
+                let permits = (
+                    global
+                        .clone()
+                        .try_acquire_owned()
+                        .expect("a free global slot"),
+                    slots
+                        .clone()
+                        .try_acquire_owned()
+                        .expect("a free provider slot"),
+                );
+                let (ctx, freed) = (ctx.clone(), freed.clone());
+                running.spawn(async move {
+                    run_job(&ctx, job).await;
+                    drop(permits);
+                    freed.notify_one();
+                });
+            }
+        }
+        if !claimed_any {
             tokio::select! {
                 _ = wake.notified() => {}
                 _ = freed.notified() => {}
                 _ = tokio::time::sleep(ctx.config.idle_poll) => {}
                 _ = stopped.changed() => {}
-            }
-        };
-        let Ok(global_permit) = global.clone().try_acquire_owned() else {
-            idle.await;
-            continue;
-        };
-        let eligible: Vec<String> = per_provider
-            .iter()
-            .filter(|(_, s)| s.available_permits() > 0)
-            .map(|(id, _)| id.clone())
-            .collect();
-        if eligible.is_empty() {
-            drop(global_permit);
-            idle.await;
-            continue;
-        }
-        let claimed = match db::get_conn(&ctx.pool).await {
-            Ok(mut conn) => claim_next(
-                &mut conn,
-                &ctx.config.worker_id,
-                ctx.config.lease,
-                &eligible,
-                &remote,
-            )
-            .await
-            .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        match claimed {
-            Ok(Some(job)) => {
-                let provider_permit = per_provider[&job.provider]
-                    .clone()
-                    .try_acquire_owned()
-                    .expect("only this task takes provider permits, and one was free");
-                let (ctx, freed) = (ctx.clone(), freed.clone());
-                running.spawn(async move {
-                    run_job(&ctx, job).await;
-                    drop((global_permit, provider_permit));
-                    freed.notify_one();
-                });
-            }
-            Ok(None) => {
-                drop(global_permit);
-                idle.await;
-            }
-            Err(e) => {
-                drop(global_permit);
-                tracing::warn!("could not claim a job: {e}");
-                idle.await;
             }
         }
     }
@@ -369,10 +367,20 @@ async fn drive(ctx: &Context, job: Job) -> Result<(), Stop> {
     let (job, outputs) = match job.provider_request_id.clone() {
         Some(request_id) => poll_until_done(ctx, provider.as_ref(), job, &request_id).await?,
         None => {
-            let job = held(
-                transitions::begin_submit(&mut *conn(ctx).await?, job.id, &ctx.config.worker_id)
+            // Marking the submission as started only matters where a copy could be left at the
+            // provider by a crash (the possibly-duplicated flag).
+            let job = if provider.info().remote_queue {
+                held(
+                    transitions::begin_submit(
+                        &mut *conn(ctx).await?,
+                        job.id,
+                        &ctx.config.worker_id,
+                    )
                     .await,
-            )?;
+                )?
+            } else {
+                job
+            };
             match provider.submit(&request).await {
                 Ok(Submitted::Finished(outputs)) => (job, outputs),
                 Ok(Submitted::Queued { request_id }) => {
@@ -473,18 +481,15 @@ async fn download(
     request: &crate::providers::GenerationRequest,
     outputs: Vec<Output>,
 ) -> Result<(), Stop> {
-    match renew(ctx, &job).await? {
-        LeaseStatus::Lost => return Err(Stop::Abandon("the lease was lost".into())),
-        LeaseStatus::Held {
-            cancel_requested: true,
-        } => return Err(cancel(ctx, provider, &job).await),
-        LeaseStatus::Held { .. } => {}
-    }
     let worker = &ctx.config.worker_id;
     let job = record(ctx, async |c| {
         transitions::begin_download(c, job.id, worker).await
     })
     .await?;
+    // The transition also confirmed the lease; its row says whether a cancel came in meanwhile.
+    if job.cancel_requested {
+        return Err(cancel(ctx, provider, &job).await);
+    }
     let mut rows = Vec::with_capacity(outputs.len());
     for (index, output) in outputs.iter().enumerate() {
         let bytes = match provider.fetch(output).await {
