@@ -93,6 +93,20 @@ fn request(setup: &Setup, provider: &str, model: &str, prompt: &str, count: u32)
     }
 }
 
+/// Launches `prompt` on the scripted provider with a worker running, and returns the jobs once
+/// all are finished.
+async fn run_scripted(setup: &Setup, prompt: &str) -> Vec<Job> {
+    let worker = start(setup);
+    let (batch, _) = setup
+        .engine
+        .launch(&request(setup, scripted::ID, "m", prompt, 1))
+        .await
+        .unwrap();
+    let done = wait_until_finished(setup, batch.id).await;
+    worker.shut_down(Duration::from_secs(1)).await;
+    done
+}
+
 /// Polls the batch until every job is in a terminal state (or fails the test after 30 s).
 async fn wait_until_finished(setup: &Setup, batch: i64) -> Vec<Job> {
     wait_for_jobs(setup, batch, |jobs| {
@@ -314,14 +328,7 @@ async fn an_archived_project_cannot_be_generated_into() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_remote_job_is_submitted_once_and_polled_to_completion_with_its_request_id_kept() {
     let setup = setup().await;
-    let worker = start(&setup);
-    let (batch, _) = setup
-        .engine
-        .launch(&request(&setup, scripted::ID, "m", "ok", 1))
-        .await
-        .unwrap();
-    let done = wait_until_finished(&setup, batch.id).await;
-    worker.shut_down(Duration::from_secs(1)).await;
+    let done = run_scripted(&setup, "ok").await;
     assert_eq!(done[0].state(), JobState::Succeeded);
     assert_eq!(done[0].provider_request_id.as_deref(), Some("req-1"));
     assert_eq!(setup.scripted.submissions("ok"), 1);
@@ -330,14 +337,7 @@ async fn a_remote_job_is_submitted_once_and_polled_to_completion_with_its_reques
 #[tokio::test(flavor = "multi_thread")]
 async fn retryable_failures_back_off_and_then_succeed() {
     let setup = setup().await;
-    let worker = start(&setup);
-    let (batch, _) = setup
-        .engine
-        .launch(&request(&setup, scripted::ID, "m", "flaky:2", 1))
-        .await
-        .unwrap();
-    let done = wait_until_finished(&setup, batch.id).await;
-    worker.shut_down(Duration::from_secs(1)).await;
+    let done = run_scripted(&setup, "flaky:2").await;
     assert_eq!(done[0].state(), JobState::Succeeded);
     assert_eq!(done[0].attempts, 3);
     assert_eq!(setup.scripted.submissions("flaky:2"), 3);
@@ -423,14 +423,7 @@ async fn after_the_last_attempt_a_job_fails_with_the_last_error_and_can_be_retri
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failure_that_cannot_succeed_on_retry_fails_at_once_with_the_providers_message() {
     let setup = setup().await;
-    let worker = start(&setup);
-    let (batch, _) = setup
-        .engine
-        .launch(&request(&setup, scripted::ID, "m", "refused", 1))
-        .await
-        .unwrap();
-    let done = wait_until_finished(&setup, batch.id).await;
-    worker.shut_down(Duration::from_secs(1)).await;
+    let done = run_scripted(&setup, "refused").await;
     assert_eq!(done[0].state(), JobState::Failed);
     assert_eq!(done[0].attempts, 1);
     assert_eq!(

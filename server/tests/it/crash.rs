@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::support::{encode, ServerProcess};
+use crate::support::{form_body, ServerProcess};
 
 const JOBS: usize = 120;
 
@@ -63,20 +63,18 @@ async fn a_batch_killed_with_sigkill_again_and_again_ends_with_every_job_done_on
         .json()
         .await
         .unwrap();
-    let form = [
-        ("project_id", project["id"].to_string()),
-        ("provider", "local".into()),
-        ("model", "geometric".into()),
-        ("prompt", "shapes that survive crashes".into()),
-        ("negative_prompt", String::new()),
-        ("params", r#"{"width":128,"height":128,"detail":2}"#.into()),
-        ("count", JOBS.to_string()),
-        ("seed_mode", "random".into()),
-    ]
-    .iter()
-    .map(|(k, v)| format!("{}={}", encode(&format!("form[{k}]")), encode(v)))
-    .collect::<Vec<_>>()
-    .join("&");
+    let project_id = project["id"].to_string();
+    let count = JOBS.to_string();
+    let form = form_body(&[
+        ("form[project_id]", &project_id),
+        ("form[provider]", "local"),
+        ("form[model]", "geometric"),
+        ("form[prompt]", "shapes that survive crashes"),
+        ("form[negative_prompt]", ""),
+        ("form[params]", r#"{"width":128,"height":128,"detail":2}"#),
+        ("form[count]", &count),
+        ("form[seed_mode]", "random"),
+    ]);
     let launched = server.post("generate/launch", form).await;
     assert_eq!(launched.status(), 200, "{}", launched.text().await.unwrap());
     let batch_id = launched.json::<serde_json::Value>().await.unwrap()["batch_id"]

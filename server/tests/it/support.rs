@@ -60,20 +60,34 @@ impl TestApp {
 
     /// Calls a server function the way the browser does: a form-encoded POST to `/api/...`.
     pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        let body = form
-            .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        self.client
-            .post(self.url(&format!("/api/{endpoint}")))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("accept", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap()
+        call_server_fn(&self.client, &self.url(""), endpoint, form_body(form)).await
     }
+}
+
+/// `a=1&b=two%20words`.
+pub fn form_body(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A form-encoded POST to the server function at `/api/<endpoint>`, asking for JSON back.
+pub async fn call_server_fn(
+    client: &reqwest::Client,
+    base: &str,
+    endpoint: &str,
+    body: String,
+) -> reqwest::Response {
+    client
+        .post(format!("{base}/api/{endpoint}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
 }
 
 /// Percent-encodes a form value (enough for tests: everything but unreserved characters).
@@ -134,14 +148,7 @@ impl ServerProcess {
     }
 
     pub async fn post(&self, endpoint: &str, body: String) -> reqwest::Response {
-        reqwest::Client::new()
-            .post(format!("{}/api/{endpoint}", self.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("accept", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap()
+        call_server_fn(&reqwest::Client::new(), &self.base, endpoint, body).await
     }
 
     pub async fn project_names(&self) -> Vec<String> {
