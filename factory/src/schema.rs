@@ -85,7 +85,7 @@ diesel::table! {
         tags -> Array<Nullable<Text>>,
         thumbhash -> Nullable<Text>,
         created_at -> Timestamptz,
-        prompt_tsv -> Tsvector,
+        prompt_tsv -> Nullable<Tsvector>,
     }
 }
 
