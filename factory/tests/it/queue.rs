@@ -799,3 +799,55 @@ struct Listening {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     n: i64,
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_crash_the_sole_user_of_the_database_releases_every_lease_at_once() {
+    let setup = setup().await;
+    setup
+        .engine
+        .launch(&request(&setup, scripted::ID, "m", "ok", 2))
+        .await
+        .unwrap();
+    let mut conn = setup.db.conn().await;
+    let held = factory::jobs::claim::claim(
+        &mut conn,
+        "crashed",
+        Duration::from_secs(30),
+        &all(),
+        &remote(),
+        2,
+    )
+    .await
+    .unwrap();
+    assert_eq!(held.len(), 2);
+    // Their leases run for 30 s: nobody else may take them yet.
+    assert!(claim_next(
+        &mut conn,
+        "restarted",
+        Duration::from_secs(30),
+        &all(),
+        &remote()
+    )
+    .await
+    .unwrap()
+    .is_none());
+
+    assert_eq!(queue::release_orphaned_leases(&mut conn).await.unwrap(), 2);
+    let resumed = factory::jobs::claim::claim(
+        &mut conn,
+        "restarted",
+        Duration::from_secs(30),
+        &all(),
+        &remote(),
+        5,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        resumed.iter().map(|j| j.id).collect::<Vec<_>>(),
+        held.iter().map(|j| j.id).collect::<Vec<_>>()
+    );
+    assert!(resumed
+        .iter()
+        .all(|j| j.lease_owner.as_deref() == Some("restarted")));
+}
