@@ -43,6 +43,8 @@ pub struct JobDto {
     /// `queued`, `submitting`, `running`, `downloading`, `retry_wait`, `succeeded`, `failed`,
     /// `canceled`.
     pub state: String,
+    /// Higher runs first (moved to the front).
+    pub priority: i64,
     pub progress: Option<f32>,
     pub provider_status: Option<String>,
     pub error: Option<String>,
@@ -163,6 +165,7 @@ impl From<factory::jobs::Job> for JobDto {
             model: job.model,
             prompt,
             seed: job.seed,
+            priority: job.priority,
             progress: job.progress,
             provider_status: job.provider_status,
             error: job.error,

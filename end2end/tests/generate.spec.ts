@@ -75,15 +75,38 @@ test("a queued job can be cancelled from the Queue page", async ({ page, request
 
     await page.getByRole("link", { name: "Queue", exact: true }).click();
     await expect(page.getByText("The queue is paused")).toBeVisible();
-    await page.getByRole("button", { name: `Cancel Image 1 of batch ${batch}` }).click();
-    const first = page.locator("[data-job-id]", { hasText: `Image 1 of batch ${batch}` });
+    await page.getByRole("button", { name: `Cancel Image 1 of batch ${batch}`, exact: true }).click();
+    const first = page.locator("[data-job-id]", { hasText: new RegExp(`Image 1 of batch ${batch}\\b`) });
     await expect(first).toHaveAttribute("data-state", "canceled");
-    await expect(first.getByRole("button", { name: `Retry Image 1 of batch ${batch}` })).toBeVisible();
+    await expect(first.getByRole("button", { name: `Retry Image 1 of batch ${batch}`, exact: true })).toBeVisible();
 
     await page.getByRole("button", { name: "Resume queue" }).click();
-    const second = page.locator("[data-job-id]", { hasText: `Image 2 of batch ${batch}` });
+    const second = page.locator("[data-job-id]", { hasText: new RegExp(`Image 2 of batch ${batch}\\b`) });
     await expect(second).toHaveAttribute("data-state", "succeeded", { timeout: 30_000 });
     await expect(first).toHaveAttribute("data-state", "canceled");
+
+    // A cancelled job can be run again.
+    await first.getByRole("button", { name: `Retry Image 1 of batch ${batch}`, exact: true }).click();
+    await expect(first).toHaveAttribute("data-state", "succeeded", { timeout: 30_000 });
+  } finally {
+    await call(request, "queue/pause", { paused: "false" });
+  }
+});
+
+test("a job moved to the front is listed first among the waiting ones", async ({ page, request }) => {
+  const project = await newProject(request, "Reorder");
+  await call(request, "queue/pause", { paused: "true" });
+  try {
+    await hydrated(page, "/generate");
+    await fillGenerateForm(page, project, "a job to reorder", 3);
+    await page.getByRole("button", { name: "Generate" }).click();
+    const batch = await page.locator("[data-batch-id]").getAttribute("data-batch-id");
+    await page.getByRole("link", { name: "Queue", exact: true }).click();
+    const waiting = page.locator(`[data-job-id][data-state="queued"]`, { hasText: new RegExp(`of batch ${batch}\\b`) });
+    await expect(waiting).toHaveCount(3);
+    await expect(waiting.first()).toContainText(new RegExp(`Image 1 of batch ${batch}\\b`));
+    await page.getByRole("button", { name: `Move to front: Image 3 of batch ${batch}`, exact: true }).click();
+    await expect(waiting.first()).toContainText(new RegExp(`Image 3 of batch ${batch}\\b`));
   } finally {
     await call(request, "queue/pause", { paused: "false" });
   }

@@ -20,12 +20,13 @@ pub fn QueuePage() -> impl IntoView {
             }
         }
     });
-    // Unfinished jobs first (oldest first, as they run), then finished ones, newest first.
+    // Unfinished jobs in the order they run (in flight, then by priority and age), then finished
+    // ones, newest first.
     let ordered = move || {
         let jobs = live.jobs.get();
         let (mut active, mut done): (Vec<JobDto>, Vec<JobDto>) =
             jobs.into_values().partition(|j| !j.is_terminal());
-        active.sort_by_key(|j| j.id);
+        active.sort_by_key(|j| (j.is_waiting(), std::cmp::Reverse(j.priority), j.id));
         done.sort_by_key(|j| std::cmp::Reverse(j.updated_at));
         active.extend(done);
         active
