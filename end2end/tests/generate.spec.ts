@@ -18,6 +18,17 @@ async function newProject(request: APIRequestContext, name: string) {
   return unique;
 }
 
+// Runs `body` with the queue paused (so jobs wait where the test can see them), and always
+// resumes it, so a failure cannot leave the next test with a stopped queue.
+async function whilePaused(request: APIRequestContext, body: () => Promise<void>) {
+  await call(request, "queue/pause", { paused: "true" });
+  try {
+    await body();
+  } finally {
+    await call(request, "queue/pause", { paused: "false" });
+  }
+}
+
 async function fillGenerateForm(page: Page, project: string, prompt: string, count: number) {
   await page.getByLabel("Project").selectOption({ label: project });
   await page.getByLabel("Prompt", { exact: true }).fill(prompt);
@@ -29,8 +40,7 @@ async function fillGenerateForm(page: Page, project: string, prompt: string, cou
 test("four offline images are queued, progress, appear as thumbnails and open full size", async ({ page, request, context }) => {
   const project = await newProject(request, "Lighthouses");
   // Paused, the batch waits at 0 so the progress can be seen moving when the queue resumes.
-  await call(request, "queue/pause", { paused: "true" });
-  try {
+  await whilePaused(request, async () => {
     await hydrated(page, "/generate");
     await fillGenerateForm(page, project, "a lighthouse on a cliff at dusk", 4);
     await page.getByLabel("Prompt", { exact: true }).press("Control+Enter");
@@ -59,15 +69,12 @@ test("four offline images are queued, progress, appear as thumbnails and open fu
     const response = await full.waitForLoadState().then(() => full.request.get(full.url()));
     expect(response.headers()["content-type"]).toBe("image/png");
     expect(full.url()).toMatch(/\/media\/\d+\/[0-9a-f]{64}\.png$/);
-  } finally {
-    await call(request, "queue/pause", { paused: "false" });
-  }
+  });
 });
 
 test("a queued job can be cancelled from the Queue page", async ({ page, request }) => {
   const project = await newProject(request, "Cancel me");
-  await call(request, "queue/pause", { paused: "true" });
-  try {
+  await whilePaused(request, async () => {
     await hydrated(page, "/generate");
     await fillGenerateForm(page, project, "a job to cancel", 2);
     await page.getByRole("button", { name: "Generate" }).click();
@@ -88,15 +95,12 @@ test("a queued job can be cancelled from the Queue page", async ({ page, request
     // A cancelled job can be run again.
     await first.getByRole("button", { name: `Retry Image 1 of batch ${batch}`, exact: true }).click();
     await expect(first).toHaveAttribute("data-state", "succeeded", { timeout: 30_000 });
-  } finally {
-    await call(request, "queue/pause", { paused: "false" });
-  }
+  });
 });
 
 test("a job moved to the front is listed first among the waiting ones", async ({ page, request }) => {
   const project = await newProject(request, "Reorder");
-  await call(request, "queue/pause", { paused: "true" });
-  try {
+  await whilePaused(request, async () => {
     await hydrated(page, "/generate");
     await fillGenerateForm(page, project, "a job to reorder", 3);
     await page.getByRole("button", { name: "Generate" }).click();
@@ -107,9 +111,7 @@ test("a job moved to the front is listed first among the waiting ones", async ({
     await expect(waiting.first()).toContainText(new RegExp(`Image 1 of batch ${batch}\\b`));
     await page.getByRole("button", { name: `Move to front: Image 3 of batch ${batch}`, exact: true }).click();
     await expect(waiting.first()).toContainText(new RegExp(`Image 3 of batch ${batch}\\b`));
-  } finally {
-    await call(request, "queue/pause", { paused: "false" });
-  }
+  });
 });
 
 test("a launch without a prompt says so next to the prompt and queues nothing", async ({ page, request }) => {

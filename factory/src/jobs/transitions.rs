@@ -20,6 +20,28 @@ where
     Ok(rows.into_iter().next())
 }
 
+/// `UPDATE jobs SET <set>, updated_at = now() WHERE <the worker holds the lease> AND <when>`:
+/// the shape of every transition that needs nothing bound but the job and the worker. Both
+/// fragments are constants from this module, never input.
+async fn guarded(
+    conn: &mut AsyncPgConnection,
+    job: JobId,
+    worker: &str,
+    set: &'static str,
+    when: &'static str,
+) -> QueryResult<Option<Job>> {
+    one(
+        sql_query(format!(
+            "UPDATE jobs SET {set}, updated_at = now()
+             WHERE id = $1 AND lease_owner = $2 AND {when} RETURNING *"
+        ))
+        .bind::<BigInt, _>(job)
+        .bind::<Text, _>(worker.to_string()),
+        conn,
+    )
+    .await
+}
+
 /// Notes that a submission is about to be sent. Committed before the provider is called, so
 /// that a crash between sending and recording the request id is visible afterwards.
 pub async fn begin_submit(
@@ -27,14 +49,12 @@ pub async fn begin_submit(
     job: JobId,
     worker: &str,
 ) -> QueryResult<Option<Job>> {
-    one(
-        sql_query(
-            "UPDATE jobs SET submit_started_at = now(), updated_at = now()
-             WHERE id = $1 AND lease_owner = $2 AND state = 'submitting' RETURNING *",
-        )
-        .bind::<BigInt, _>(job)
-        .bind::<Text, _>(worker.to_string()),
+    guarded(
         conn,
+        job,
+        worker,
+        "submit_started_at = now()",
+        "state = 'submitting'",
     )
     .await
 }
@@ -87,14 +107,12 @@ pub async fn begin_download(
     job: JobId,
     worker: &str,
 ) -> QueryResult<Option<Job>> {
-    one(
-        sql_query(
-            "UPDATE jobs SET state = 'downloading', updated_at = now()
-             WHERE id = $1 AND lease_owner = $2 AND state IN ('submitting', 'running') RETURNING *",
-        )
-        .bind::<BigInt, _>(job)
-        .bind::<Text, _>(worker.to_string()),
+    guarded(
         conn,
+        job,
+        worker,
+        "state = 'downloading'",
+        "state IN ('submitting', 'running')",
     )
     .await
 }
@@ -179,16 +197,12 @@ pub async fn mark_canceled(
     job: JobId,
     worker: &str,
 ) -> QueryResult<Option<Job>> {
-    one(
-        sql_query(
-            "UPDATE jobs SET state = 'canceled', finished_at = now(), lease_owner = NULL,
-                    lease_expires_at = NULL, updated_at = now()
-             WHERE id = $1 AND lease_owner = $2 AND state IN ('submitting', 'running', 'downloading')
-             RETURNING *",
-        )
-        .bind::<BigInt, _>(job)
-        .bind::<Text, _>(worker.to_string()),
+    guarded(
         conn,
+        job,
+        worker,
+        "state = 'canceled', finished_at = now(), lease_owner = NULL, lease_expires_at = NULL",
+        "state IN ('submitting', 'running', 'downloading')",
     )
     .await
 }
