@@ -254,6 +254,8 @@ pub struct ModelDto {
     pub id: String,
     pub name: String,
     pub description: String,
+    /// Whether the model takes a negative prompt.
+    pub negative_prompt: bool,
     pub params: Vec<ParamDto>,
 }
 
@@ -322,6 +324,7 @@ impl From<&factory::providers::ProviderInfo> for ProviderDto {
                     id: m.id.clone(),
                     name: m.name.clone(),
                     description: m.description.clone(),
+                    negative_prompt: m.negative_prompt,
                     params: m.params.iter().map(param).collect(),
                 })
                 .collect(),

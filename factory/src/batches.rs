@@ -183,14 +183,25 @@ pub fn validate(
                     ),
                 );
             }
-            Some(model) => match params::validate(&model.params, &request.params) {
-                Ok(params) => resolved = params,
-                Err(param_errors) => {
-                    for e in param_errors {
-                        error(&format!("params.{}", e.field), e.message);
+            Some(model) => {
+                if !model.negative_prompt && negative_chars > 0 {
+                    error(
+                        "negative_prompt",
+                        format!(
+                            "{} takes no negative prompt. Leave it empty, and say in the prompt what you want instead.",
+                            model.name
+                        ),
+                    );
+                }
+                match params::validate(&model.params, &request.params) {
+                    Ok(params) => resolved = params,
+                    Err(param_errors) => {
+                        for e in param_errors {
+                            error(&format!("params.{}", e.field), e.message);
+                        }
                     }
                 }
-            },
+            }
         },
     }
     if errors.is_empty() {

@@ -16,6 +16,7 @@ pub mod products;
 pub mod projects;
 pub mod providers;
 pub mod schema;
+pub mod secret;
 
 #[cfg(feature = "testing")]
 pub mod testing;

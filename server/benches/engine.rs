@@ -55,6 +55,7 @@ fn noop() -> Arc<Noop> {
             name: "None".into(),
             description: String::new(),
             capability: Capability::TextToImage,
+            negative_prompt: true,
             params: Vec::new(),
         }],
     }))

@@ -126,6 +126,7 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
     });
     let prompt = RwSignal::new(String::new());
     let negative = RwSignal::new(String::new());
+    let takes_negative = move || current_model.get().is_none_or(|m| m.negative_prompt);
     let count = RwSignal::new("4".to_string());
     let seed_mode = RwSignal::new("random".to_string());
     let seed = RwSignal::new(String::new());
@@ -151,7 +152,14 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                 provider: provider.get_untracked(),
                 model: model.get_untracked(),
                 prompt: prompt.get_untracked(),
-                negative_prompt: negative.get_untracked(),
+                negative_prompt: if current_model
+                    .get_untracked()
+                    .is_none_or(|m| m.negative_prompt)
+                {
+                    negative.get_untracked()
+                } else {
+                    String::new()
+                },
                 params: params_json(
                     current_model.get_untracked().as_ref(),
                     &params.get_untracked(),
@@ -229,7 +237,9 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                 </div>
                 <div>
                     <label for="gen-negative" class=LABEL>"Negative prompt (optional)"</label>
-                    <textarea id="gen-negative" rows="2" class=INPUT bind:value=negative aria-describedby="gen-negative-error"></textarea>
+                    <textarea id="gen-negative" rows="2" class=INPUT bind:value=negative aria-describedby="gen-negative-error"
+                        disabled=move || !takes_negative()
+                        placeholder=move || if takes_negative() { "" } else { "This model takes no negative prompt" }></textarea>
                     <FieldError id="gen-negative-error".into() error=field_error("negative_prompt") />
                 </div>
                 <div class="grid grid-cols-2 gap-3">

@@ -9,6 +9,8 @@
 //! One module per provider: [`local`] now; `fal`, `replicate` and `civitai` speak their
 //! providers' HTTP protocols against a configurable base URL.
 
+pub mod fal;
+pub mod http;
 pub mod local;
 pub mod params;
 
@@ -37,6 +39,8 @@ pub struct ModelInfo {
     pub name: String,
     pub description: String,
     pub capability: Capability,
+    /// Whether the model takes a negative prompt (FLUX does not).
+    pub negative_prompt: bool,
     pub params: Vec<ParamSpec>,
 }
 

@@ -16,27 +16,38 @@ use factory::media::png::{read_text, ART_FACTORY_KEY, PARAMETERS_KEY};
 use factory::media::THUMB_SIZES;
 use factory::products;
 use factory::projects::{self, Description, ProjectName};
-use factory::providers::Providers;
+use factory::providers::{Provider, Providers};
 use factory::testing::TestDb;
 use factory::{Engine, EngineSettings};
 use serde_json::json;
 
 use crate::scripted::{self, Scripted};
 
-struct Setup {
-    db: TestDb,
-    engine: Engine,
+pub(crate) struct Setup {
+    pub db: TestDb,
+    pub engine: Engine,
     scripted: Arc<Scripted>,
-    project: i64,
+    pub project: i64,
     _files: tempfile::TempDir,
 }
 
 async fn setup_with(max_attempts: i32) -> Setup {
+    setup_with_providers(max_attempts, Vec::new()).await
+}
+
+/// The offline generator, the scripted provider and `extra`.
+pub(crate) async fn setup_with_providers(
+    max_attempts: i32,
+    extra: Vec<Arc<dyn Provider>>,
+) -> Setup {
     let db = TestDb::new().await;
     let files = tempfile::tempdir().unwrap();
     let scripted = Arc::new(Scripted::new());
     let mut providers = Providers::builtin();
     providers.add(scripted.clone());
+    for provider in extra {
+        providers.add(provider);
+    }
     let mut settings = EngineSettings::new(files.path());
     settings.max_attempts = max_attempts;
     settings.max_batch_count = 20;
@@ -69,7 +80,7 @@ fn fast_worker() -> WorkerConfig {
     }
 }
 
-fn start(setup: &Setup) -> WorkerHandle {
+pub(crate) fn start(setup: &Setup) -> WorkerHandle {
     setup
         .engine
         .start_worker(fast_worker(), Duration::from_secs(2))
@@ -108,7 +119,7 @@ async fn run_scripted(setup: &Setup, prompt: &str) -> Vec<Job> {
 }
 
 /// Polls the batch until every job is in a terminal state (or fails the test after 30 s).
-async fn wait_until_finished(setup: &Setup, batch: i64) -> Vec<Job> {
+pub(crate) async fn wait_until_finished(setup: &Setup, batch: i64) -> Vec<Job> {
     wait_for_jobs(setup, batch, |jobs| {
         jobs.iter().all(|j| j.state().is_terminal())
     })

@@ -41,6 +41,7 @@ impl Scripted {
                     name: "M".into(),
                     description: String::new(),
                     capability: Capability::TextToImage,
+                    negative_prompt: true,
                     params: vec![ParamSpec::integer("width", "Width", "", 64, 8, 256, 8)],
                 }],
             },

@@ -35,6 +35,7 @@ impl LocalProvider {
             name: name.to_string(),
             description: description.to_string(),
             capability: Capability::TextToImage,
+            negative_prompt: true,
             params: vec![
                 ParamSpec::integer(
                     "width",

@@ -10,6 +10,8 @@
 //! maintenance database). The harness only ever creates and drops databases whose names it
 //! generated in this process (`af_test_<pid>_...`); it never touches any other database.
 
+pub mod fal_standin;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 

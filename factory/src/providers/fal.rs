@@ -1,0 +1,503 @@
+//! `fal`: fal.ai's queue API.
+//!
+//! Submit is `POST {base}/{model id}`; status, result and cancel address the model's
+//! `owner/app` (the model id without its subpath) plus the request id. Results are image URLs on
+//! fal's CDN, fetched at once because fal deletes them within the hour. See
+//! `../shared/PROVIDERS.md` for the protocol this follows.
+
+use reqwest::{StatusCode, Url};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::http::{self, FileHosts, Refusal};
+use super::{
+    CancelOutcome, Capability, ErrorKind, GenerationRequest, ModelInfo, Output, ParamSpec,
+    PollStatus, Provider, ProviderError, ProviderInfo, RequestRef, Submitted,
+};
+use crate::secret::Secret;
+
+pub const ID: &str = "fal";
+pub const NAME: &str = "fal.ai";
+pub const DEFAULT_BASE_URL: &str = "https://queue.fal.run";
+/// Domains fal serves result files from.
+const FILE_DOMAINS: &[&str] = &["fal.media", "fal.run", "fal.ai"];
+
+/// The sizes fal's image models accept by name.
+pub const IMAGE_SIZES: &[&str] = &[
+    "square_hd",
+    "square",
+    "portrait_4_3",
+    "portrait_16_9",
+    "landscape_4_3",
+    "landscape_16_9",
+];
+
+#[derive(Debug, Clone)]
+pub struct FalConfig {
+    pub key: Secret,
+    /// `https://queue.fal.run` unless set (tests, proxies).
+    pub base_url: Option<String>,
+}
+
+pub struct FalProvider {
+    info: ProviderInfo,
+    client: reqwest::Client,
+    base: Url,
+    key: Secret,
+    files: FileHosts,
+}
+
+impl FalProvider {
+    pub fn new(config: FalConfig) -> Result<Self, String> {
+        let base = http::base_url(NAME, config.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        Ok(Self {
+            info: info(),
+            client: http::client(),
+            files: FileHosts::new(&base, FILE_DOMAINS),
+            base,
+            key: config.key,
+        })
+    }
+
+    fn authorization(&self) -> String {
+        format!("Key {}", self.key.expose())
+    }
+
+    /// `{base}/{owner}/{app}/requests/{id}/{tail...}`.
+    fn request_url(&self, request: RequestRef<'_>, tail: &[&str]) -> Result<Url, ProviderError> {
+        if !http::plain_id(request.request_id) {
+            return Err(ProviderError::new(
+                NAME,
+                ErrorKind::NotFound,
+                format!(
+                    "“{}” is not a fal request id",
+                    request.request_id.escape_debug()
+                ),
+            ));
+        }
+        let mut segments = vec![app_path(request.model), "requests", request.request_id];
+        segments.extend_from_slice(tail);
+        Ok(http::endpoint(&self.base, &segments))
+    }
+
+    async fn send(
+        &self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ProviderError> {
+        builder
+            .header(reqwest::header::AUTHORIZATION, self.authorization())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| http::network_error(NAME, &self.key, &e))
+    }
+
+    async fn refused(&self, response: reqwest::Response, what: &str) -> ProviderError {
+        let refusal = Refusal::read(response, &self.key).await;
+        // fal names infrastructure failures in a header (runner_scheduling_failure, ...).
+        let error_type = refusal
+            .headers
+            .get("x-fal-error-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let mut error = refusal.into_error(NAME, what);
+        if let Some(kind) = error_type {
+            error.message.push_str(&format!(" [{kind}]"));
+        }
+        error
+    }
+
+    async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        response: reqwest::Response,
+        what: &str,
+    ) -> Result<T, ProviderError> {
+        let text = response
+            .text()
+            .await
+            .map_err(|e| http::network_error(NAME, &self.key, &e))?;
+        serde_json::from_str(&text).map_err(|e| {
+            ProviderError::new(
+                NAME,
+                ErrorKind::Unavailable,
+                format!("{what}: fal answered with something unexpected ({e})"),
+            )
+        })
+    }
+
+    /// `GET .../requests/{id}`: the model's output, once the status is COMPLETED.
+    async fn result(&self, request: RequestRef<'_>) -> Result<PollStatus, ProviderError> {
+        let url = self.request_url(request, &[])?;
+        let response = self.send(self.client.get(url)).await?;
+        if !response.status().is_success() {
+            let error = self.refused(response, "reading the result").await;
+            // A request that failed at fal reports its error here; only trouble reaching it
+            // is worth polling again.
+            return if error.retryable() {
+                Err(error)
+            } else {
+                Ok(PollStatus::Failed(error))
+            };
+        }
+        let output: FalOutput = self.json(response, "reading the result").await?;
+        Ok(outputs(output))
+    }
+}
+
+fn info() -> ProviderInfo {
+    let image_size = || {
+        ParamSpec::choice(
+            "image_size",
+            "Size",
+            "square_hd is 1024×1024, square 512×512, portrait_4_3 768×1024, portrait_16_9 576×1024, \
+             landscape_4_3 1024×768, landscape_16_9 1024×576.",
+            "square_hd",
+            IMAGE_SIZES,
+        )
+    };
+    let output_format = || {
+        ParamSpec::choice(
+            "output_format",
+            "Format",
+            "PNG keeps the generation settings inside the file; JPEG is smaller.",
+            "png",
+            &["png", "jpeg"],
+        )
+    };
+    let safety = || {
+        ParamSpec::boolean(
+            "enable_safety_checker",
+            "Safety checker",
+            "fal blanks images its checker flags.",
+            true,
+        )
+    };
+    ProviderInfo {
+        id: ID.into(),
+        name: NAME.into(),
+        description:
+            "Hosted FLUX models on fal.ai's queue. Needs a fal key; each image is billed by fal."
+                .into(),
+        remote_queue: true,
+        models: vec![
+            ModelInfo {
+                id: "fal-ai/flux/schnell".into(),
+                name: "FLUX.1 [schnell]".into(),
+                description: "Fast FLUX, good in 1–4 steps.".into(),
+                capability: Capability::TextToImage,
+                negative_prompt: false,
+                params: vec![
+                    image_size(),
+                    ParamSpec::integer(
+                        "num_inference_steps",
+                        "Steps",
+                        "More steps refine detail; 4 is the default.",
+                        4,
+                        1,
+                        12,
+                        1,
+                    ),
+                    output_format(),
+                    safety(),
+                ],
+            },
+            ModelInfo {
+                id: "fal-ai/flux/dev".into(),
+                name: "FLUX.1 [dev]".into(),
+                description: "Higher-quality FLUX; slower, 28 steps by default.".into(),
+                capability: Capability::TextToImage,
+                negative_prompt: false,
+                params: vec![
+                    image_size(),
+                    ParamSpec::integer(
+                        "num_inference_steps",
+                        "Steps",
+                        "More steps refine detail.",
+                        28,
+                        1,
+                        50,
+                        1,
+                    ),
+                    ParamSpec::float(
+                        "guidance_scale",
+                        "Guidance",
+                        "How closely to follow the prompt.",
+                        3.5,
+                        1.0,
+                        20.0,
+                    ),
+                    output_format(),
+                    safety(),
+                ],
+            },
+        ],
+    }
+}
+
+/// `fal-ai/flux/schnell` -> `fal-ai/flux`: status, result and cancel drop the subpath.
+pub fn app_path(model: &str) -> &str {
+    match model.match_indices('/').nth(1) {
+        Some((i, _)) => &model[..i],
+        None => model,
+    }
+}
+
+/// The model input: the validated parameters plus prompt, seed and one image per job.
+pub fn input(request: &GenerationRequest) -> Value {
+    let mut body = request.params.clone();
+    body.insert("prompt".into(), json!(request.prompt));
+    body.insert("seed".into(), json!(request.seed));
+    body.insert("num_images".into(), json!(1));
+    if !request.negative_prompt.is_empty() {
+        body.insert("negative_prompt".into(), json!(request.negative_prompt));
+    }
+    Value::Object(body)
+}
+
+#[derive(Deserialize)]
+struct Enqueued {
+    request_id: String,
+}
+
+#[derive(Deserialize)]
+struct Status {
+    status: String,
+    queue_position: Option<u32>,
+    #[serde(default)]
+    logs: Option<Vec<LogLine>>,
+    /// Set on a COMPLETED status when the request failed at fal.
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    error_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct LogLine {
+    message: String,
+}
+
+#[derive(Deserialize)]
+struct FalOutput {
+    #[serde(default)]
+    images: Vec<FalImage>,
+    #[serde(default)]
+    has_nsfw_concepts: Vec<bool>,
+}
+
+#[derive(Deserialize)]
+struct FalImage {
+    url: String,
+    content_type: Option<String>,
+}
+
+fn outputs(output: FalOutput) -> PollStatus {
+    let flagged = |i: usize| output.has_nsfw_concepts.get(i).copied().unwrap_or(false);
+    let kept: Vec<Output> = output
+        .images
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !flagged(*i))
+        .map(|(_, image)| Output::Url {
+            url: image.url.clone(),
+            declared_mime: image.content_type.clone(),
+        })
+        .collect();
+    if !kept.is_empty() {
+        return PollStatus::Completed(kept);
+    }
+    let error = if output.images.is_empty() {
+        ProviderError::new(NAME, ErrorKind::BadOutput, "fal finished without an image")
+    } else {
+        ProviderError::new(
+            NAME,
+            ErrorKind::ContentPolicy,
+            "fal's safety checker blanked the image; change the prompt, or turn the safety checker off",
+        )
+    };
+    PollStatus::Failed(error)
+}
+
+#[async_trait::async_trait]
+impl Provider for FalProvider {
+    fn info(&self) -> &ProviderInfo {
+        &self.info
+    }
+
+    async fn submit(&self, request: &GenerationRequest) -> Result<Submitted, ProviderError> {
+        let url = http::endpoint(&self.base, &[request.model.as_str()]);
+        let response = self
+            .send(self.client.post(url).json(&input(request)))
+            .await?;
+        if !response.status().is_success() {
+            return Err(self.refused(response, "submitting").await);
+        }
+        let enqueued: Enqueued = self.json(response, "submitting").await?;
+        Ok(Submitted::Queued {
+            request_id: enqueued.request_id,
+        })
+    }
+
+    async fn poll(&self, request: RequestRef<'_>) -> Result<PollStatus, ProviderError> {
+        let mut url = self.request_url(request, &["status"])?;
+        url.set_query(Some("logs=1"));
+        let response = self.send(self.client.get(url)).await?;
+        if !matches!(response.status(), StatusCode::OK | StatusCode::ACCEPTED) {
+            return Err(self.refused(response, "checking the status").await);
+        }
+        let status: Status = self.json(response, "checking the status").await?;
+        match status.status.as_str() {
+            "IN_QUEUE" => Ok(PollStatus::Queued {
+                position: status.queue_position,
+            }),
+            "IN_PROGRESS" => Ok(PollStatus::Running {
+                progress: None,
+                message: status
+                    .logs
+                    .and_then(|logs| logs.into_iter().last())
+                    .map(|line| line.message),
+            }),
+            "COMPLETED" => match status.error {
+                Some(error) => {
+                    let kind = match status.error_type.as_deref() {
+                        Some("runner_scheduling_failure" | "request_timeout") => {
+                            ErrorKind::Unavailable
+                        }
+                        _ => ErrorKind::InvalidInput,
+                    };
+                    Ok(PollStatus::Failed(ProviderError::new(
+                        NAME,
+                        kind,
+                        format!("the generation failed at fal: {}", self.key.scrub(&error)),
+                    )))
+                }
+                None => self.result(request).await,
+            },
+            other => Ok(PollStatus::Running {
+                progress: None,
+                message: Some(format!("fal says {other}")),
+            }),
+        }
+    }
+
+    async fn cancel(&self, request: RequestRef<'_>) -> Result<CancelOutcome, ProviderError> {
+        let url = self.request_url(request, &["cancel"])?;
+        let response = self.send(self.client.put(url)).await?;
+        let code = response.status();
+        let body: Value = response
+            .json()
+            .await
+            .unwrap_or_else(|_| json!({ "status": Value::Null }));
+        match body["status"].as_str() {
+            Some("CANCELLATION_REQUESTED") => Ok(CancelOutcome::Requested),
+            Some("ALREADY_COMPLETED") => Ok(CancelOutcome::AlreadyFinished),
+            Some("NOT_FOUND") => Ok(CancelOutcome::NotFound),
+            _ if code == StatusCode::NOT_FOUND => Ok(CancelOutcome::NotFound),
+            _ => Err(ProviderError::new(
+                NAME,
+                if code.is_server_error() {
+                    ErrorKind::Unavailable
+                } else {
+                    ErrorKind::InvalidInput
+                },
+                format!("cancelling failed with HTTP {}", code.as_u16()),
+            )),
+        }
+    }
+
+    async fn fetch(&self, output: &Output) -> Result<Vec<u8>, ProviderError> {
+        match output {
+            Output::Inline { bytes } => Ok(bytes.clone()),
+            Output::Url { url, declared_mime } if url.starts_with("data:") => {
+                let bytes = decode_data_uri(url).ok_or_else(|| {
+                    ProviderError::new(NAME, ErrorKind::BadOutput, "an unreadable data: URI")
+                })?;
+                http::check_image(NAME, &bytes, declared_mime.as_deref())?;
+                Ok(bytes)
+            }
+            Output::Url { url, declared_mime } => {
+                http::download(
+                    &self.client,
+                    NAME,
+                    &self.key,
+                    &self.files,
+                    url,
+                    declared_mime.as_deref(),
+                )
+                .await
+            }
+        }
+    }
+}
+
+/// `data:image/png;base64,...` -> the bytes (fal answers small results inline in sync mode).
+fn decode_data_uri(uri: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let (header, data) = uri.strip_prefix("data:")?.split_once(',')?;
+    if !header.ends_with(";base64") || data.len() > http::MAX_DOWNLOAD_BYTES / 3 * 4 {
+        return None;
+    }
+    base64::engine::general_purpose::STANDARD.decode(data).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_result_and_cancel_use_the_app_path_without_the_subpath() {
+        assert_eq!(app_path("fal-ai/flux/schnell"), "fal-ai/flux");
+        assert_eq!(app_path("fal-ai/flux/dev/image-to-image"), "fal-ai/flux");
+        assert_eq!(app_path("fal-ai/fast-sdxl"), "fal-ai/fast-sdxl");
+    }
+
+    #[test]
+    fn the_input_is_the_parameters_plus_prompt_seed_and_one_image() {
+        let request = GenerationRequest {
+            model: "fal-ai/flux/schnell".into(),
+            prompt: "a fox".into(),
+            negative_prompt: String::new(),
+            seed: 42,
+            params: json!({"image_size": "square", "num_inference_steps": 4})
+                .as_object()
+                .unwrap()
+                .clone(),
+        };
+        assert_eq!(
+            input(&request),
+            json!({"image_size": "square", "num_inference_steps": 4, "prompt": "a fox",
+                   "seed": 42, "num_images": 1})
+        );
+    }
+
+    #[test]
+    fn images_the_safety_checker_flagged_are_not_kept() {
+        let output: FalOutput = serde_json::from_value(json!({
+            "images": [{"url": "https://v3.fal.media/a.png", "content_type": "image/png"}],
+            "has_nsfw_concepts": [true]
+        }))
+        .unwrap();
+        match outputs(output) {
+            PollStatus::Failed(e) => assert_eq!(e.kind, ErrorKind::ContentPolicy),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_plain_http_base_off_this_machine_is_refused() {
+        let config = FalConfig {
+            key: Secret::new("k:s").unwrap(),
+            base_url: Some("http://queue.fal.run".into()),
+        };
+        assert!(FalProvider::new(config).is_err());
+    }
+
+    #[test]
+    fn data_uris_decode() {
+        assert_eq!(
+            decode_data_uri("data:image/png;base64,aGk="),
+            Some(b"hi".to_vec())
+        );
+        assert_eq!(decode_data_uri("data:text/plain,hi"), None);
+    }
+}

@@ -1,0 +1,394 @@
+//! A stand-in for fal.ai's queue API on a real local port, for tests: fal cannot be reached from
+//! here, so the adapter is tested against a server that speaks the same protocol
+//! (`../shared/PROVIDERS.md`): the `Authorization: Key` check and its 401, submit with the
+//! model's full path, status / result / cancel under the `owner/app` path, 202 while waiting and
+//! 200 when done, 422 validation details, result files on a separate path.
+//!
+//! It keeps the record a crash test needs: every submission, per seed (tests give each job its
+//! own seed), and whether an earlier request for that seed had already been polled when a new
+//! one arrived, which would mean a committed request id was submitted again.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use serde_json::{json, Value};
+
+use crate::providers::local::{render, Scene, Style};
+
+#[derive(Debug, Clone)]
+pub struct StandInOptions {
+    pub key: String,
+    /// How long a request waits `IN_QUEUE`, then runs `IN_PROGRESS`.
+    pub queue_time: Duration,
+    pub run_time: Duration,
+    /// A pause after a submission is recorded and before it is answered: the window in which a
+    /// crash leaves a request at fal whose id the app never learnt.
+    pub submit_delay: Duration,
+    /// Side of the square PNG results.
+    pub image_side: u32,
+    /// This many submissions are refused first with a 503 scheduling failure.
+    pub refuse_first_submissions: usize,
+}
+
+impl Default for StandInOptions {
+    fn default() -> Self {
+        Self {
+            key: "standin-id:standin-secret".into(),
+            queue_time: Duration::from_millis(50),
+            run_time: Duration::from_millis(100),
+            submit_delay: Duration::ZERO,
+            image_side: 64,
+            refuse_first_submissions: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Request {
+    app: String,
+    seed: i64,
+    prompt: String,
+    created: Instant,
+    polled: bool,
+    canceled: bool,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    requests: HashMap<String, Request>,
+    /// (seed, whether an earlier request for that seed had been polled) per submission.
+    submissions: Vec<(i64, bool)>,
+    refused: usize,
+    next_id: u64,
+    /// Absolute URL prefix of result files, as fal's CDN URLs are absolute.
+    files_base: String,
+}
+
+/// The running stand-in. Dropping it stops the server.
+pub struct FalStandIn {
+    pub addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FalStandIn {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FalStandIn {
+    pub async fn start(options: StandInOptions) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the stand-in");
+        let addr = listener.local_addr().unwrap();
+        let state = Arc::new(Mutex::new(State {
+            files_base: format!("http://{addr}/files"),
+            ..State::default()
+        }));
+        let shared = (state.clone(), Arc::new(options));
+        let app = Router::new().fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                let (state, options) = shared.clone();
+                async move { route(&state, &options, method, uri, headers, body).await }
+            },
+        );
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.ok();
+        });
+        Self { addr, state, task }
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// How many times each seed was submitted.
+    pub fn submissions_per_seed(&self) -> HashMap<i64, usize> {
+        let state = self.state.lock().unwrap();
+        let mut counts = HashMap::new();
+        for (seed, _) in &state.submissions {
+            *counts.entry(*seed).or_default() += 1;
+        }
+        counts
+    }
+
+    /// Seeds submitted again after an earlier request for them had been polled (so its id had
+    /// been committed): each is a double charge the engine should never cause.
+    pub fn resubmitted_after_poll(&self) -> Vec<i64> {
+        let state = self.state.lock().unwrap();
+        state
+            .submissions
+            .iter()
+            .filter(|(_, earlier_polled)| *earlier_polled)
+            .map(|(seed, _)| *seed)
+            .collect()
+    }
+
+    /// Requests cancelled through the API.
+    pub fn canceled(&self) -> usize {
+        let state = self.state.lock().unwrap();
+        state.requests.values().filter(|r| r.canceled).count()
+    }
+
+    /// Forgets one request, as fal does when a result expires.
+    pub fn expire(&self, request_id: &str) {
+        self.state.lock().unwrap().requests.remove(request_id);
+    }
+}
+
+fn reply(status: StatusCode, body: Value) -> Response {
+    (status, axum::Json(body)).into_response()
+}
+
+enum Phase {
+    Queued,
+    Running,
+    Done,
+}
+
+fn phase(request: &Request, options: &StandInOptions) -> Phase {
+    let age = request.created.elapsed();
+    if age < options.queue_time {
+        Phase::Queued
+    } else if age < options.queue_time + options.run_time {
+        Phase::Running
+    } else {
+        Phase::Done
+    }
+}
+
+async fn route(
+    state: &Mutex<State>,
+    options: &StandInOptions,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
+    // Result files are public (fal's CDN needs no key).
+    if let (&Method::GET, ["files", file]) = (&method, segments.as_slice()) {
+        return file_response(state, options, file);
+    }
+    let expected = format!("Key {}", options.key);
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
+        return reply(
+            StatusCode::UNAUTHORIZED,
+            json!({"detail": "No user found for Key ID and Secret"}),
+        );
+    }
+    match (&method, segments.as_slice()) {
+        (&Method::GET, [owner, app, "requests", id, "status"]) => {
+            status(state, options, &format!("{owner}/{app}"), id)
+        }
+        (&Method::GET, [owner, app, "requests", id]) => {
+            result(state, options, &format!("{owner}/{app}"), id)
+        }
+        (&Method::PUT, [owner, app, "requests", id, "cancel"]) => {
+            cancel(state, options, &format!("{owner}/{app}"), id)
+        }
+        (&Method::POST, [owner, app, ..]) => {
+            submit(state, options, &format!("{owner}/{app}"), uri.path(), &body).await
+        }
+        _ => reply(StatusCode::NOT_FOUND, json!({"detail": "Not Found"})),
+    }
+}
+
+async fn submit(
+    state: &Mutex<State>,
+    options: &StandInOptions,
+    app: &str,
+    path: &str,
+    body: &[u8],
+) -> Response {
+    let Ok(input) = serde_json::from_slice::<Value>(body) else {
+        return reply(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"detail": [{"loc": ["body"], "msg": "Input should be a valid dictionary", "type": "dict_type"}]}),
+        );
+    };
+    let mut problems = Vec::new();
+    if input["prompt"].as_str().is_none_or(str::is_empty) {
+        problems
+            .push(json!({"loc": ["body", "prompt"], "msg": "Field required", "type": "missing"}));
+    }
+    if let Some(steps) = input.get("num_inference_steps") {
+        if !steps.as_i64().is_some_and(|s| (1..=12).contains(&s)) && path.ends_with("/schnell") {
+            problems.push(json!({"loc": ["body", "num_inference_steps"],
+                "msg": "Input should be less than or equal to 12", "type": "less_than_equal"}));
+        }
+    }
+    if !problems.is_empty() {
+        return reply(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({ "detail": problems }),
+        );
+    }
+    let id = {
+        let mut state = state.lock().unwrap();
+        if state.refused < options.refuse_first_submissions {
+            state.refused += 1;
+            let mut response = reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"detail": "No runner available", "error_type": "runner_scheduling_failure"}),
+            );
+            response.headers_mut().insert(
+                "x-fal-error-type",
+                "runner_scheduling_failure".parse().unwrap(),
+            );
+            return response;
+        }
+        state.next_id += 1;
+        let id = format!(
+            "{:08x}-5a1f-4c2e-9d3b-{:012x}",
+            state.next_id, state.next_id
+        );
+        let seed = input["seed"].as_i64().unwrap_or(-1);
+        let earlier_polled = state.requests.values().any(|r| r.seed == seed && r.polled);
+        state.submissions.push((seed, earlier_polled));
+        state.requests.insert(
+            id.clone(),
+            Request {
+                app: app.to_string(),
+                seed,
+                prompt: input["prompt"].as_str().unwrap_or_default().to_string(),
+                created: Instant::now(),
+                polled: false,
+                canceled: false,
+            },
+        );
+        id
+    };
+    // The request exists at "fal" from here on, whether or not the answer arrives.
+    tokio::time::sleep(options.submit_delay).await;
+    let base = format!("/{app}/requests/{id}");
+    let position = {
+        let state = state.lock().unwrap();
+        state
+            .requests
+            .values()
+            .filter(|r| matches!(phase(r, options), Phase::Queued))
+            .count()
+    };
+    reply(
+        StatusCode::OK,
+        json!({
+            "status": "IN_QUEUE",
+            "request_id": id,
+            "response_url": base,
+            "status_url": format!("{base}/status"),
+            "cancel_url": format!("{base}/cancel"),
+            "queue_position": position,
+        }),
+    )
+}
+
+/// The request, if it exists under this app (fal scopes ids by app).
+fn lookup<'a>(state: &'a mut State, app: &str, id: &str) -> Option<&'a mut Request> {
+    state.requests.get_mut(id).filter(|r| r.app == app)
+}
+
+fn not_found() -> Response {
+    reply(
+        StatusCode::NOT_FOUND,
+        json!({"detail": "Request not found"}),
+    )
+}
+
+fn status(state: &Mutex<State>, options: &StandInOptions, app: &str, id: &str) -> Response {
+    let mut state = state.lock().unwrap();
+    let Some(request) = lookup(&mut state, app, id) else {
+        return not_found();
+    };
+    request.polled = true;
+    if request.canceled {
+        return reply(
+            StatusCode::OK,
+            json!({"status": "COMPLETED", "error": "Request was cancelled", "error_type": "request_cancelled"}),
+        );
+    }
+    match phase(request, options) {
+        Phase::Queued => reply(
+            StatusCode::ACCEPTED,
+            json!({"status": "IN_QUEUE", "queue_position": 0}),
+        ),
+        Phase::Running => reply(
+            StatusCode::ACCEPTED,
+            json!({"status": "IN_PROGRESS", "logs": [
+                {"message": "denoising", "level": "INFO", "source": "user", "timestamp": "2026-01-01T00:00:00Z"}
+            ]}),
+        ),
+        Phase::Done => reply(StatusCode::OK, json!({"status": "COMPLETED", "logs": []})),
+    }
+}
+
+fn result(state: &Mutex<State>, options: &StandInOptions, app: &str, id: &str) -> Response {
+    let mut state = state.lock().unwrap();
+    let files_base = state.files_base.clone();
+    let Some(request) = lookup(&mut state, app, id) else {
+        return not_found();
+    };
+    if !matches!(phase(request, options), Phase::Done) || request.canceled {
+        return reply(
+            StatusCode::BAD_REQUEST,
+            json!({"detail": "Request is still in progress"}),
+        );
+    }
+    let side = options.image_side;
+    reply(
+        StatusCode::OK,
+        json!({
+            "images": [{"url": format!("{files_base}/{id}.png"), "width": side, "height": side,
+                        "content_type": "image/png"}],
+            "seed": request.seed,
+            "has_nsfw_concepts": [false],
+            "prompt": request.prompt,
+            "timings": {"inference": options.run_time.as_secs_f64()},
+        }),
+    )
+}
+
+fn cancel(state: &Mutex<State>, options: &StandInOptions, app: &str, id: &str) -> Response {
+    let mut state = state.lock().unwrap();
+    let Some(request) = lookup(&mut state, app, id) else {
+        return reply(StatusCode::NOT_FOUND, json!({"status": "NOT_FOUND"}));
+    };
+    if matches!(phase(request, options), Phase::Done) {
+        return reply(
+            StatusCode::BAD_REQUEST,
+            json!({"status": "ALREADY_COMPLETED"}),
+        );
+    }
+    request.canceled = true;
+    reply(
+        StatusCode::ACCEPTED,
+        json!({"status": "CANCELLATION_REQUESTED"}),
+    )
+}
+
+fn file_response(state: &Mutex<State>, options: &StandInOptions, file: &str) -> Response {
+    let Some(id) = file.strip_suffix(".png") else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Some(request) = state.lock().unwrap().requests.get(id).cloned() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let scene = Scene {
+        width: options.image_side,
+        height: options.image_side,
+        style: Style::Aurora,
+        detail: 2,
+    };
+    let pixels = render(&scene, &request.prompt, "", request.seed);
+    let png = crate::media::png::encode_rgb(scene.width, scene.height, &pixels)
+        .expect("encode the stand-in image");
+    ([("content-type", "image/png")], png).into_response()
+}

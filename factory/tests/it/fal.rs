@@ -1,0 +1,286 @@
+//! The fal.ai adapter against the stand-in fal queue server, over real HTTP on a local port.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use factory::batches::{LaunchRequest, SeedChoice};
+use factory::jobs::JobState;
+use factory::media::ImageFormat;
+use factory::products;
+use factory::providers::fal::{FalConfig, FalProvider};
+use factory::providers::{
+    CancelOutcome, ErrorKind, GenerationRequest, Output, PollStatus, Provider, RequestRef,
+    Submitted,
+};
+use factory::secret::Secret;
+use factory::testing::fal_standin::{FalStandIn, StandInOptions};
+use serde_json::json;
+
+use crate::queue::{self, setup_with_providers};
+
+const MODEL: &str = "fal-ai/flux/schnell";
+
+fn provider(standin: &FalStandIn, key: &str) -> FalProvider {
+    FalProvider::new(FalConfig {
+        key: Secret::new(key).unwrap(),
+        base_url: Some(standin.base_url()),
+    })
+    .unwrap()
+}
+
+fn request(seed: i64) -> GenerationRequest {
+    GenerationRequest {
+        model: MODEL.into(),
+        prompt: "a lighthouse".into(),
+        negative_prompt: String::new(),
+        seed,
+        params: json!({"image_size": "square", "num_inference_steps": 4})
+            .as_object()
+            .unwrap()
+            .clone(),
+    }
+}
+
+async fn submit(fal: &FalProvider, seed: i64) -> String {
+    match fal.submit(&request(seed)).await.unwrap() {
+        Submitted::Queued { request_id } => request_id,
+        Submitted::Finished(_) => panic!("fal always queues"),
+    }
+}
+
+/// Polls until the request leaves the queue; returns every status seen.
+async fn poll_to_end(fal: &FalProvider, id: &str) -> (Vec<String>, PollStatus) {
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = fal
+            .poll(RequestRef {
+                model: MODEL,
+                request_id: id,
+            })
+            .await
+            .unwrap();
+        match status {
+            PollStatus::Queued { .. } => seen.push("queued".to_string()),
+            PollStatus::Running { message, .. } => {
+                seen.push(format!("running: {}", message.unwrap_or_default()))
+            }
+            done => return (seen, done),
+        }
+        assert!(Instant::now() < deadline, "never finished");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_request_is_queued_polled_through_its_states_and_its_png_downloaded() {
+    let standin = FalStandIn::start(StandInOptions::default()).await;
+    let fal = provider(&standin, &StandInOptions::default().key);
+    let id = submit(&fal, 7).await;
+    let (seen, done) = poll_to_end(&fal, &id).await;
+    assert_eq!(seen.first().map(String::as_str), Some("queued"));
+    assert!(
+        seen.iter().any(|s| s == "running: denoising"),
+        "the last log line is shown while running: {seen:?}"
+    );
+    let PollStatus::Completed(outputs) = done else {
+        panic!("{done:?}")
+    };
+    assert_eq!(outputs.len(), 1);
+    let Output::Url { url, declared_mime } = &outputs[0] else {
+        panic!("fal returns URLs")
+    };
+    assert!(url.starts_with(&standin.base_url()));
+    assert_eq!(declared_mime.as_deref(), Some("image/png"));
+    let bytes = fal.fetch(&outputs[0]).await.unwrap();
+    assert_eq!(ImageFormat::sniff(&bytes), Some(ImageFormat::Png));
+    assert_eq!(standin.submissions_per_seed()[&7], 1);
+}
+
+#[tokio::test]
+async fn a_wrong_key_is_unauthorized_and_the_key_never_appears_in_the_error() {
+    let standin = FalStandIn::start(StandInOptions::default()).await;
+    let fal = provider(&standin, "wrong-id:wrong-secret");
+    let error = fal.submit(&request(1)).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Unauthorized);
+    assert!(!error.retryable());
+    let text = format!("{error} {error:?}");
+    assert!(text.contains("fal.ai") && text.contains("401"), "{text}");
+    assert!(
+        text.contains("No user found for Key ID and Secret"),
+        "{text}"
+    );
+    assert!(!text.contains("wrong-secret"), "{text}");
+}
+
+#[tokio::test]
+async fn a_validation_error_names_the_field_and_an_overloaded_fal_is_retryable() {
+    let options = StandInOptions {
+        refuse_first_submissions: 1,
+        ..StandInOptions::default()
+    };
+    let standin = FalStandIn::start(options.clone()).await;
+    let fal = provider(&standin, &options.key);
+
+    let busy = fal.submit(&request(1)).await.unwrap_err();
+    assert_eq!(busy.kind, ErrorKind::Unavailable);
+    assert!(busy.retryable());
+    assert!(busy.message.contains("runner_scheduling_failure"), "{busy}");
+
+    let mut bad = request(2);
+    bad.params.insert("num_inference_steps".into(), json!(40));
+    let error = fal.submit(&bad).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::InvalidInput);
+    assert!(
+        error
+            .message
+            .contains("num_inference_steps: Input should be less than or equal to 12"),
+        "{error}"
+    );
+}
+
+fn at(id: &str) -> RequestRef<'_> {
+    RequestRef {
+        model: MODEL,
+        request_id: id,
+    }
+}
+
+#[tokio::test]
+async fn cancel_is_requested_while_waiting_too_late_once_done_and_unknown_ids_are_not_found() {
+    let options = StandInOptions {
+        queue_time: Duration::from_secs(30),
+        ..StandInOptions::default()
+    };
+    let standin = FalStandIn::start(options.clone()).await;
+    let fal = provider(&standin, &options.key);
+    let waiting = submit(&fal, 1).await;
+    assert_eq!(
+        fal.cancel(at(&waiting)).await.unwrap(),
+        CancelOutcome::Requested
+    );
+    assert_eq!(standin.canceled(), 1);
+    match fal.poll(at(&waiting)).await.unwrap() {
+        PollStatus::Failed(e) => assert!(e.message.contains("cancelled"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        fal.cancel(at("0000-unknown")).await.unwrap(),
+        CancelOutcome::NotFound
+    );
+
+    let quick = FalStandIn::start(StandInOptions::default()).await;
+    let fal = provider(&quick, &options.key);
+    let done = submit(&fal, 2).await;
+    poll_to_end(&fal, &done).await;
+    assert_eq!(
+        fal.cancel(at(&done)).await.unwrap(),
+        CancelOutcome::AlreadyFinished
+    );
+}
+
+#[tokio::test]
+async fn an_expired_request_is_not_found_and_odd_ids_never_reach_a_url() {
+    let standin = FalStandIn::start(StandInOptions::default()).await;
+    let fal = provider(&standin, &StandInOptions::default().key);
+    let id = submit(&fal, 3).await;
+    standin.expire(&id);
+    let error = fal
+        .poll(RequestRef {
+            model: MODEL,
+            request_id: &id,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::NotFound);
+    let error = fal
+        .poll(RequestRef {
+            model: MODEL,
+            request_id: "../../etc",
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::NotFound);
+}
+
+#[tokio::test]
+async fn outputs_from_other_hosts_or_of_the_wrong_type_are_refused() {
+    let standin = FalStandIn::start(StandInOptions::default()).await;
+    let fal = provider(&standin, &StandInOptions::default().key);
+    let elsewhere = Output::Url {
+        url: "https://169.254.169.254/latest/meta-data".into(),
+        declared_mime: None,
+    };
+    let error = fal.fetch(&elsewhere).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::BadOutput);
+    assert!(error.message.contains("169.254.169.254"), "{error}");
+
+    let id = submit(&fal, 4).await;
+    poll_to_end(&fal, &id).await;
+    let claims_jpeg = Output::Url {
+        url: format!("{}/files/{id}.png", standin.base_url()),
+        declared_mime: Some("image/jpeg".into()),
+    };
+    let error = fal.fetch(&claims_jpeg).await.unwrap_err();
+    assert!(error.message.contains("claims to be image/jpeg"), "{error}");
+}
+
+#[tokio::test]
+async fn the_engine_runs_a_batch_through_fal_once_per_job_and_stores_every_image() {
+    let options = StandInOptions {
+        refuse_first_submissions: 2,
+        ..StandInOptions::default()
+    };
+    let standin = FalStandIn::start(options.clone()).await;
+    let fal: Arc<dyn Provider> = Arc::new(provider(&standin, &options.key));
+    let setup = setup_with_providers(5, vec![fal]).await;
+    let worker = queue::start(&setup);
+    let launch = LaunchRequest {
+        project_id: setup.project,
+        provider: "fal".into(),
+        model: MODEL.into(),
+        prompt: "a harbour".into(),
+        negative_prompt: String::new(),
+        params: json!({"image_size": "square"}).as_object().unwrap().clone(),
+        count: 6,
+        seed: SeedChoice::Fixed(500),
+    };
+    let (batch, _) = setup.engine.launch(&launch).await.unwrap();
+    let jobs = queue::wait_until_finished(&setup, batch.id).await;
+    worker.shut_down(Duration::from_secs(1)).await;
+
+    assert!(
+        jobs.iter().all(|j| j.state() == JobState::Succeeded),
+        "{jobs:#?}"
+    );
+    assert!(jobs.iter().all(|j| j.provider_request_id.is_some()));
+    let submissions = standin.submissions_per_seed();
+    for seed in 500..506 {
+        assert_eq!(submissions.get(&seed), Some(&1), "seed {seed}");
+    }
+    let stored = products::list_for_batch(&mut *setup.db.conn().await, batch.id)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 6);
+    assert!(stored.iter().all(|p| p.mime == "image/png"));
+}
+
+#[tokio::test]
+async fn a_negative_prompt_is_refused_for_a_model_without_one() {
+    let standin = FalStandIn::start(StandInOptions::default()).await;
+    let fal: Arc<dyn Provider> = Arc::new(provider(&standin, &StandInOptions::default().key));
+    let setup = setup_with_providers(5, vec![fal]).await;
+    let launch = LaunchRequest {
+        project_id: setup.project,
+        provider: "fal".into(),
+        model: MODEL.into(),
+        prompt: "a harbour".into(),
+        negative_prompt: "blurry".into(),
+        params: Default::default(),
+        count: 1,
+        seed: SeedChoice::Random,
+    };
+    let error = setup.engine.launch(&launch).await.unwrap_err().to_string();
+    assert!(error.contains("takes no negative prompt"), "{error}");
+    assert!(standin.submissions_per_seed().is_empty());
+}
