@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
+use factory::providers::fal::{FalConfig, FalProvider};
+use factory::secret::Secret;
 use serde::Deserialize;
 
 pub const CONFIG_FILE: &str = "art-factory.toml";
@@ -97,6 +99,16 @@ pub struct ServeArgs {
     /// Most images one launch may queue. Default: 100.
     #[arg(long, env = "ART_FACTORY_MAX_BATCH", value_name = "N")]
     pub max_batch: Option<u32>,
+
+    /// The fal.ai key (`key_id:key_secret`), which enables the fal provider. Prefer the FAL_KEY
+    /// environment variable or art-factory.toml to this flag: other users of this machine can
+    /// read command lines.
+    #[arg(long, env = "FAL_KEY", value_name = "KEY", hide_env_values = true)]
+    pub fal_key: Option<String>,
+
+    /// fal's queue API. Default: https://queue.fal.run. Plain http only to this machine.
+    #[arg(long, env = "ART_FACTORY_FAL_BASE_URL", value_name = "URL")]
+    pub fal_base_url: Option<String>,
 }
 
 /// `art-factory.toml`: the same settings as the flags, minus the data dir.
@@ -111,6 +123,8 @@ pub struct FileConfig {
     pub workers: Option<usize>,
     pub provider_concurrency: Option<String>,
     pub max_batch: Option<u32>,
+    pub fal_key: Option<String>,
+    pub fal_base_url: Option<String>,
 }
 
 /// The resolved configuration.
@@ -125,6 +139,8 @@ pub struct Config {
     /// Explicit per-provider limits; providers not listed keep the engine's defaults.
     pub provider_concurrency: Vec<(String, usize)>,
     pub max_batch: u32,
+    /// Set when a fal key is configured.
+    pub fal: Option<FalConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -246,7 +262,20 @@ impl Config {
         if max_batch == 0 {
             bail!("max_batch must be at least 1");
         }
+        let fal = match args.fal_key.or(file.fal_key).and_then(Secret::new) {
+            Some(key) => {
+                let config = FalConfig {
+                    key,
+                    base_url: args.fal_base_url.or(file.fal_base_url),
+                };
+                // Checked now, so a bad URL stops the start with its reason.
+                FalProvider::new(config.clone()).map_err(anyhow::Error::msg)?;
+                Some(config)
+            }
+            None => None,
+        };
         Ok(Self {
+            fal,
             workers,
             provider_concurrency,
             max_batch,
@@ -414,6 +443,33 @@ mod tests {
             err.contains("0.0.0.0:3000") && err.contains("127.0.0.1"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_fal_key_enables_fal_and_never_shows_in_the_printed_config() {
+        let config = Config::resolve(
+            parse(&[
+                "--fal-key",
+                "id:sup3rsecret",
+                "--fal-base-url",
+                "http://127.0.0.1:9",
+            ]),
+            FileConfig::default(),
+            "/data".into(),
+        )
+        .unwrap();
+        let fal = config.fal.as_ref().expect("fal is configured");
+        assert_eq!(fal.key.expose(), "id:sup3rsecret");
+        assert!(!format!("{config:?}").contains("sup3rsecret"));
+        let err = Config::resolve(
+            parse(&["--fal-key", "k", "--fal-base-url", "http://example.com"]),
+            FileConfig::default(),
+            "/data".into(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("unencrypted"), "{err}");
+        let none = Config::resolve(parse(&[]), FileConfig::default(), "/data".into()).unwrap();
+        assert!(none.fal.is_none());
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! `art-factory serve`: open the database, serve HTTP until Ctrl-C or SIGTERM, shut down cleanly.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use factory::jobs::worker::WorkerConfig;
+use factory::providers::fal::FalProvider;
 use factory::providers::Providers;
 use factory::{Engine, EngineSettings};
 
@@ -20,7 +22,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     })?;
     tracing::info!(data_dir = %config.data_dir.display(), "starting");
     let database = Database::open(&config).await?;
-    let engine = engine(&config, &database);
+    let engine = engine(&config, &database)?;
     if database.is_exclusive() {
         let released =
             factory::jobs::queue::release_orphaned_leases(&mut *engine.conn().await?).await?;
@@ -43,10 +45,26 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 /// How long jobs in flight may take to finish at shutdown before their leases are handed back.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-fn engine(config: &Config, database: &Database) -> Engine {
+fn engine(config: &Config, database: &Database) -> anyhow::Result<Engine> {
     let mut settings = EngineSettings::new(&config.data_dir);
     settings.max_batch_count = config.max_batch;
-    Engine::new(database.pool.clone(), Providers::builtin(), settings)
+    Ok(Engine::new(
+        database.pool.clone(),
+        providers(config)?,
+        settings,
+    ))
+}
+
+/// The offline generator, plus each hosted provider that has a key.
+fn providers(config: &Config) -> anyhow::Result<Providers> {
+    let mut providers = Providers::builtin();
+    if let Some(fal) = &config.fal {
+        providers.add(Arc::new(
+            FalProvider::new(fal.clone()).map_err(anyhow::Error::msg)?,
+        ));
+        tracing::info!("fal.ai is enabled");
+    }
+    Ok(providers)
 }
 
 fn worker_config(config: &Config) -> WorkerConfig {

@@ -1,35 +1,34 @@
-//! The crash test, with real processes: a batch runs while the server is killed with SIGKILL
+//! The crash tests, with real processes: a batch runs while the server is killed with SIGKILL
 //! again and again; at the end every job has succeeded exactly once, with exactly one product.
 //!
-//! This run uses the offline generator. The same test against a stand-in remote-queue provider
-//! (counting submissions per job, to show a committed request id is never submitted twice) comes
-//! with the hosted provider adapters.
+//! One run uses the offline generator; the other a stand-in fal.ai queue server in this test
+//! process, which counts submissions per job (each job has its own seed) and records whether a
+//! request was submitted again after an earlier one for the same job had been polled, that is
+//! after its id had been committed. That must never happen; a job caught between sending and
+//! committing may be submitted twice, and must then be flagged possibly duplicated.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::{Duration, Instant};
+
+use factory::testing::fal_standin::{FalStandIn, StandInOptions};
+use serde_json::Value;
 
 use crate::support::{form_body, ServerProcess};
 
 const JOBS: usize = 120;
+const FIRST_SEED: i64 = 10_000;
 
-async fn batch(
-    server: &ServerProcess,
-    batch_id: i64,
-) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
-    let results: (Vec<serde_json::Value>, Vec<serde_json::Value>) = server
+async fn batch(server: &ServerProcess, batch_id: i64) -> (Vec<Value>, Vec<Value>) {
+    server
         .post("generate/batch", format!("batch_id={batch_id}"))
         .await
         .json()
         .await
-        .unwrap();
-    results
+        .unwrap()
 }
 
-async fn wait_for(
-    server: &ServerProcess,
-    batch_id: i64,
-    done: impl Fn(&[serde_json::Value]) -> bool,
-) {
+async fn wait_for(server: &ServerProcess, batch_id: i64, done: impl Fn(&[Value]) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(180);
     loop {
         let (jobs, _) = batch(server, batch_id).await;
@@ -41,23 +40,44 @@ async fn wait_for(
     }
 }
 
-fn succeeded(jobs: &[serde_json::Value]) -> usize {
+fn succeeded(jobs: &[Value]) -> usize {
     jobs.iter().filter(|j| j["state"] == "succeeded").count()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_batch_killed_with_sigkill_again_and_again_ends_with_every_job_done_once() {
-    let data_dir = tempfile::tempdir().unwrap();
-    let args = [
-        "--workers",
-        "4",
-        "--provider-concurrency",
-        "local=2",
-        "--max-batch",
-        "500",
-    ];
-    let mut server = ServerProcess::start(data_dir.path(), &args);
-    let project: serde_json::Value = server
+/// What a run left behind.
+struct Outcome {
+    jobs: Vec<Value>,
+    kills: usize,
+}
+
+impl Outcome {
+    fn flagged(&self) -> Vec<i64> {
+        self.jobs
+            .iter()
+            .filter(|j| j["possibly_duplicated"] == true)
+            .map(|j| j["seed"].as_i64().unwrap())
+            .collect()
+    }
+
+    fn run_again(&self) -> usize {
+        self.jobs
+            .iter()
+            .filter(|j| j["attempts"].as_i64() > Some(1))
+            .count()
+    }
+}
+
+/// Launches `JOBS` images (seeds `FIRST_SEED..`) and kills the server four times mid-batch;
+/// checks that every job succeeded once with one product.
+async fn run_through_crashes(
+    data_dir: &Path,
+    args: &[&str],
+    provider: &str,
+    model: &str,
+    params: &str,
+) -> Outcome {
+    let mut server = ServerProcess::start(data_dir, args);
+    let project: Value = server
         .post("projects/create", "name=Crash&description=".into())
         .await
         .json()
@@ -65,19 +85,21 @@ async fn a_batch_killed_with_sigkill_again_and_again_ends_with_every_job_done_on
         .unwrap();
     let project_id = project["id"].to_string();
     let count = JOBS.to_string();
+    let seed = FIRST_SEED.to_string();
     let form = form_body(&[
         ("form[project_id]", &project_id),
-        ("form[provider]", "local"),
-        ("form[model]", "geometric"),
+        ("form[provider]", provider),
+        ("form[model]", model),
         ("form[prompt]", "shapes that survive crashes"),
         ("form[negative_prompt]", ""),
-        ("form[params]", r#"{"width":128,"height":128,"detail":2}"#),
+        ("form[params]", params),
         ("form[count]", &count),
-        ("form[seed_mode]", "random"),
+        ("form[seed_mode]", "fixed"),
+        ("form[seed]", &seed),
     ]);
     let launched = server.post("generate/launch", form).await;
     assert_eq!(launched.status(), 200, "{}", launched.text().await.unwrap());
-    let batch_id = launched.json::<serde_json::Value>().await.unwrap()["batch_id"]
+    let batch_id = launched.json::<Value>().await.unwrap()["batch_id"]
         .as_i64()
         .unwrap();
 
@@ -87,7 +109,7 @@ async fn a_batch_killed_with_sigkill_again_and_again_ends_with_every_job_done_on
         server.signal(nix::sys::signal::Signal::SIGKILL);
         server.wait();
         kills += 1;
-        server = ServerProcess::start(data_dir.path(), &args);
+        server = ServerProcess::start(data_dir, args);
     }
     wait_for(&server, batch_id, |jobs| {
         jobs.iter().all(|j| {
@@ -110,20 +132,93 @@ async fn a_batch_killed_with_sigkill_again_and_again_ends_with_every_job_done_on
     }
     assert_eq!(products.len(), JOBS, "one product per job");
     assert!(per_job.values().all(|n| *n == 1), "no job has two products");
-    let resubmitted = jobs
-        .iter()
-        .filter(|j| j["attempts"].as_i64() > Some(1))
-        .count();
-    let flagged = jobs
-        .iter()
-        .filter(|j| j["possibly_duplicated"] == true)
-        .count();
-    println!("crash test: {kills} kills, {resubmitted} jobs run again after a crash, {flagged} flagged possibly duplicated");
-    assert_eq!(
-        flagged, 0,
-        "the offline generator keeps nothing remotely, so nothing is flagged"
-    );
 
     server.signal(nix::sys::signal::Signal::SIGTERM);
     assert!(server.wait().success());
+    Outcome { jobs, kills }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_on_the_offline_generator_killed_again_and_again_ends_with_every_job_done_once() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--workers",
+        "4",
+        "--provider-concurrency",
+        "local=2",
+        "--max-batch",
+        "500",
+    ];
+    let params = r#"{"width":128,"height":128,"detail":2}"#;
+    let outcome = run_through_crashes(data_dir.path(), &args, "local", "geometric", params).await;
+    println!(
+        "crash test (offline): {} kills, {} jobs run again after a crash, {} flagged possibly duplicated",
+        outcome.kills,
+        outcome.run_again(),
+        outcome.flagged().len()
+    );
+    assert!(
+        outcome.flagged().is_empty(),
+        "the offline generator keeps nothing remotely, so nothing is flagged"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_at_a_remote_queue_killed_again_and_again_never_submits_a_committed_request_twice()
+{
+    let options = StandInOptions {
+        queue_time: Duration::from_millis(100),
+        run_time: Duration::from_millis(200),
+        // Widens the window between fal accepting a request and the app committing its id.
+        submit_delay: Duration::from_millis(40),
+        ..StandInOptions::default()
+    };
+    let standin = FalStandIn::start(options.clone()).await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let base_url = standin.base_url();
+    let args = [
+        "--workers",
+        "16",
+        "--provider-concurrency",
+        "fal=16",
+        "--max-batch",
+        "500",
+        "--fal-key",
+        &options.key,
+        "--fal-base-url",
+        &base_url,
+    ];
+    let params = r#"{"image_size":"square","num_inference_steps":4}"#;
+    let outcome =
+        run_through_crashes(data_dir.path(), &args, "fal", "fal-ai/flux/schnell", params).await;
+
+    let submissions = standin.submissions_per_seed();
+    let seeds = FIRST_SEED..FIRST_SEED + JOBS as i64;
+    assert!(
+        seeds
+            .clone()
+            .all(|s| submissions.get(&s).is_some_and(|n| *n >= 1)),
+        "every job reached fal"
+    );
+    assert!(
+        standin.resubmitted_after_poll().is_empty(),
+        "jobs submitted again after their request id was committed: {:?}",
+        standin.resubmitted_after_poll()
+    );
+    let flagged = outcome.flagged();
+    let submitted_twice: Vec<i64> = seeds.filter(|s| submissions[s] > 1).collect();
+    for seed in &submitted_twice {
+        assert!(
+            flagged.contains(seed),
+            "seed {seed} was submitted twice but not flagged possibly duplicated"
+        );
+    }
+    println!(
+        "crash test (fal stand-in): {} kills, {} submissions for {JOBS} jobs, {} jobs submitted twice, \
+         {} flagged possibly duplicated, 0 committed requests resubmitted",
+        outcome.kills,
+        submissions.values().sum::<usize>(),
+        submitted_twice.len(),
+        flagged.len()
+    );
 }

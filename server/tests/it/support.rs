@@ -127,6 +127,7 @@ impl ServerProcess {
             .arg(data_dir)
             .args(extra_args)
             .env_remove("DATABASE_URL")
+            .env_remove("FAL_KEY")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
