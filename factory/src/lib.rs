@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod media;
 pub mod products;
 pub mod projects;
+pub mod prompt;
 pub mod providers;
 pub mod schema;
 pub mod secret;
