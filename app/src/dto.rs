@@ -273,6 +273,8 @@ pub struct GenerateOptionsDto {
     pub projects: Vec<ProjectDto>,
     pub providers: Vec<ProviderDto>,
     pub max_count: u32,
+    /// Launches above this many items ask for a confirmation.
+    pub confirm_above: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -342,8 +344,129 @@ pub struct LaunchForm {
     pub negative_prompt: String,
     /// A JSON object of the model's parameters.
     pub params: String,
+    /// Combinatorial: images per combination. Random: how many images.
     pub count: u32,
-    /// `random`, or `fixed` with `seed`.
+    /// `combinatorial` (the default) or `random`.
+    #[serde(default)]
+    pub mode: String,
+    /// `derived` (per-item seeds from the batch seed `seed`, or a random one), `fixed` (`seed`
+    /// for every item) or `random` (a new seed per item).
     pub seed_mode: String,
     pub seed: Option<i64>,
+    /// The person confirmed a launch above the warning threshold.
+    #[serde(default)]
+    pub confirmed: bool,
+}
+
+/// What the live preview shows while the prompt is typed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PreviewDto {
+    /// Items the launch would queue.
+    pub total: u64,
+    pub combinations: u64,
+    /// The first few expanded prompts.
+    pub examples: Vec<String>,
+    /// Launching needs a confirmation (above the warning threshold).
+    pub needs_confirm: bool,
+    pub error: Option<PromptErrorDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromptErrorDto {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// The Generate form as a template saves it (everything but the project).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TemplateForm {
+    pub provider: String,
+    pub model: String,
+    /// A JSON object of the model's parameters.
+    pub params: String,
+    pub prompt: String,
+    pub negative_prompt: String,
+    pub mode: String,
+    pub count: u32,
+    pub seed_mode: String,
+    pub seed: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemplateDto {
+    pub id: i64,
+    /// `None`: global.
+    pub project_id: Option<i64>,
+    pub name: String,
+    pub form: TemplateForm,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[cfg(feature = "ssr")]
+impl From<factory::library::templates::Template> for TemplateDto {
+    fn from(t: factory::library::templates::Template) -> Self {
+        Self {
+            id: t.id,
+            project_id: t.project_id,
+            name: t.name,
+            // A form saved by an older version lacks newer fields; they take their defaults.
+            form: serde_json::from_value(t.form).unwrap_or_default(),
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WildcardDto {
+    pub id: i64,
+    /// `None`: global.
+    pub project_id: Option<i64>,
+    pub name: String,
+    pub values: Vec<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[cfg(feature = "ssr")]
+impl From<factory::library::wildcards::Wildcard> for WildcardDto {
+    fn from(w: factory::library::wildcards::Wildcard) -> Self {
+        Self {
+            id: w.id,
+            project_id: w.project_id,
+            name: w.name,
+            values: w.values,
+            updated_at: w.updated_at,
+        }
+    }
+}
+
+/// A token of a batch's prompt, offered as a grid axis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenDto {
+    pub key: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GridCellItemDto {
+    pub job_id: i64,
+    pub state: String,
+    pub prompt: String,
+    pub seed: i64,
+    pub product: Option<ProductDto>,
+}
+
+/// A batch laid out by two axes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GridDto {
+    pub batch_id: i64,
+    pub project_id: i64,
+    pub prompt_template: String,
+    /// Every axis on offer: the tokens, then `seed`.
+    pub axes: Vec<TokenDto>,
+    pub x: String,
+    pub y: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<String>,
+    pub cells: Vec<Vec<Vec<GridCellItemDto>>>,
 }

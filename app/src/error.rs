@@ -83,7 +83,19 @@ mod from_engine {
     use factory::batches::LaunchError;
     use factory::db::DbError;
     use factory::jobs::JobError;
+    use factory::library::LibraryError;
     use factory::projects::{DescriptionError, NameError, ProjectError};
+
+    impl From<LibraryError> for AppError {
+        fn from(e: LibraryError) -> Self {
+            match e {
+                LibraryError::Invalid { field, .. } => AppError::invalid(field, e.to_string()),
+                LibraryError::NameTaken { .. } => AppError::invalid("name", e.to_string()),
+                LibraryError::NotFound { .. } => AppError::NotFound(e.to_string()),
+                LibraryError::Database(db) => db.into(),
+            }
+        }
+    }
 
     impl From<DbError> for AppError {
         fn from(e: DbError) -> Self {

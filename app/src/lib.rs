@@ -26,7 +26,8 @@ use leptos_router::path;
 use crate::components::shell::AppShell;
 use crate::components::toasts::Toasts;
 use crate::pages::{
-    generate::GeneratePage, not_found::NotFound, projects::ProjectsPage, queue::QueuePage,
+    generate::GeneratePage, grid::GridPage, not_found::NotFound, projects::ProjectsPage,
+    queue::QueuePage, wildcards::WildcardsPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -66,6 +67,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/projects") view=ProjectsPage />
                     <Route path=path!("/generate") view=GeneratePage />
                     <Route path=path!("/queue") view=QueuePage />
+                    <Route path=path!("/wildcards") view=WildcardsPage />
+                    <Route path=path!("/batches/:id/grid") view=GridPage />
                 </Routes>
             </AppShell>
             <Toasts />

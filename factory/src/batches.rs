@@ -1,8 +1,10 @@
-//! Batches: one launch of a prompt, expanded into jobs in the same transaction.
+//! Batches: one launch of a prompt template, expanded into jobs in the same transaction.
 //!
 //! Everything is checked before anything is written: the project, the provider and model, every
-//! parameter against the model's schema, the prompt, the count and the seed. A launch either
-//! queues all its jobs or none.
+//! parameter against the model's schema, the prompt's syntax and wildcards, the item count
+//! against the cap (and above the warning threshold, an explicit confirmation), and the seed.
+//! A launch either queues all its jobs or none. Each job keeps its bindings (what every token
+//! of the template chose) and a seed derived from them, see [`crate::prompt`].
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -10,9 +12,10 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::hashing::fnv1a64;
 use crate::jobs::Job;
+use crate::library::wildcards;
 use crate::projects::{self, ProjectError};
+use crate::prompt::{self, Expansion, Mode, WildcardSource};
 use crate::providers::{params, GenerationRequest, Providers};
 use crate::schema::{batches, jobs};
 
@@ -35,15 +38,40 @@ pub struct Batch {
     pub batch_seed: i64,
     pub item_count: i32,
     pub created_at: DateTime<Utc>,
+    pub seed_mode: String,
+    /// `[{key, label}]`: the template's tokens, in source order (grid axes).
+    pub tokens: Value,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "mode", content = "value", rename_all = "snake_case")]
 pub enum SeedChoice {
-    /// A new random batch seed; each item's seed is derived from it.
-    Random,
-    /// Item `i` gets `seed + i` (the AUTOMATIC1111 convention), so a batch is reproducible.
+    /// Each item's seed is the batch seed (this one, or a new random one) hashed with the
+    /// item's bindings: reproducible, and independent of queue order.
+    Derived(Option<i64>),
+    /// One seed for every item.
     Fixed(i64),
+    /// A new random seed for every item.
+    Random,
+}
+
+impl SeedChoice {
+    pub fn mode(self) -> &'static str {
+        match self {
+            SeedChoice::Derived(_) => "derived",
+            SeedChoice::Fixed(_) => "fixed",
+            SeedChoice::Random => "random",
+        }
+    }
+}
+
+/// How many items a launch may make.
+#[derive(Debug, Clone, Copy)]
+pub struct ItemLimits {
+    /// The most items one launch may queue.
+    pub cap: u64,
+    /// Above this many, a launch needs `confirmed`.
+    pub confirm_above: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -54,8 +82,12 @@ pub struct LaunchRequest {
     pub prompt: String,
     pub negative_prompt: String,
     pub params: Map<String, Value>,
+    /// Combinatorial: images per combination. Random: how many images.
     pub count: u32,
+    pub mode: Mode,
     pub seed: SeedChoice,
+    /// The person confirmed a launch above the warning threshold.
+    pub confirmed: bool,
 }
 
 /// A problem with one field of a launch.
@@ -96,6 +128,8 @@ struct NewBatch<'a> {
     expansion_mode: &'a str,
     batch_seed: i64,
     item_count: i32,
+    seed_mode: &'a str,
+    tokens: Value,
 }
 
 #[derive(Insertable)]
@@ -112,12 +146,22 @@ struct NewJob<'a> {
     max_attempts: i32,
 }
 
-/// Checks a launch without writing anything; returns the resolved parameters.
-pub fn validate(
+/// A launch, checked and expanded, ready to write.
+#[derive(Debug)]
+pub struct Plan {
+    pub params: Map<String, Value>,
+    pub batch_seed: i64,
+    pub items: Vec<prompt::Item>,
+    pub tokens: Vec<prompt::TokenInfo>,
+}
+
+/// Checks a launch without writing anything and expands its prompt.
+pub fn plan(
     providers: &Providers,
-    max_count: u32,
+    limits: ItemLimits,
+    wildcards: &dyn WildcardSource,
     request: &LaunchRequest,
-) -> Result<Map<String, Value>, Vec<FieldError>> {
+) -> Result<Plan, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut error = |field: &str, message: String| {
         errors.push(FieldError {
@@ -138,6 +182,7 @@ pub fn validate(
             format!("Negative prompts can be at most {PROMPT_MAX_CHARS} characters; this one has {negative_chars}."),
         );
     }
+    let max_count = limits.cap.min(u64::from(u32::MAX)) as u32;
     if request.count == 0 || request.count > max_count {
         error(
             "count",
@@ -147,12 +192,41 @@ pub fn validate(
             ),
         );
     }
-    if let SeedChoice::Fixed(seed) = request.seed {
+    if let SeedChoice::Fixed(seed) | SeedChoice::Derived(Some(seed)) = request.seed {
         if !(0..=SEED_MAX).contains(&seed) {
             error(
                 "seed",
                 format!("Seeds go from 0 to {SEED_MAX}; got {seed}."),
             );
+        }
+    }
+    let batch_seed = match request.seed {
+        SeedChoice::Fixed(seed) | SeedChoice::Derived(Some(seed)) => seed,
+        SeedChoice::Derived(None) | SeedChoice::Random => rand::random::<u32>() as i64,
+    };
+    let expansion = Expansion {
+        mode: request.mode,
+        count: request.count.max(1),
+        batch_seed,
+        cap: limits.cap,
+    };
+    let mut expanded = None;
+    if prompt_chars > 0 && prompt_chars <= PROMPT_MAX_CHARS {
+        match expansion.expand(request.prompt.trim(), wildcards) {
+            Ok(e) => {
+                let total = e.items.len() as u64;
+                if total > limits.confirm_above && !request.confirmed {
+                    error(
+                        "confirm",
+                        format!(
+                            "This queues {total} images (more than {}). Confirm to queue them all.",
+                            limits.confirm_above
+                        ),
+                    );
+                }
+                expanded = Some(e);
+            }
+            Err(e) => error("prompt", e.to_string()),
         }
     }
     let mut resolved = Map::new();
@@ -204,58 +278,76 @@ pub fn validate(
             }
         },
     }
-    if errors.is_empty() {
-        Ok(resolved)
-    } else {
-        Err(errors)
+    match expanded {
+        Some(expanded) if errors.is_empty() => Ok(Plan {
+            params: resolved,
+            batch_seed,
+            items: expanded.items,
+            tokens: expanded.tokens,
+        }),
+        _ => Err(errors),
     }
 }
 
-/// Validates and queues a batch: the batch row and all its jobs in one transaction.
+/// Validates, expands and queues a batch: the batch row and all its jobs in one transaction.
 pub async fn launch(
     conn: &mut AsyncPgConnection,
     providers: &Providers,
-    max_count: u32,
+    limits: ItemLimits,
     max_attempts: i32,
     request: &LaunchRequest,
 ) -> Result<(Batch, Vec<Job>), LaunchError> {
-    let params = validate(providers, max_count, request).map_err(LaunchError::Invalid)?;
     let project = projects::get(conn, request.project_id).await?;
+    let lists = wildcards::for_project(conn, request.project_id)
+        .await
+        .map_err(|e| match e {
+            crate::library::LibraryError::Database(db) => LaunchError::Database(db),
+            other => LaunchError::Invalid(vec![FieldError {
+                field: "prompt".into(),
+                message: other.to_string(),
+            }]),
+        })?;
+    let plan = plan(providers, limits, &lists, request).map_err(LaunchError::Invalid)?;
     if project.is_archived() {
         return Err(LaunchError::ProjectArchived(project.name));
     }
-    let batch_seed = match request.seed {
-        SeedChoice::Fixed(seed) => seed,
-        SeedChoice::Random => rand::random::<u32>() as i64,
-    };
-    let prompt = request.prompt.trim();
     let negative = request.negative_prompt.trim();
-    let params_value = Value::Object(params.clone());
+    let params_value = Value::Object(plan.params.clone());
+    let tokens: Vec<Value> = plan
+        .tokens
+        .iter()
+        .map(|t| serde_json::json!({ "key": t.key, "label": t.label }))
+        .collect();
     conn.transaction(async |conn| {
         let batch: Batch = diesel::insert_into(batches::table)
             .values(NewBatch {
                 project_id: request.project_id,
                 provider: &request.provider,
                 model: &request.model,
-                prompt_template: prompt,
+                prompt_template: request.prompt.trim(),
                 negative_prompt: negative,
                 params: &params_value,
-                expansion_mode: "single",
-                batch_seed,
-                item_count: request.count as i32,
+                expansion_mode: request.mode.as_str(),
+                batch_seed: plan.batch_seed,
+                item_count: plan.items.len() as i32,
+                seed_mode: request.seed.mode(),
+                tokens: Value::Array(tokens),
             })
             .returning(Batch::as_returning())
             .get_result(&mut *conn)
             .await?;
-        let new_jobs: Vec<NewJob> = (0..request.count)
-            .map(|i| {
-                let seed = item_seed(request.seed, batch_seed, i);
+        let new_jobs: Vec<NewJob> = plan
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let seed = item_seed(request.seed, plan.batch_seed, &item.bindings);
                 let input = GenerationRequest {
                     model: request.model.clone(),
-                    prompt: prompt.to_string(),
+                    prompt: item.prompt.clone(),
                     negative_prompt: negative.to_string(),
                     seed,
-                    params: params.clone(),
+                    params: plan.params.clone(),
                 };
                 NewJob {
                     batch_id: batch.id,
@@ -264,33 +356,44 @@ pub async fn launch(
                     provider: &request.provider,
                     model: &request.model,
                     input: serde_json::to_value(input).expect("requests serialise"),
-                    bindings: serde_json::json!({ "#": i }),
+                    bindings: serde_json::to_value(&item.bindings).expect("bindings serialise"),
                     seed,
                     max_attempts,
                 }
             })
             .collect();
-        let jobs: Vec<Job> = diesel::insert_into(jobs::table)
-            .values(&new_jobs)
-            .returning(Job::as_returning())
-            .get_results(&mut *conn)
-            .await?;
+        let mut jobs: Vec<Job> = Vec::with_capacity(new_jobs.len());
+        // Bounded statements: PostgreSQL takes at most 65,535 bind parameters in one.
+        for chunk in new_jobs.chunks(1000) {
+            let inserted: Vec<Job> = diesel::insert_into(jobs::table)
+                .values(chunk)
+                .returning(Job::as_returning())
+                .get_results(&mut *conn)
+                .await?;
+            jobs.extend(inserted);
+        }
         crate::jobs::notify_work(&mut *conn).await?;
         Ok::<_, LaunchError>((batch, jobs))
     })
     .await
 }
 
-/// Item `i`'s seed. It depends only on the batch seed and the item, never on queue order, so
-/// cancelling, retrying or reordering never changes it.
-pub fn item_seed(choice: SeedChoice, batch_seed: i64, item: u32) -> i64 {
+pub async fn get(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Batch>> {
+    batches::table
+        .find(id)
+        .select(Batch::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// An item's seed. It depends only on the seed choice, the batch seed and the item's
+/// bindings, never on queue order, so cancelling, retrying or reordering never changes it.
+pub fn item_seed(choice: SeedChoice, batch_seed: i64, bindings: &prompt::Bindings) -> i64 {
     match choice {
-        SeedChoice::Fixed(seed) => (seed + item as i64) % (SEED_MAX + 1),
-        SeedChoice::Random => {
-            let mut bytes = batch_seed.to_le_bytes().to_vec();
-            bytes.extend_from_slice(&item.to_le_bytes());
-            (fnv1a64(&bytes) % (SEED_MAX as u64 + 1)) as i64
-        }
+        SeedChoice::Fixed(seed) => seed,
+        SeedChoice::Derived(_) => prompt::derive_seed(batch_seed, bindings),
+        SeedChoice::Random => rand::random::<u32>() as i64,
     }
 }
 
@@ -299,12 +402,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fixed_seeds_count_up_and_random_seeds_depend_only_on_batch_seed_and_item() {
-        assert_eq!(item_seed(SeedChoice::Fixed(10), 10, 2), 12);
-        assert_eq!(item_seed(SeedChoice::Fixed(SEED_MAX), SEED_MAX, 1), 0);
-        let a = item_seed(SeedChoice::Random, 99, 3);
-        assert_eq!(a, item_seed(SeedChoice::Random, 99, 3));
-        assert_ne!(a, item_seed(SeedChoice::Random, 99, 4));
-        assert!((0..=SEED_MAX).contains(&a));
+    fn fixed_seeds_are_shared_and_derived_seeds_follow_the_bindings() {
+        let items = Expansion {
+            mode: Mode::Combinatorial,
+            count: 2,
+            batch_seed: 0,
+            cap: 100,
+        }
+        .expand("{a|b}", &std::collections::HashMap::new())
+        .unwrap()
+        .items;
+        assert!(items
+            .iter()
+            .all(|i| item_seed(SeedChoice::Fixed(10), 10, &i.bindings) == 10));
+        let derived: Vec<i64> = items
+            .iter()
+            .map(|i| item_seed(SeedChoice::Derived(Some(99)), 99, &i.bindings))
+            .collect();
+        let again: Vec<i64> = items
+            .iter()
+            .rev()
+            .map(|i| item_seed(SeedChoice::Derived(Some(99)), 99, &i.bindings))
+            .collect();
+        assert_eq!(derived, again.into_iter().rev().collect::<Vec<_>>());
+        assert!(derived.iter().all(|s| (0..=SEED_MAX).contains(s)));
+        assert_eq!(
+            derived
+                .iter()
+                .collect::<std::collections::HashSet<_>>()
+                .len(),
+            4
+        );
     }
 }

@@ -24,8 +24,10 @@ use crate::providers::Providers;
 pub struct EngineSettings {
     /// Files live here (`projects/...`).
     pub data_dir: PathBuf,
-    /// Most images one launch may queue.
-    pub max_batch_count: u32,
+    /// The most items one launch may queue.
+    pub max_items: u64,
+    /// Above this many items, a launch must be confirmed.
+    pub confirm_items: u64,
     /// Attempts per job before it fails for good.
     pub max_attempts: i32,
 }
@@ -34,7 +36,8 @@ impl EngineSettings {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             data_dir: data_dir.into(),
-            max_batch_count: 100,
+            max_items: 1000,
+            confirm_items: 100,
             max_attempts: 5,
         }
     }
@@ -104,13 +107,20 @@ impl Engine {
         )
     }
 
+    pub fn item_limits(&self) -> batches::ItemLimits {
+        batches::ItemLimits {
+            cap: self.settings.max_items,
+            confirm_above: self.settings.confirm_items,
+        }
+    }
+
     /// Validates and queues a batch, then wakes the worker.
     pub async fn launch(&self, request: &LaunchRequest) -> Result<(Batch, Vec<Job>), LaunchError> {
         let mut conn = self.conn().await?;
         let launched = batches::launch(
             &mut conn,
             &self.providers,
-            self.settings.max_batch_count,
+            self.item_limits(),
             self.settings.max_attempts,
             request,
         )

@@ -19,6 +19,8 @@ diesel::table! {
         batch_seed -> Int8,
         item_count -> Int4,
         created_at -> Timestamptz,
+        seed_mode -> Text,
+        tokens -> Jsonb,
     }
 }
 
@@ -108,11 +110,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    templates (id) {
+        id -> Int8,
+        project_id -> Nullable<Int8>,
+        name -> Text,
+        form -> Jsonb,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    wildcards (id) {
+        id -> Int8,
+        project_id -> Nullable<Int8>,
+        name -> Text,
+        items -> Array<Nullable<Text>>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(batches -> projects (project_id));
 diesel::joinable!(jobs -> batches (batch_id));
 diesel::joinable!(jobs -> projects (project_id));
 diesel::joinable!(products -> batches (batch_id));
 diesel::joinable!(products -> jobs (job_id));
 diesel::joinable!(products -> projects (project_id));
+diesel::joinable!(templates -> projects (project_id));
+diesel::joinable!(wildcards -> projects (project_id));
 
-diesel::allow_tables_to_appear_in_same_query!(batches, jobs, products, projects, queue_settings,);
+diesel::allow_tables_to_appear_in_same_query!(
+    batches,
+    jobs,
+    products,
+    projects,
+    queue_settings,
+    templates,
+    wildcards,
+);

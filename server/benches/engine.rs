@@ -71,6 +71,8 @@ fn launch(project_id: i64, count: u32) -> LaunchRequest {
         params: Default::default(),
         count,
         seed: SeedChoice::Random,
+        mode: factory::prompt::Mode::Combinatorial,
+        confirmed: false,
     }
 }
 
@@ -95,7 +97,8 @@ async fn main() {
     let mut providers = Providers::builtin();
     providers.add(noop());
     let mut settings = EngineSettings::new(files.path());
-    settings.max_batch_count = 100_000;
+    settings.max_items = 100_000;
+    settings.confirm_items = 100_000;
     let engine = Engine::new(db.pool(), providers, settings);
     let project = projects::create(
         &mut *db.conn().await,

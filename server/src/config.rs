@@ -19,7 +19,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
 pub const DEFAULT_SITE_ROOT: &str = "target/site";
 pub const DEFAULT_DB_POOL_SIZE: usize = 16;
 pub const DEFAULT_WORKERS: usize = 8;
-pub const DEFAULT_MAX_BATCH: u32 = 100;
+pub const DEFAULT_MAX_ITEMS: u64 = 1000;
+pub const DEFAULT_CONFIRM_ITEMS: u64 = 100;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -96,9 +97,14 @@ pub struct ServeArgs {
     #[arg(long, env = "ART_FACTORY_PROVIDER_CONCURRENCY", value_name = "LIST")]
     pub provider_concurrency: Option<String>,
 
-    /// Most images one launch may queue. Default: 100.
-    #[arg(long, env = "ART_FACTORY_MAX_BATCH", value_name = "N")]
-    pub max_batch: Option<u32>,
+    /// Most images one launch may queue (a prompt's expansion times its image count).
+    /// Default: 1000.
+    #[arg(long, env = "ART_FACTORY_MAX_ITEMS", value_name = "N")]
+    pub max_items: Option<u64>,
+
+    /// Launches of more images than this ask for a confirmation first. Default: 100.
+    #[arg(long, env = "ART_FACTORY_CONFIRM_ITEMS", value_name = "N")]
+    pub confirm_items: Option<u64>,
 
     /// The fal.ai key (`key_id:key_secret`), which enables the fal provider. Prefer the FAL_KEY
     /// environment variable or art-factory.toml to this flag: other users of this machine can
@@ -122,7 +128,8 @@ pub struct FileConfig {
     pub db_pool_size: Option<usize>,
     pub workers: Option<usize>,
     pub provider_concurrency: Option<String>,
-    pub max_batch: Option<u32>,
+    pub max_items: Option<u64>,
+    pub confirm_items: Option<u64>,
     pub fal_key: Option<String>,
     pub fal_base_url: Option<String>,
 }
@@ -138,7 +145,8 @@ pub struct Config {
     pub workers: usize,
     /// Explicit per-provider limits; providers not listed keep the engine's defaults.
     pub provider_concurrency: Vec<(String, usize)>,
-    pub max_batch: u32,
+    pub max_items: u64,
+    pub confirm_items: u64,
     /// Set when a fal key is configured.
     pub fal: Option<FalConfig>,
 }
@@ -255,13 +263,17 @@ impl Config {
             Some(list) => parse_concurrency(&list)?,
             None => Vec::new(),
         };
-        let max_batch = args
-            .max_batch
-            .or(file.max_batch)
-            .unwrap_or(DEFAULT_MAX_BATCH);
-        if max_batch == 0 {
-            bail!("max_batch must be at least 1");
+        let max_items = args
+            .max_items
+            .or(file.max_items)
+            .unwrap_or(DEFAULT_MAX_ITEMS);
+        if max_items == 0 {
+            bail!("max_items must be at least 1");
         }
+        let confirm_items = args
+            .confirm_items
+            .or(file.confirm_items)
+            .unwrap_or(DEFAULT_CONFIRM_ITEMS);
         let fal = match args.fal_key.or(file.fal_key).and_then(Secret::new) {
             Some(key) => {
                 let config = FalConfig {
@@ -278,7 +290,8 @@ impl Config {
             fal,
             workers,
             provider_concurrency,
-            max_batch,
+            max_items,
+            confirm_items,
             data_dir,
             listen,
             database,
@@ -365,7 +378,10 @@ mod tests {
         ));
         assert_eq!(config.site_root, PathBuf::from("target/site"));
         assert_eq!(config.db_pool_size, 16);
-        assert_eq!((config.workers, config.max_batch), (8, 100));
+        assert_eq!(
+            (config.workers, config.max_items, config.confirm_items),
+            (8, 1000, 100)
+        );
         assert!(config.provider_concurrency.is_empty());
     }
 

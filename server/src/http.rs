@@ -13,6 +13,7 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::trace::TraceLayer;
 
+mod grid;
 mod health;
 mod live;
 mod media;
@@ -50,6 +51,7 @@ pub fn router(engine: Engine, leptos_options: LeptosOptions) -> Router {
         .route("/ws", get(live::websocket))
         .route("/events", get(live::server_sent_events))
         .route("/media/{project}/{file}", get(media::serve))
+        .route("/batches/{id}/grid.png", get(grid::export))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())

@@ -47,7 +47,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 fn engine(config: &Config, database: &Database) -> anyhow::Result<Engine> {
     let mut settings = EngineSettings::new(&config.data_dir);
-    settings.max_batch_count = config.max_batch;
+    settings.max_items = config.max_items;
+    settings.confirm_items = config.confirm_items;
     Ok(Engine::new(
         database.pool.clone(),
         providers(config)?,

@@ -2,7 +2,11 @@
 
 use leptos::prelude::*;
 
-use crate::dto::{GenerateOptionsDto, JobDto, LaunchForm, LaunchedDto, ProductDto};
+use crate::dto::{
+    GenerateOptionsDto, GridDto, JobDto, LaunchForm, LaunchedDto, PreviewDto, ProductDto,
+};
+#[cfg(feature = "ssr")]
+use crate::dto::{GridCellItemDto, PromptErrorDto, TokenDto};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -22,7 +26,8 @@ pub async fn generate_options() -> Result<GenerateOptionsDto, AppError> {
                 .into_iter()
                 .map(Into::into)
                 .collect(),
-            max_count: engine.settings().max_batch_count,
+            max_count: engine.settings().max_items.min(u64::from(u32::MAX)) as u32,
+            confirm_above: engine.settings().confirm_items,
         })
     })
     .await
@@ -41,16 +46,8 @@ pub async fn launch_batch(form: LaunchForm) -> Result<LaunchedDto, AppError> {
                 ))
             }
         };
-        let seed = match (form.seed_mode.as_str(), form.seed) {
-            ("fixed", Some(seed)) => batches::SeedChoice::Fixed(seed),
-            ("fixed", None) => {
-                return Err(AppError::invalid(
-                    "seed",
-                    "Enter a seed, or choose a random one.",
-                ))
-            }
-            _ => batches::SeedChoice::Random,
-        };
+        let seed = seed_choice(&form.seed_mode, form.seed)?;
+        let mode = expansion_mode(&form.mode)?;
         let request = batches::LaunchRequest {
             project_id: form.project_id,
             provider: form.provider,
@@ -59,7 +56,9 @@ pub async fn launch_batch(form: LaunchForm) -> Result<LaunchedDto, AppError> {
             negative_prompt: form.negative_prompt,
             params,
             count: form.count,
+            mode,
             seed,
+            confirmed: form.confirmed,
         };
         let (batch, jobs) = super::engine()?.launch(&request).await?;
         Ok(LaunchedDto {
@@ -85,6 +84,150 @@ pub async fn batch_results(batch_id: i64) -> Result<(Vec<JobDto>, Vec<ProductDto
             jobs.into_iter().map(Into::into).collect(),
             made.into_iter().map(Into::into).collect(),
         ))
+    })
+    .await
+}
+
+#[cfg(feature = "ssr")]
+fn seed_choice(mode: &str, seed: Option<i64>) -> Result<batches::SeedChoice, AppError> {
+    Ok(match (mode, seed) {
+        ("fixed", Some(seed)) => batches::SeedChoice::Fixed(seed),
+        ("fixed", None) => {
+            return Err(AppError::invalid(
+                "seed",
+                "Enter a seed, or choose another seed mode.",
+            ))
+        }
+        ("random", _) => batches::SeedChoice::Random,
+        ("derived" | "", seed) => batches::SeedChoice::Derived(seed),
+        (other, _) => {
+            return Err(AppError::invalid(
+                "seed",
+                format!("Unknown seed mode “{other}”: use derived, fixed or random."),
+            ))
+        }
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn expansion_mode(mode: &str) -> Result<factory::prompt::Mode, AppError> {
+    match mode {
+        "" => Ok(factory::prompt::Mode::Combinatorial),
+        other => factory::prompt::Mode::parse(other).ok_or_else(|| {
+            AppError::invalid(
+                "mode",
+                format!("Unknown mode “{other}”: use combinatorial or random."),
+            )
+        }),
+    }
+}
+
+/// How many prompts the preview shows.
+pub const PREVIEW_EXAMPLES: usize = 5;
+
+/// The live preview: how many items the prompt makes and the first few, or where it is wrong.
+/// Nothing is written.
+#[server(endpoint = "generate/preview")]
+pub async fn preview_prompt(
+    project_id: Option<i64>,
+    prompt: String,
+    mode: String,
+    count: u32,
+    seed: Option<i64>,
+) -> Result<PreviewDto, AppError> {
+    super::respond(async move {
+        use factory::library::wildcards;
+        use factory::prompt::Expansion;
+        let engine = super::engine()?;
+        let lists = match project_id {
+            Some(id) => wildcards::for_project(&mut *engine.conn().await?, id).await?,
+            None => Default::default(),
+        };
+        let limits = engine.item_limits();
+        let expansion = Expansion {
+            mode: expansion_mode(&mode)?,
+            count: count.max(1),
+            batch_seed: seed.unwrap_or(0),
+            cap: limits.cap,
+        };
+        // Bounded work: at most the item cap is enumerated.
+        Ok(
+            match expansion.preview(prompt.trim(), &lists, PREVIEW_EXAMPLES) {
+                Ok(p) => PreviewDto {
+                    needs_confirm: p.total > limits.confirm_above,
+                    total: p.total,
+                    combinations: p.combinations,
+                    examples: p.examples,
+                    error: None,
+                },
+                Err(e) => PreviewDto {
+                    total: 0,
+                    combinations: 0,
+                    examples: Vec::new(),
+                    needs_confirm: false,
+                    error: Some(PromptErrorDto {
+                        line: e.line,
+                        column: e.column,
+                        message: e.message,
+                    }),
+                },
+            },
+        )
+    })
+    .await
+}
+
+/// A batch laid out by two axes (token keys, or `seed`); empty axes pick the first two tokens.
+#[server(endpoint = "generate/grid")]
+pub async fn batch_grid(batch_id: i64, x: String, y: String) -> Result<GridDto, AppError> {
+    super::respond(async move {
+        use factory::grids::BatchGrid;
+        let mut conn = super::engine()?.conn().await?;
+        let grid = BatchGrid::load(&mut conn, batch_id, &x, &y)
+            .await
+            .map_err(DbError::from)?
+            .ok_or_else(|| AppError::NotFound(format!("There is no batch {batch_id}.")))?;
+        let cells = grid
+            .layout
+            .cells
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|cell| {
+                        cell.iter()
+                            .map(|&i| {
+                                let job = &grid.jobs[i];
+                                GridCellItemDto {
+                                    job_id: job.id,
+                                    state: job.state().to_string(),
+                                    prompt: job.request().map(|r| r.prompt).unwrap_or_default(),
+                                    seed: job.seed,
+                                    product: grid.product_of(job).cloned().map(ProductDto::from),
+                                }
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(GridDto {
+            batch_id,
+            project_id: grid.batch.project_id,
+            prompt_template: grid.batch.prompt_template.clone(),
+            axes: grid
+                .axes
+                .iter()
+                .map(|a| TokenDto {
+                    key: a.key.clone(),
+                    label: a.label.clone(),
+                })
+                .collect(),
+            x: grid.x.clone(),
+            y: grid.y.clone(),
+            columns: grid.layout.columns.clone(),
+            rows: grid.layout.rows.clone(),
+            cells,
+        })
     })
     .await
 }

@@ -3,6 +3,7 @@
 pub mod field;
 pub mod job;
 pub mod shell;
+pub mod templates;
 pub mod toasts;
 
 /// Button styles. Every action is a real `<button>` (or `<a>` for navigation) with a visible

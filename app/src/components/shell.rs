@@ -10,6 +10,7 @@ const NAV: &[(&str, &str)] = &[
     ("/", "Projects"),
     ("/generate", "Generate"),
     ("/queue", "Queue"),
+    ("/wildcards", "Wildcards"),
 ];
 
 #[component]

@@ -5,12 +5,14 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::generate::{batch_results, generate_options, LaunchBatch};
+use crate::api::generate::{batch_results, generate_options, preview_prompt, LaunchBatch};
 use crate::components::button;
 use crate::components::field::{FieldError, FormMessage};
 use crate::components::job::{describe, fraction, ProgressBar, StateBadge};
+use crate::components::templates::TemplatesPanel;
 use crate::dto::{
-    GenerateOptionsDto, LaunchForm, ModelDto, ParamDto, ParamKindDto, ProductDto, ProviderDto,
+    GenerateOptionsDto, LaunchForm, ModelDto, ParamDto, ParamKindDto, PreviewDto, ProductDto,
+    ProviderDto, TemplateForm,
 };
 use crate::live::use_live;
 
@@ -116,20 +118,84 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
             .and_then(|p: ProviderDto| p.models.into_iter().find(|m| m.id == model.get()))
     });
     let params = RwSignal::new(defaults(current_model.get_untracked().as_ref()));
+    // Parameters a template brings, applied once its model is selected.
+    let pending_params: RwSignal<Option<BTreeMap<String, String>>> = RwSignal::new(None);
     // A new model brings its own parameters and defaults.
     Effect::new(move |previous: Option<Option<String>>| {
         let id = current_model.get().map(|m| m.id);
-        if previous.is_some_and(|p| p != id) {
-            params.set(defaults(current_model.get_untracked().as_ref()));
+        if previous.is_some_and(|p| p != id) || pending_params.with_untracked(Option::is_some) {
+            let mut values = defaults(current_model.get_untracked().as_ref());
+            if let Some(saved) = pending_params.try_update(Option::take).flatten() {
+                for (k, v) in saved {
+                    if let Some(slot) = values.get_mut(&k) {
+                        *slot = v;
+                    }
+                }
+            }
+            params.set(values);
         }
         id
     });
     let prompt = RwSignal::new(String::new());
     let negative = RwSignal::new(String::new());
     let takes_negative = move || current_model.get().is_none_or(|m| m.negative_prompt);
-    let count = RwSignal::new("4".to_string());
-    let seed_mode = RwSignal::new("random".to_string());
+    let count = RwSignal::new("1".to_string());
+    let mode = RwSignal::new("combinatorial".to_string());
+    let seed_mode = RwSignal::new("derived".to_string());
     let seed = RwSignal::new(String::new());
+    let confirmed = RwSignal::new(false);
+    let preview = RwSignal::new(None::<PreviewDto>);
+    // The live preview: asked for once typing pauses, answered by the same expansion code
+    // the launch uses.
+    let preview_input = Memo::new(move |_| {
+        (
+            project.get(),
+            prompt.get(),
+            mode.get(),
+            count.get(),
+            seed.get(),
+        )
+    });
+    let debounce: StoredValue<Option<leptos::prelude::TimeoutHandle>> = StoredValue::new(None);
+    let preview_seq = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let (project_id, text, mode_now, count_now, seed_now) = preview_input.get();
+        confirmed.set(false);
+        if let Some(handle) = debounce.try_update_value(Option::take).flatten() {
+            handle.clear();
+        }
+        if text.trim().is_empty() {
+            preview.set(None);
+            return;
+        }
+        let handle = set_timeout_with_handle(
+            move || {
+                let ticket = preview_seq.try_update_value(|n| {
+                    *n += 1;
+                    *n
+                });
+                leptos::task::spawn_local(async move {
+                    let answer = preview_prompt(
+                        project_id.parse().ok(),
+                        text,
+                        mode_now,
+                        count_now.trim().parse().unwrap_or(1),
+                        seed_now.trim().parse().ok(),
+                    )
+                    .await;
+                    // Only the newest question's answer is shown.
+                    if preview_seq.get_value() == ticket.unwrap_or_default() {
+                        preview.set(answer.ok());
+                    }
+                });
+            },
+            std::time::Duration::from_millis(200),
+        )
+        .ok();
+        debounce.set_value(handle);
+    });
+    let prompt_error = move || preview.with(|p| p.as_ref().and_then(|p| p.error.clone()));
+    let needs_confirm = move || preview.with(|p| p.as_ref().is_some_and(|p| p.needs_confirm));
     let launch = ServerAction::<LaunchBatch>::new();
     let error = move || launch.value().get().and_then(|r| r.err());
     let field_error =
@@ -165,11 +231,71 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                     &params.get_untracked(),
                 ),
                 count: count.get_untracked().trim().parse().unwrap_or(0),
+                mode: mode.get_untracked(),
                 seed_mode: seed_mode.get_untracked(),
                 seed: seed.get_untracked().trim().parse().ok(),
+                confirmed: confirmed.get_untracked(),
             },
         });
     };
+    let current_form = move || TemplateForm {
+        provider: provider.get_untracked(),
+        model: model.get_untracked(),
+        params: params_json(
+            current_model.get_untracked().as_ref(),
+            &params.get_untracked(),
+        ),
+        prompt: prompt.get_untracked(),
+        negative_prompt: negative.get_untracked(),
+        mode: mode.get_untracked(),
+        count: count.get_untracked().trim().parse().unwrap_or(1),
+        seed_mode: seed_mode.get_untracked(),
+        seed: seed.get_untracked().trim().parse().ok(),
+    };
+    // Applying a template fills the form; nothing is queued.
+    let apply = move |form: TemplateForm| {
+        let known = providers.with_value(|ps| {
+            ps.iter()
+                .any(|p| p.id == form.provider && p.models.iter().any(|m| m.id == form.model))
+        });
+        if known {
+            let saved: BTreeMap<String, String> =
+                serde_json::from_str::<serde_json::Value>(&form.params)
+                    .ok()
+                    .and_then(|v| v.as_object().cloned())
+                    .map(|o| {
+                        o.into_iter()
+                            .map(|(k, v)| {
+                                (
+                                    k,
+                                    v.as_str()
+                                        .map(str::to_string)
+                                        .unwrap_or_else(|| v.to_string()),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+            pending_params.set(Some(saved));
+            provider.set(form.provider);
+            model.set(form.model);
+        }
+        prompt.set(form.prompt);
+        negative.set(form.negative_prompt);
+        mode.set(if form.mode.is_empty() {
+            "combinatorial".into()
+        } else {
+            form.mode
+        });
+        count.set(form.count.max(1).to_string());
+        seed_mode.set(if form.seed_mode.is_empty() {
+            "derived".into()
+        } else {
+            form.seed_mode
+        });
+        seed.set(form.seed.map(|s| s.to_string()).unwrap_or_default());
+    };
+    let project_id = Signal::derive(move || project.get().parse::<i64>().ok());
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
             ev.prevent_default();
@@ -200,6 +326,7 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                     <select
                         id="gen-provider"
                         class=INPUT
+                        prop:value=move || provider.get()
                         on:change=move |ev| {
                             let id = event_target_value(&ev);
                             let first_model = providers.with_value(|ps| {
@@ -232,8 +359,9 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                     <textarea id="gen-prompt" rows="4" class=INPUT bind:value=prompt
                         aria-invalid=move || field_error("prompt").get().is_some().to_string()
                         aria-describedby="gen-prompt-error"
-                        placeholder="a lighthouse on a cliff at dusk"></textarea>
+                        placeholder="a {red|blue} lighthouse on a cliff at __time_of_day__"></textarea>
                     <FieldError id="gen-prompt-error".into() error=field_error("prompt") />
+                    <PromptPreview preview />
                 </div>
                 <div>
                     <label for="gen-negative" class=LABEL>"Negative prompt (optional)"</label>
@@ -242,9 +370,19 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                         placeholder=move || if takes_negative() { "" } else { "This model takes no negative prompt" }></textarea>
                     <FieldError id="gen-negative-error".into() error=field_error("negative_prompt") />
                 </div>
+                <div>
+                    <label for="gen-mode" class=LABEL>"Expansion"</label>
+                    <select id="gen-mode" class=INPUT bind:value=mode>
+                        <option value="combinatorial">"Every combination"</option>
+                        <option value="random">"Random sample"</option>
+                    </select>
+                    <FieldError id="gen-mode-error".into() error=field_error("mode") />
+                </div>
                 <div class="grid grid-cols-2 gap-3">
                     <div>
-                        <label for="gen-count" class=LABEL>"Images"</label>
+                        <label for="gen-count" class=LABEL>
+                            {move || if mode.get() == "random" { "Images" } else { "Images per prompt" }}
+                        </label>
                         <input id="gen-count" type="number" min="1" max=options.max_count.to_string() class=INPUT bind:value=count
                             aria-invalid=move || field_error("count").get().is_some().to_string()
                             aria-describedby="gen-count-error" />
@@ -253,30 +391,69 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                     <fieldset>
                         <legend class=LABEL>"Seed"</legend>
                         <div class="mt-1 flex flex-wrap items-center gap-3 text-sm">
-                            <label class="flex items-center gap-1">
-                                <input type="radio" name="seed_mode" value="random" bind:group=seed_mode />"Random"
+                            <label class="flex items-center gap-1" title="Each item's seed comes from the batch seed and its choices: cancelling or reordering never changes it">
+                                <input type="radio" name="seed_mode" value="derived" bind:group=seed_mode />"Per item"
                             </label>
-                            <label class="flex items-center gap-1">
+                            <label class="flex items-center gap-1" title="The same seed for every item">
                                 <input type="radio" name="seed_mode" value="fixed" bind:group=seed_mode />"Fixed"
                             </label>
+                            <label class="flex items-center gap-1" title="A new random seed for every item">
+                                <input type="radio" name="seed_mode" value="random" bind:group=seed_mode />"Random"
+                            </label>
                         </div>
-                        <Show when=move || seed_mode.get() == "fixed">
-                            <label for="gen-seed" class="sr-only">"Seed value"</label>
-                            <input id="gen-seed" type="number" min="0" class=INPUT bind:value=seed aria-describedby="gen-seed-error" />
+                        <Show when=move || seed_mode.get() != "random">
+                            <label for="gen-seed" class="sr-only">{move || if seed_mode.get() == "fixed" { "Seed" } else { "Batch seed" }}</label>
+                            <input id="gen-seed" type="number" min="0" class=INPUT bind:value=seed aria-describedby="gen-seed-error"
+                                placeholder=move || if seed_mode.get() == "fixed" { "seed" } else { "batch seed (empty: random)" } />
                         </Show>
                         <FieldError id="gen-seed-error".into() error=field_error("seed") />
                     </fieldset>
                 </div>
+                <Show when=needs_confirm>
+                    <label class="flex items-center gap-2 text-sm text-amber-800 dark:text-amber-300">
+                        <input type="checkbox" id="gen-confirm" bind:checked=confirmed />
+                        {move || format!("Yes, queue all {} images", preview.with(|p| p.as_ref().map(|p| p.total).unwrap_or_default()))}
+                    </label>
+                </Show>
+                <FieldError id="gen-confirm-error".into() error=field_error("confirm") />
                 <FormMessage message=Signal::derive(move || error().and_then(|e| e.general())) />
                 <div class="flex items-center gap-3">
-                    <button type="submit" class=button::primary() disabled=move || launch.pending().get()>
+                    <button type="submit" class=button::primary()
+                        disabled=move || launch.pending().get() || prompt_error().is_some() || (needs_confirm() && !confirmed.get())>
                         {move || if launch.pending().get() { "Queueing…" } else { "Generate" }}
                     </button>
                     <span class="text-xs text-stone-500">"Ctrl+Enter queues from anywhere in the form"</span>
                 </div>
             </div> }.into_any()}
         </form>
+        <TemplatesPanel project_id current_form=Callback::new(move |()| current_form()) apply=Callback::new(apply) />
         {move || batch.get().map(|id| view! { <BatchView batch_id=id /> })}
+    }
+}
+
+/// The item count and the first expanded prompts, or the syntax error with its position.
+#[component]
+fn PromptPreview(preview: RwSignal<Option<PreviewDto>>) -> impl IntoView {
+    view! {
+        <div class="mt-2 text-sm" aria-live="polite" data-prompt-preview>
+            {move || preview.get().map(|p| match p.error {
+                Some(e) => view! {
+                    <p class="text-red-700 dark:text-red-400" role="alert" data-prompt-error>
+                        {format!("Line {}, column {}: {}", e.line, e.column, e.message)}
+                    </p>
+                }.into_any(),
+                None => view! {
+                    <div>
+                        <p class="font-medium" data-item-count>
+                            {format!("{} item{}", p.total, if p.total == 1 { "" } else { "s" })}
+                        </p>
+                        <ol class="mt-1 list-decimal space-y-0.5 pl-5 text-stone-600 dark:text-stone-400" aria-label="First prompts">
+                            {p.examples.into_iter().map(|e| view! { <li data-example>{e}</li> }).collect_view()}
+                        </ol>
+                    </div>
+                }.into_any(),
+            })}
+        </div>
     }
 }
 
@@ -372,7 +549,10 @@ fn BatchView(batch_id: i64) -> impl IntoView {
     view! {
         <section aria-labelledby="batch-heading" class="mt-6" data-batch-id=batch_id>
             <div class="flex items-baseline justify-between">
-                <h2 id="batch-heading" class="text-lg font-semibold">{format!("Batch {batch_id}")}</h2>
+                <h2 id="batch-heading" class="text-lg font-semibold">
+                    {format!("Batch {batch_id}")}
+                    <a href=format!("/batches/{batch_id}/grid") class="ml-3 text-sm font-normal text-indigo-600 underline dark:text-indigo-400">"Open as grid"</a>
+                </h2>
                 <p class="text-sm" aria-live="polite" data-batch-status>
                     {move || format!("{} of {} done", done(), jobs.with(Vec::len))}
                 </p>

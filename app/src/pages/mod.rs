@@ -1,6 +1,8 @@
 //! Pages, one module per route.
 
 pub mod generate;
+pub mod grid;
 pub mod not_found;
 pub mod projects;
 pub mod queue;
+pub mod wildcards;

@@ -243,7 +243,9 @@ async fn the_engine_runs_a_batch_through_fal_once_per_job_and_stores_every_image
         negative_prompt: String::new(),
         params: json!({"image_size": "square"}).as_object().unwrap().clone(),
         count: 6,
-        seed: SeedChoice::Fixed(500),
+        seed: SeedChoice::Derived(Some(500)),
+        mode: factory::prompt::Mode::Combinatorial,
+        confirmed: false,
     };
     let (batch, _) = setup.engine.launch(&launch).await.unwrap();
     let jobs = queue::wait_until_finished(&setup, batch.id).await;
@@ -255,8 +257,8 @@ async fn the_engine_runs_a_batch_through_fal_once_per_job_and_stores_every_image
     );
     assert!(jobs.iter().all(|j| j.provider_request_id.is_some()));
     let submissions = standin.submissions_per_seed();
-    for seed in 500..506 {
-        assert_eq!(submissions.get(&seed), Some(&1), "seed {seed}");
+    for job in &jobs {
+        assert_eq!(submissions.get(&job.seed), Some(&1), "job {}", job.id);
     }
     let stored = products::list_for_batch(&mut *setup.db.conn().await, batch.id)
         .await
@@ -279,6 +281,8 @@ async fn a_negative_prompt_is_refused_for_a_model_without_one() {
         params: Default::default(),
         count: 1,
         seed: SeedChoice::Random,
+        mode: factory::prompt::Mode::Combinatorial,
+        confirmed: false,
     };
     let error = setup.engine.launch(&launch).await.unwrap_err().to_string();
     assert!(error.contains("takes no negative prompt"), "{error}");

@@ -50,7 +50,7 @@ pub(crate) async fn setup_with_providers(
     }
     let mut settings = EngineSettings::new(files.path());
     settings.max_attempts = max_attempts;
-    settings.max_batch_count = 20;
+    settings.max_items = 20;
     let engine = Engine::new(db.pool(), providers, settings);
     let name = ProjectName::parse("Tests").unwrap();
     let project = projects::create(&mut *db.conn().await, &name, &Description::default())
@@ -100,7 +100,9 @@ fn request(setup: &Setup, provider: &str, model: &str, prompt: &str, count: u32)
         negative_prompt: String::new(),
         params: params.as_object().unwrap().clone(),
         count,
-        seed: SeedChoice::Fixed(1000),
+        seed: SeedChoice::Derived(Some(1000)),
+        mode: factory::prompt::Mode::Combinatorial,
+        confirmed: false,
     }
 }
 
@@ -165,9 +167,17 @@ async fn a_batch_on_the_offline_generator_stores_one_png_per_job_with_metadata_a
         .launch(&request(&setup, "local", "aurora", "a lighthouse", 3))
         .await
         .unwrap();
+    for job in &jobs {
+        let bindings = serde_json::from_value(job.bindings.clone()).unwrap();
+        assert_eq!(job.seed, factory::prompt::derive_seed(1000, &bindings));
+    }
     assert_eq!(
-        jobs.iter().map(|j| j.seed).collect::<Vec<_>>(),
-        [1000, 1001, 1002]
+        jobs.iter()
+            .map(|j| j.seed)
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
+        3,
+        "each image of the same prompt has its own seed"
     );
 
     let done = wait_until_finished(&setup, batch.id).await;

@@ -18,6 +18,8 @@ use crate::support::{form_body, ServerProcess};
 
 const JOBS: usize = 120;
 const FIRST_SEED: i64 = 10_000;
+/// Makes `JOBS` items of distinct prompts: 5 × 4 × 6.
+const PROMPT: &str = "{red|green|blue|gold|grey} shapes {that|which|and|so} survive {crashes|kills|restarts|faults|power cuts|panics}";
 
 async fn batch(server: &ServerProcess, batch_id: i64) -> (Vec<Value>, Vec<Value>) {
     server
@@ -67,7 +69,7 @@ impl Outcome {
     }
 }
 
-/// Launches `JOBS` images (seeds `FIRST_SEED..`) and kills the server four times mid-batch;
+/// Launches `JOBS` images (per-item seeds derived from batch seed `FIRST_SEED`) and kills the server four times mid-batch;
 /// checks that every job succeeded once with one product.
 async fn run_through_crashes(
     data_dir: &Path,
@@ -84,18 +86,20 @@ async fn run_through_crashes(
         .await
         .unwrap();
     let project_id = project["id"].to_string();
-    let count = JOBS.to_string();
+    let count = "1".to_string();
     let seed = FIRST_SEED.to_string();
     let form = form_body(&[
         ("form[project_id]", &project_id),
         ("form[provider]", provider),
         ("form[model]", model),
-        ("form[prompt]", "shapes that survive crashes"),
+        ("form[prompt]", PROMPT),
         ("form[negative_prompt]", ""),
         ("form[params]", params),
         ("form[count]", &count),
-        ("form[seed_mode]", "fixed"),
+        ("form[seed_mode]", "derived"),
         ("form[seed]", &seed),
+        ("form[mode]", "combinatorial"),
+        ("form[confirmed]", "true"),
     ]);
     let launched = server.post("generate/launch", form).await;
     assert_eq!(launched.status(), 200, "{}", launched.text().await.unwrap());
@@ -146,7 +150,7 @@ async fn a_batch_on_the_offline_generator_killed_again_and_again_ends_with_every
         "4",
         "--provider-concurrency",
         "local=2",
-        "--max-batch",
+        "--max-items",
         "500",
     ];
     let params = r#"{"width":128,"height":128,"detail":2}"#;
@@ -181,7 +185,7 @@ async fn a_batch_at_a_remote_queue_killed_again_and_again_never_submits_a_commit
         "16",
         "--provider-concurrency",
         "fal=16",
-        "--max-batch",
+        "--max-items",
         "500",
         "--fal-key",
         &options.key,
@@ -193,11 +197,20 @@ async fn a_batch_at_a_remote_queue_killed_again_and_again_never_submits_a_commit
         run_through_crashes(data_dir.path(), &args, "fal", "fal-ai/flux/schnell", params).await;
 
     let submissions = standin.submissions_per_seed();
-    let seeds = FIRST_SEED..FIRST_SEED + JOBS as i64;
+    let seeds: Vec<i64> = outcome
+        .jobs
+        .iter()
+        .map(|j| j["seed"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        seeds.iter().collect::<std::collections::HashSet<_>>().len(),
+        JOBS,
+        "each job has its own seed, so the stand-in can count per job"
+    );
     assert!(
         seeds
-            .clone()
-            .all(|s| submissions.get(&s).is_some_and(|n| *n >= 1)),
+            .iter()
+            .all(|s| submissions.get(s).is_some_and(|n| *n >= 1)),
         "every job reached fal"
     );
     assert!(
@@ -206,7 +219,7 @@ async fn a_batch_at_a_remote_queue_killed_again_and_again_never_submits_a_commit
         standin.resubmitted_after_poll()
     );
     let flagged = outcome.flagged();
-    let submitted_twice: Vec<i64> = seeds.filter(|s| submissions[s] > 1).collect();
+    let submitted_twice: Vec<i64> = seeds.into_iter().filter(|s| submissions[s] > 1).collect();
     for seed in &submitted_twice {
         assert!(
             flagged.contains(seed),

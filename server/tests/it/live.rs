@@ -46,6 +46,8 @@ fn launch(project_id: i64, prompt: &str, count: u32) -> LaunchRequest {
             .clone(),
         count,
         seed: SeedChoice::Random,
+        mode: factory::prompt::Mode::Combinatorial,
+        confirmed: false,
     }
 }
 

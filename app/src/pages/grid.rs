@@ -1,0 +1,148 @@
+//! `/batches/:id/grid`: a batch laid out by two of its tokens (or the seed), labelled, with
+//! missing cells shown as such, and the same grid as a downloadable PNG.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::generate::batch_grid;
+use crate::components::field::FormMessage;
+use crate::dto::{GridCellItemDto, GridDto};
+use crate::live::use_live;
+
+const SELECT: &str = "mt-1 block rounded-md border border-stone-300 bg-white px-2 py-1 text-sm \
+    dark:border-stone-700 dark:bg-stone-900";
+
+#[component]
+pub fn GridPage() -> impl IntoView {
+    let params = use_params_map();
+    let batch_id = move || {
+        params
+            .with(|p| p.get("id"))
+            .and_then(|id| id.parse::<i64>().ok())
+    };
+    let x = RwSignal::new(String::new());
+    let y = RwSignal::new(String::new());
+    let live = use_live();
+    // Results arriving while the batch runs refresh the grid.
+    let arrived = Memo::new(move |_| {
+        let id = batch_id();
+        live.products
+            .with(|all| all.iter().filter(|p| p.batch_id == id).count())
+            + live.jobs.with(|all| {
+                all.values()
+                    .filter(|j| Some(j.batch_id) == id && j.is_terminal())
+                    .count()
+            })
+    });
+    let grid = Resource::new(
+        move || (batch_id(), x.get(), y.get(), arrived.get()),
+        |(id, x, y, _)| async move {
+            match id {
+                Some(id) => batch_grid(id, x, y).await,
+                None => Err(crate::error::AppError::NotFound(
+                    "That is not a batch address.".into(),
+                )),
+            }
+        },
+    );
+    view! {
+        <Title text="Grid" />
+        <Transition fallback=|| view! { <p class="text-sm text-stone-500">"Loading…"</p> }>
+            {move || grid.get().map(|r| match r {
+                Ok(g) => view! { <GridView grid=g x y /> }.into_any(),
+                Err(e) => view! { <FormMessage message=Signal::stored(Some(e.to_string())) /> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn GridView(grid: GridDto, x: RwSignal<String>, y: RwSignal<String>) -> impl IntoView {
+    let axis_select = |id: &'static str,
+                       label: &'static str,
+                       current: String,
+                       target: RwSignal<String>| {
+        let axes = grid.axes.clone();
+        view! {
+            <div>
+                <label for=id class="block text-sm font-medium">{label}</label>
+                <select id=id class=SELECT on:change=move |ev| target.set(event_target_value(&ev))>
+                    {axes.into_iter().map(|a| {
+                        let selected = a.key == current;
+                        view! { <option value=a.key.clone() selected=selected>{a.label}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+        }
+    };
+    let download = format!(
+        "/batches/{}/grid.png?x={}&y={}",
+        grid.batch_id, grid.x, grid.y
+    );
+    let columns = grid.columns.clone();
+    view! {
+        <h1 class="text-2xl font-semibold tracking-tight">{format!("Batch {} grid", grid.batch_id)}</h1>
+        <p class="mt-1 font-mono text-sm text-stone-600 dark:text-stone-400">{grid.prompt_template.clone()}</p>
+        <div class="mt-3 flex flex-wrap items-end gap-4">
+            {axis_select("grid-x", "Columns (x)", grid.x.clone(), x)}
+            {axis_select("grid-y", "Rows (y)", grid.y.clone(), y)}
+            <a href=download download class="rounded-md border border-stone-300 px-3 py-1.5 text-sm dark:border-stone-700">"Download PNG"</a>
+        </div>
+        <div class="mt-4 overflow-x-auto">
+            <table class="border-separate border-spacing-2" data-grid data-rows=grid.rows.len() data-columns=grid.columns.len()>
+                <thead>
+                    <tr>
+                        <th scope="col"></th>
+                        {columns.into_iter().map(|c| view! { <th scope="col" class="text-sm font-medium" data-column>{c}</th> }).collect_view()}
+                    </tr>
+                </thead>
+                <tbody>
+                    {grid.rows.iter().cloned().zip(grid.cells.into_iter()).map(|(row, cells)| view! {
+                        <tr>
+                            <th scope="row" class="text-right text-sm font-medium" data-row>{row}</th>
+                            {cells.into_iter().map(|cell| view! { <GridCell cell /> }).collect_view()}
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn GridCell(cell: Vec<GridCellItemDto>) -> impl IntoView {
+    let shown = cell.iter().find(|i| i.product.is_some()).cloned();
+    let more = cell.len().saturating_sub(1);
+    let state = cell.first().map(|i| i.state.clone());
+    view! {
+        <td class="h-40 w-40 align-top" data-cell data-state=state.clone().unwrap_or_else(|| "none".into())>
+            {match shown {
+                Some(item) => {
+                    let product = item.product.expect("shown items have a product");
+                    view! {
+                        <a href=product.url.clone() target="_blank" rel="noopener" class="relative block"
+                            style=product.placeholder.clone().map(|c| format!("background-color: {c}"))>
+                            <img src=product.thumb_url.clone() alt=item.prompt.clone() title=format!("{} · seed {}", item.prompt, item.seed)
+                                class="h-40 w-40 rounded-md object-cover" loading="lazy" />
+                            {(more > 0).then(|| view! {
+                                <span class="absolute bottom-1 right-1 rounded bg-black/60 px-1 text-xs text-white">{format!("+{more}")}</span>
+                            })}
+                        </a>
+                    }.into_any()
+                }
+                None => {
+                    let word = match state.as_deref() {
+                        None => "no item",
+                        Some("failed") => "failed",
+                        Some("canceled") => "canceled",
+                        Some(_) => "pending",
+                    };
+                    view! {
+                        <div class="flex h-40 w-40 items-center justify-center rounded-md border border-dashed border-stone-300 text-sm text-stone-500 dark:border-stone-700">{word}</div>
+                    }.into_any()
+                }
+            }}
+        </td>
+    }
+}
