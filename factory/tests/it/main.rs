@@ -2,6 +2,7 @@
 
 mod cluster;
 mod fal;
+mod library;
 mod projects;
 mod queue;
 mod scripted;
