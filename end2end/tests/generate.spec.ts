@@ -1,22 +1,5 @@
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-
-async function hydrated(page: Page, path: string) {
-  await page.goto(path);
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-}
-
-// Server functions take form-encoded arguments, like the browser app sends them.
-async function call(request: APIRequestContext, endpoint: string, form: Record<string, string>) {
-  const response = await request.post(`/api/${endpoint}`, { form, headers: { accept: "application/json" } });
-  expect(response.ok(), `${endpoint}: ${await response.text()}`).toBeTruthy();
-  return response.json();
-}
-
-async function newProject(request: APIRequestContext, name: string) {
-  const unique = `${name} ${Date.now().toString(36)}`;
-  await call(request, "projects/create", { name: unique, description: "" });
-  return unique;
-}
+import { call, hydrated, newProject } from "./helpers";
 
 // Runs `body` with the queue paused (so jobs wait where the test can see them), and always
 // resumes it, so a failure cannot leave the next test with a stopped queue.

@@ -1,21 +1,5 @@
-import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-
-async function hydrated(page: Page, path: string) {
-  await page.goto(path);
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-}
-
-async function call(request: APIRequestContext, endpoint: string, form: Record<string, string>) {
-  const response = await request.post(`/api/${endpoint}`, { form, headers: { accept: "application/json" } });
-  expect(response.ok(), `${endpoint}: ${await response.text()}`).toBeTruthy();
-  return response.json();
-}
-
-async function newProject(request: APIRequestContext, name: string) {
-  const unique = `${name} ${Date.now().toString(36)}`;
-  await call(request, "projects/create", { name: unique, description: "" });
-  return unique;
-}
+import { expect, test } from "@playwright/test";
+import { call, hydrated, newProject } from "./helpers";
 
 test("a prompt with two variant groups previews 6 items, makes 6 images and a 2×3 grid", async ({ page, request }) => {
   const project = await newProject(request, "Animals");
