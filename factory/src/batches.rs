@@ -298,15 +298,7 @@ pub async fn launch(
     request: &LaunchRequest,
 ) -> Result<(Batch, Vec<Job>), LaunchError> {
     let project = projects::get(conn, request.project_id).await?;
-    let lists = wildcards::for_project(conn, request.project_id)
-        .await
-        .map_err(|e| match e {
-            crate::library::LibraryError::Database(db) => LaunchError::Database(db),
-            other => LaunchError::Invalid(vec![FieldError {
-                field: "prompt".into(),
-                message: other.to_string(),
-            }]),
-        })?;
+    let lists = wildcards::for_project(conn, request.project_id).await?;
     let plan = plan(providers, limits, &lists, request).map_err(LaunchError::Invalid)?;
     if project.is_archived() {
         return Err(LaunchError::ProjectArchived(project.name));

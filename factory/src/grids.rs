@@ -6,7 +6,7 @@
 //! "—"). A cell holds every item with that pair of values: more than one when other tokens
 //! vary too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use diesel_async::AsyncPgConnection;
 use image::{Rgb, RgbImage};
@@ -112,6 +112,8 @@ pub struct BatchGrid {
     pub batch: Batch,
     pub jobs: Vec<Job>,
     pub products: Vec<Product>,
+    /// Job id -> index into `products`.
+    product_by_job: HashMap<i64, usize>,
     /// The batch's tokens, then the seed.
     pub axes: Vec<Axis>,
     pub x: String,
@@ -155,10 +157,16 @@ impl BatchGrid {
             })
             .collect();
         let layout = layout(&items, &x, &y);
+        let product_by_job = products
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| Some((p.job_id?, i)))
+            .collect();
         Ok(Some(Self {
             batch,
             jobs,
             products,
+            product_by_job,
             axes,
             x,
             y,
@@ -167,7 +175,7 @@ impl BatchGrid {
     }
 
     pub fn product_of(&self, job: &Job) -> Option<&Product> {
-        self.products.iter().find(|p| p.job_id == Some(job.id))
+        self.product_by_job.get(&job.id).map(|&i| &self.products[i])
     }
 
     fn axis_label(&self, key: &str) -> String {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
-use factory::providers::fal::{FalConfig, FalProvider};
+use factory::providers::fal::{self, FalConfig};
 use factory::secret::Secret;
 use serde::Deserialize;
 
@@ -281,7 +281,10 @@ impl Config {
                     base_url: args.fal_base_url.or(file.fal_base_url),
                 };
                 // Checked now, so a bad URL stops the start with its reason.
-                FalProvider::new(config.clone()).map_err(anyhow::Error::msg)?;
+                if let Some(url) = &config.base_url {
+                    factory::providers::http::base_url(fal::NAME, url)
+                        .map_err(anyhow::Error::msg)?;
+                }
                 Some(config)
             }
             None => None,

@@ -140,7 +140,9 @@ pub async fn preview_prompt(
         use factory::prompt::Expansion;
         let engine = super::engine()?;
         let lists = match project_id {
-            Some(id) => wildcards::for_project(&mut *engine.conn().await?, id).await?,
+            Some(id) => wildcards::for_project(&mut *engine.conn().await?, id)
+                .await
+                .map_err(DbError::from)?,
             None => Default::default(),
         };
         let limits = engine.item_limits();

@@ -118,6 +118,13 @@ pub fn check_values(values: &[String]) -> Result<(), LibraryError> {
     Ok(())
 }
 
+/// A checked name and values, as the row stores them.
+fn checked(name: &str, values: Vec<String>) -> Result<(String, Vec<Option<String>>), LibraryError> {
+    let name = check_name(name)?;
+    check_values(&values)?;
+    Ok((name, values.into_iter().map(Some).collect()))
+}
+
 fn scoped(scope: Scope) -> wildcards::BoxedQuery<'static, diesel::pg::Pg> {
     let query = wildcards::table.into_boxed();
     match scope {
@@ -158,9 +165,7 @@ pub async fn create(
     name: &str,
     values: Vec<String>,
 ) -> Result<Wildcard, LibraryError> {
-    let name = check_name(name)?;
-    check_values(&values)?;
-    let items: Vec<Option<String>> = values.into_iter().map(Some).collect();
+    let (name, items) = checked(name, values)?;
     let row: Row = diesel::insert_into(wildcards::table)
         .values((
             wildcards::project_id.eq(scope.project_id()),
@@ -181,9 +186,7 @@ pub async fn update(
     name: &str,
     values: Vec<String>,
 ) -> Result<Wildcard, LibraryError> {
-    let name = check_name(name)?;
-    check_values(&values)?;
-    let items: Vec<Option<String>> = values.into_iter().map(Some).collect();
+    let (name, items) = checked(name, values)?;
     let row: Row = diesel::update(wildcards::table.find(id))
         .set((
             wildcards::name.eq(&name),
@@ -214,7 +217,7 @@ pub async fn delete(conn: &mut AsyncPgConnection, id: i64) -> Result<(), Library
 pub async fn for_project(
     conn: &mut AsyncPgConnection,
     project_id: i64,
-) -> Result<HashMap<String, Vec<String>>, LibraryError> {
+) -> QueryResult<HashMap<String, Vec<String>>> {
     let rows: Vec<Row> = wildcards::table
         .filter(
             wildcards::project_id

@@ -77,14 +77,16 @@ impl Program {
         for (name, span) in wildcard_refs(&template.nodes) {
             loader.load(&name, span)?;
         }
-        let mut program = Self {
+        let counts: HashMap<String, u64> = loader
+            .lists
+            .iter()
+            .map(|(name, list)| (name.clone(), list.count))
+            .collect();
+        Ok(Self {
+            count: count_with(&template.nodes, &counts),
             template,
             lists: loader.lists,
-            count: 0,
-        };
-        program.count_lists();
-        program.count = program.count_nodes(&program.template.nodes);
-        Ok(program)
+        })
     }
 
     pub fn template(&self) -> &Template {
@@ -119,44 +121,6 @@ impl Program {
             prompt: partial.text,
             bindings: partial.bindings,
         }
-    }
-
-    fn count_lists(&mut self) {
-        // Lists only refer to lists loaded before they finished loading, so repeated passes
-        // settle; each pass counts the lists whose references are all counted.
-        let mut counted: HashMap<String, u64> = HashMap::new();
-        while counted.len() < self.lists.len() {
-            let before = counted.len();
-            for (name, list) in &self.lists {
-                if counted.contains_key(name) {
-                    continue;
-                }
-                let ready = list.values.iter().all(|t| {
-                    wildcard_refs(&t.nodes)
-                        .iter()
-                        .all(|(n, _)| counted.contains_key(n))
-                });
-                if ready {
-                    let total = list.values.iter().fold(0u64, |sum, t| {
-                        sum.saturating_add(count_with(&t.nodes, &counted))
-                    });
-                    counted.insert(name.clone(), total);
-                }
-            }
-            assert!(counted.len() > before, "wildcard lists are acyclic");
-        }
-        for (name, list) in &mut self.lists {
-            list.count = counted[name];
-        }
-    }
-
-    fn count_nodes(&self, nodes: &[Node]) -> u64 {
-        let counts: HashMap<String, u64> = self
-            .lists
-            .iter()
-            .map(|(name, list)| (name.clone(), list.count))
-            .collect();
-        count_with(nodes, &counts)
     }
 
     fn sequence(&self, nodes: &[Node], prefix: &str) -> Vec<Partial> {
@@ -407,14 +371,17 @@ impl Loader<'_> {
             }
         }
         self.stack.pop();
-        self.lists.insert(
-            name.to_string(),
-            List {
-                raw,
-                values,
-                count: 0,
-            },
-        );
+        // Every list this one uses is loaded (and counted) by now.
+        let counts: HashMap<String, u64> = self
+            .lists
+            .iter()
+            .map(|(n, list)| (n.clone(), list.count))
+            .collect();
+        let count = values.iter().fold(0u64, |sum, t| {
+            sum.saturating_add(count_with(&t.nodes, &counts))
+        });
+        self.lists
+            .insert(name.to_string(), List { raw, values, count });
         Ok(())
     }
 
