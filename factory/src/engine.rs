@@ -135,8 +135,16 @@ impl Engine {
     pub async fn cancel_job(&self, id: JobId) -> Result<Canceled, JobError> {
         let canceled = queue::cancel(&mut *self.conn().await?, id).await?;
         match &canceled {
-            Canceled::Now(job) | Canceled::Requested(job) => {
+            Canceled::Now(job) => {
                 self.events.publish(job.event());
+            }
+            Canceled::Requested(job) => {
+                self.events.publish(job.event());
+                // A waiting job with a request at a provider is claimed at once to cancel it
+                // there.
+                if job.state().is_waiting() {
+                    self.wake.notify_one();
+                }
             }
         }
         Ok(canceled)

@@ -73,6 +73,38 @@ pub struct NewProduct {
     pub thumbhash: Option<String>,
 }
 
+impl NewProduct {
+    /// Output `index` of `job`, stored as `stored`: the file, and where it came from (the
+    /// request's prompt and settings, the job's seed and bindings).
+    pub fn from_job(
+        job: &crate::jobs::Job,
+        request: &crate::providers::GenerationRequest,
+        index: usize,
+        stored: crate::media::StoredFile,
+    ) -> Self {
+        Self {
+            project_id: job.project_id,
+            content_hash: stored.hash,
+            path: stored.rel_path,
+            mime: stored.format.mime().to_string(),
+            width: Some(stored.width as i32),
+            height: Some(stored.height as i32),
+            bytes: stored.bytes as i64,
+            prompt: request.prompt.clone(),
+            negative_prompt: request.negative_prompt.clone(),
+            params: Value::Object(request.params.clone()),
+            provider: Some(job.provider.clone()),
+            model: Some(job.model.clone()),
+            seed: Some(job.seed),
+            job_id: Some(job.id),
+            batch_id: Some(job.batch_id),
+            output_index: index as i32,
+            bindings: job.bindings.clone(),
+            thumbhash: Some(stored.thumbhash),
+        }
+    }
+}
+
 /// Inserts products; a job output already stored (a retried download) is skipped, not
 /// duplicated. Returns the rows actually inserted.
 pub async fn insert_new(

@@ -7,6 +7,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
@@ -21,6 +22,8 @@ pub const DEFAULT_DB_POOL_SIZE: usize = 16;
 pub const DEFAULT_WORKERS: usize = 8;
 pub const DEFAULT_MAX_ITEMS: u64 = 1000;
 pub const DEFAULT_CONFIRM_ITEMS: u64 = 100;
+pub const DEFAULT_JOB_LEASE_SECS: u64 = 30;
+pub const DEFAULT_MAX_RETRY_AFTER_SECS: u64 = 600;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -106,6 +109,18 @@ pub struct ServeArgs {
     #[arg(long, env = "ART_FACTORY_CONFIRM_ITEMS", value_name = "N")]
     pub confirm_items: Option<u64>,
 
+    /// How long a worker's claim on a job lasts without renewal, in seconds. The worker renews
+    /// it several times a lease while the job runs; when a process dies, its jobs are taken up
+    /// after this long by another process sharing the database (a lone process resumes them at
+    /// once on its next start). Default: 30.
+    #[arg(long, env = "ART_FACTORY_JOB_LEASE", value_name = "SECONDS")]
+    pub job_lease: Option<u64>,
+
+    /// The longest a provider may make a job wait before retrying, in seconds: a `Retry-After`
+    /// asking for more is cut to this. Default: 600 (ten minutes).
+    #[arg(long, env = "ART_FACTORY_MAX_RETRY_AFTER", value_name = "SECONDS")]
+    pub max_retry_after: Option<u64>,
+
     /// The fal.ai key (`key_id:key_secret`), which enables the fal provider. Prefer the FAL_KEY
     /// environment variable or art-factory.toml to this flag: other users of this machine can
     /// read command lines.
@@ -130,6 +145,8 @@ pub struct FileConfig {
     pub provider_concurrency: Option<String>,
     pub max_items: Option<u64>,
     pub confirm_items: Option<u64>,
+    pub job_lease: Option<u64>,
+    pub max_retry_after: Option<u64>,
     pub fal_key: Option<String>,
     pub fal_base_url: Option<String>,
 }
@@ -147,6 +164,8 @@ pub struct Config {
     pub provider_concurrency: Vec<(String, usize)>,
     pub max_items: u64,
     pub confirm_items: u64,
+    pub job_lease: Duration,
+    pub max_retry_after: Duration,
     /// Set when a fal key is configured.
     pub fal: Option<FalConfig>,
 }
@@ -274,11 +293,23 @@ impl Config {
             .confirm_items
             .or(file.confirm_items)
             .unwrap_or(DEFAULT_CONFIRM_ITEMS);
+        let job_lease = args
+            .job_lease
+            .or(file.job_lease)
+            .unwrap_or(DEFAULT_JOB_LEASE_SECS);
+        if !(3..=3600).contains(&job_lease) {
+            bail!("job_lease must be between 3 and 3600 seconds");
+        }
+        let max_retry_after = args
+            .max_retry_after
+            .or(file.max_retry_after)
+            .unwrap_or(DEFAULT_MAX_RETRY_AFTER_SECS);
         let fal = match args.fal_key.or(file.fal_key).and_then(Secret::new) {
             Some(key) => {
                 let config = FalConfig {
                     key,
                     base_url: args.fal_base_url.or(file.fal_base_url),
+                    timeout: None,
                 };
                 // Checked now, so a bad URL stops the start with its reason.
                 if let Some(url) = &config.base_url {
@@ -291,6 +322,8 @@ impl Config {
         };
         Ok(Self {
             fal,
+            job_lease: Duration::from_secs(job_lease),
+            max_retry_after: Duration::from_secs(max_retry_after),
             workers,
             provider_concurrency,
             max_items,

@@ -25,7 +25,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let engine = engine(&config, &database)?;
     if database.is_exclusive() {
         let released =
-            factory::jobs::queue::release_orphaned_leases(&mut *engine.conn().await?).await?;
+            factory::jobs::claim::release_orphaned_leases(&mut *engine.conn().await?).await?;
         if released > 0 {
             tracing::info!(
                 jobs = released,
@@ -71,6 +71,8 @@ fn providers(config: &Config) -> anyhow::Result<Providers> {
 fn worker_config(config: &Config) -> WorkerConfig {
     let mut worker = WorkerConfig {
         max_concurrent: config.workers,
+        lease: config.job_lease,
+        retry_after_cap: config.max_retry_after,
         ..WorkerConfig::default()
     };
     worker

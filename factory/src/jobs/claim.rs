@@ -1,4 +1,8 @@
-//! Taking work: claim the next job under a lease, keep the lease while working.
+//! Taking work and keeping it: claim jobs under a lease, renew the lease, hand it back.
+//!
+//! Every claim bumps the job's `lease_token`; the [`Lease`] it returns (job id and token) is
+//! what every later statement of the worker must present, so a claim always supersedes the ones
+//! before it, whoever made them.
 
 use std::time::Duration;
 
@@ -6,19 +10,24 @@ use diesel::sql_types::{Array, BigInt, Bool, Double, Text};
 use diesel::{sql_query, QueryResult, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::{Job, JobId};
+use super::{Job, JobId, Lease};
+
+/// Who claims, for how long, and what.
+#[derive(Debug, Clone, Copy)]
+pub struct Claimer<'a> {
+    /// Names the worker in `lease_owner` (for people reading the table, and the hand-back).
+    pub worker: &'a str,
+    pub lease: Duration,
+    /// Providers to claim for.
+    pub providers: &'a [String],
+    /// Providers whose work lives in a remote queue (a submission caught by a crash may have
+    /// reached them).
+    pub remote_providers: &'a [String],
+    /// Jobs this worker is still running: never claimed again by it, whatever their lease says.
+    pub running: &'a [JobId],
+}
 
 /// Claims the next job for one of `providers`, or `None` when nothing is runnable.
-///
-/// Runnable means: waiting and due (`queued`, or `retry_wait` past its `run_after`), or in flight
-/// under an expired lease (its worker died). Expired ones go first, because a provider deletes
-/// finished results within the hour and recovery must fetch them promptly. `FOR UPDATE SKIP
-/// LOCKED` lets any number of workers and processes claim at once without blocking each other.
-///
-/// A claimed job with a committed request id resumes as `running` (it is polled, never
-/// submitted again). Without one it is (re)submitted; if it was caught after a submission
-/// started at a provider with a remote queue, it may exist there twice and is flagged
-/// `possibly_duplicated` for the person to see.
 pub async fn claim_next(
     conn: &mut AsyncPgConnection,
     worker: &str,
@@ -26,52 +35,83 @@ pub async fn claim_next(
     providers: &[String],
     remote_providers: &[String],
 ) -> QueryResult<Option<Job>> {
-    let claimed = claim(conn, worker, lease, providers, remote_providers, 1).await?;
-    Ok(claimed.into_iter().next())
+    let claimer = Claimer {
+        worker,
+        lease,
+        providers,
+        remote_providers,
+        running: &[],
+    };
+    Ok(claim(conn, &claimer, 1).await?.into_iter().next())
 }
 
-/// [`claim_next`] for up to `limit` jobs in one statement (a worker with free capacity for a
-/// provider fills it in one round trip), in queue order.
+/// Claims up to `limit` jobs in one statement (a worker with free capacity for a provider fills
+/// it in one round trip), in queue order.
+///
+/// Runnable means: waiting and due (`queued`, or `retry_wait` past its `run_after`, unless the
+/// queue is paused), waiting with a cancel to carry out at the provider (paused or not), or in
+/// flight under an expired lease (its worker died). Expired ones go first, because a provider
+/// deletes finished results within the hour and recovery must fetch them promptly. `FOR UPDATE
+/// SKIP LOCKED` lets any number of workers and processes claim at once without blocking each
+/// other.
+///
+/// Every claim is an attempt and counts. A job whose attempts are used up is not run: the same
+/// statement fails it with its last error (or says its last attempt was interrupted), and it is
+/// returned in state `failed` for the caller to publish. A job with a committed request id
+/// resumes as `running` (it is polled, never submitted again). Without one it is (re)submitted;
+/// if it was caught after a submission started at a provider with a remote queue, it may exist
+/// there twice and is flagged `possibly_duplicated` for the person to see.
 pub async fn claim(
     conn: &mut AsyncPgConnection,
-    worker: &str,
-    lease: Duration,
-    providers: &[String],
-    remote_providers: &[String],
+    claimer: &Claimer<'_>,
     limit: i64,
 ) -> QueryResult<Vec<Job>> {
     let mut claimed: Vec<Job> = sql_query(
-        "UPDATE jobs SET
-            state = CASE WHEN provider_request_id IS NULL THEN 'submitting' ELSE 'running' END,
-            attempts = CASE WHEN provider_request_id IS NULL THEN attempts + 1 ELSE attempts END,
-            possibly_duplicated = possibly_duplicated OR (
-                state = 'submitting' AND provider_request_id IS NULL
-                AND submit_started_at IS NOT NULL AND provider = ANY($4)),
-            submit_started_at = CASE WHEN provider_request_id IS NULL THEN NULL ELSE submit_started_at END,
-            lease_owner = $1,
-            lease_expires_at = now() + make_interval(secs => $2),
-            started_at = coalesce(started_at, now()),
-            error = CASE WHEN state IN ('submitting', 'running', 'downloading') THEN error ELSE NULL END,
+        "UPDATE jobs j SET
+            state = CASE WHEN p.exhausted THEN 'failed'
+                         WHEN j.provider_request_id IS NULL THEN 'submitting' ELSE 'running' END,
+            attempts = CASE WHEN p.exhausted THEN j.attempts ELSE j.attempts + 1 END,
+            possibly_duplicated = j.possibly_duplicated OR (
+                j.state = 'submitting' AND j.provider_request_id IS NULL
+                AND j.submit_started_at IS NOT NULL AND j.provider = ANY($4)),
+            submit_started_at = CASE WHEN j.provider_request_id IS NULL THEN NULL
+                                     ELSE j.submit_started_at END,
+            lease_owner = CASE WHEN p.exhausted THEN NULL ELSE $1 END,
+            lease_expires_at = CASE WHEN p.exhausted THEN NULL
+                                    ELSE now() + make_interval(secs => $2) END,
+            lease_token = j.lease_token + 1,
+            started_at = coalesce(j.started_at, now()),
+            finished_at = CASE WHEN p.exhausted THEN now() ELSE NULL END,
+            error = CASE
+                WHEN p.exhausted THEN coalesce(j.error, format(
+                    'Gave up after %s attempts: the last one was interrupted before it finished '
+                    '(the app stopped while it ran). Retry it to try again.', j.attempts))
+                WHEN j.state IN ('submitting', 'running', 'downloading') THEN j.error
+                ELSE NULL END,
             updated_at = now()
-        WHERE id IN (
-            SELECT id FROM jobs
-            WHERE provider = ANY($3)
+        FROM (
+            SELECT id, (attempts >= max_attempts AND NOT cancel_requested) AS exhausted
+            FROM jobs
+            WHERE provider = ANY($3) AND id <> ALL($6)
               AND (
-                (state IN ('queued', 'retry_wait') AND run_after <= now()
-                    AND NOT (SELECT paused FROM queue_settings))
+                (state IN ('queued', 'retry_wait') AND (cancel_requested OR (
+                    run_after <= now() AND NOT (SELECT paused FROM queue_settings))))
                 OR (state IN ('submitting', 'running', 'downloading') AND lease_expires_at < now())
               )
-            ORDER BY (state IN ('submitting', 'running', 'downloading')) DESC, priority DESC, id
+            ORDER BY (state IN ('submitting', 'running', 'downloading') OR cancel_requested) DESC,
+                     priority DESC, id
             LIMIT $5
             FOR UPDATE SKIP LOCKED
-        )
-        RETURNING *",
+        ) p
+        WHERE j.id = p.id
+        RETURNING j.*",
     )
-    .bind::<Text, _>(worker)
-    .bind::<Double, _>(lease.as_secs_f64())
-    .bind::<Array<Text>, _>(providers)
-    .bind::<Array<Text>, _>(remote_providers)
+    .bind::<Text, _>(claimer.worker)
+    .bind::<Double, _>(claimer.lease.as_secs_f64())
+    .bind::<Array<Text>, _>(claimer.providers)
+    .bind::<Array<Text>, _>(claimer.remote_providers)
     .bind::<BigInt, _>(limit)
+    .bind::<Array<BigInt>, _>(claimer.running)
     .load(conn)
     .await?;
     // RETURNING does not keep the subquery's order.
@@ -91,7 +131,7 @@ pub enum LeaseStatus {
     Held {
         cancel_requested: bool,
     },
-    /// Another worker holds the job now (we stalled past the lease), or it was finished or
+    /// A later claim holds the job now (we stalled past the lease), or it was finished or
     /// cancelled: stop working on it.
     Lost,
 }
@@ -99,9 +139,8 @@ pub enum LeaseStatus {
 /// Extends the lease, and reports whether someone asked to cancel the job.
 pub async fn renew_lease(
     conn: &mut AsyncPgConnection,
-    job: JobId,
-    worker: &str,
-    lease: Duration,
+    lease: Lease,
+    duration: Duration,
 ) -> QueryResult<LeaseStatus> {
     #[derive(QueryableByName)]
     struct Renewed {
@@ -110,13 +149,13 @@ pub async fn renew_lease(
     }
     let rows: Vec<Renewed> = sql_query(
         "UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3)
-         WHERE id = $1 AND lease_owner = $2
+         WHERE id = $1 AND lease_token = $2
            AND state IN ('submitting', 'running', 'downloading')
          RETURNING cancel_requested",
     )
-    .bind::<BigInt, _>(job)
-    .bind::<Text, _>(worker)
-    .bind::<Double, _>(lease.as_secs_f64())
+    .bind::<BigInt, _>(lease.job)
+    .bind::<BigInt, _>(lease.token)
+    .bind::<Double, _>(duration.as_secs_f64())
     .load(conn)
     .await?;
     Ok(match rows.into_iter().next() {
@@ -125,4 +164,29 @@ pub async fn renew_lease(
         },
         None => LeaseStatus::Lost,
     })
+}
+
+/// Makes the in-flight jobs `worker` still holds claimable at once (a clean shutdown), so the
+/// next start resumes them instead of waiting for their leases to run out. Returns how many.
+pub async fn hand_back_leases(conn: &mut AsyncPgConnection, worker: &str) -> QueryResult<usize> {
+    sql_query(
+        "UPDATE jobs SET lease_expires_at = now() - interval '1 second'
+         WHERE lease_owner = $1 AND state IN ('submitting', 'running', 'downloading')",
+    )
+    .bind::<Text, _>(worker)
+    .execute(conn)
+    .await
+}
+
+/// Makes every in-flight lease claimable now. Only for a database no other live process uses
+/// (the managed cluster, whose data dir this process has locked): after a crash, its jobs then
+/// resume at once instead of after the lease time, which matters because providers delete
+/// results within the hour. Returns how many jobs were released.
+pub async fn release_orphaned_leases(conn: &mut AsyncPgConnection) -> QueryResult<usize> {
+    sql_query(
+        "UPDATE jobs SET lease_expires_at = now() - interval '1 second'
+         WHERE state IN ('submitting', 'running', 'downloading') AND lease_expires_at > now()",
+    )
+    .execute(conn)
+    .await
 }

@@ -6,8 +6,10 @@
 //! ```
 //!
 //! Every transition is one SQL statement, and every statement a worker makes is guarded by its
-//! lease (`lease_owner = me`), so a worker that lost its lease (it stalled, another took over)
-//! cannot overwrite newer state. No transaction is held open across a provider call.
+//! [`Lease`]: the fencing token the claim took (`lease_token`, bumped at every claim). A worker
+//! that lost its lease (it stalled, another took over, or a second task of the same process
+//! holds a newer claim) matches no row and stops, so it can never overwrite newer state. No
+//! transaction is held open across a provider call.
 //! [`queue`] holds what people do (cancel, retry, move to front, pause); [`claim`] and
 //! [`transitions`] what workers do; [`worker`] runs them.
 
@@ -147,6 +149,17 @@ pub struct Job {
     pub updated_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// Bumped at every claim; see [`Lease`].
+    pub lease_token: i64,
+}
+
+/// A worker's hold on one claimed job: the job and the token its claim took. Every write the
+/// worker makes about the job presents it, and matches nothing once a later claim (by any
+/// worker, in any process) has bumped the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Lease {
+    pub job: JobId,
+    pub token: i64,
 }
 
 impl Job {
@@ -158,6 +171,14 @@ impl Job {
     /// The request as stored at enqueue time.
     pub fn request(&self) -> Result<crate::providers::GenerationRequest, serde_json::Error> {
         serde_json::from_value(self.input.clone())
+    }
+
+    /// The lease this row was claimed with (meaningful on a row a claim returned).
+    pub fn lease(&self) -> Lease {
+        Lease {
+            job: self.id,
+            token: self.lease_token,
+        }
     }
 
     pub fn event(&self) -> crate::events::EventKind {

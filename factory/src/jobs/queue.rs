@@ -22,17 +22,24 @@ pub async fn get(conn: &mut AsyncPgConnection, id: JobId) -> Result<Job, JobErro
 /// What a cancel did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Canceled {
-    /// It had not started: it is cancelled now.
+    /// Nothing of it was at a provider: it is cancelled now.
     Now(Job),
-    /// A worker holds it: the worker cancels it at the provider and then marks it.
+    /// It is (or was) at a provider: a worker cancels it there, then marks it cancelled.
     Requested(Job),
 }
 
 /// Cancels a job in any unfinished state.
+///
+/// A waiting job that never reached a provider is cancelled on the spot. One that has a
+/// provider request (waiting to retry its polling, say) is still running there and still
+/// billed: it is marked for a worker to claim at once, paused queue or not, cancel at the
+/// provider and then record. A job in flight is marked, and its worker notices within a lease
+/// renewal.
 pub async fn cancel(conn: &mut AsyncPgConnection, id: JobId) -> Result<Canceled, JobError> {
     let now: Vec<Job> = sql_query(
         "UPDATE jobs SET state = 'canceled', finished_at = now(), updated_at = now()
-         WHERE id = $1 AND state IN ('queued', 'retry_wait') RETURNING *",
+         WHERE id = $1 AND state IN ('queued', 'retry_wait') AND provider_request_id IS NULL
+         RETURNING *",
     )
     .bind::<BigInt, _>(id)
     .load(conn)
@@ -41,13 +48,19 @@ pub async fn cancel(conn: &mut AsyncPgConnection, id: JobId) -> Result<Canceled,
         return Ok(Canceled::Now(job));
     }
     let requested: Vec<Job> = sql_query(
-        "UPDATE jobs SET cancel_requested = true, updated_at = now()
-         WHERE id = $1 AND state IN ('submitting', 'running', 'downloading') RETURNING *",
+        "UPDATE jobs SET cancel_requested = true,
+                run_after = CASE WHEN state IN ('queued', 'retry_wait') THEN now() ELSE run_after END,
+                updated_at = now()
+         WHERE id = $1 AND state IN ('queued', 'retry_wait', 'submitting', 'running', 'downloading')
+         RETURNING *",
     )
     .bind::<BigInt, _>(id)
     .load(conn)
     .await?;
     if let Some(job) = requested.into_iter().next() {
+        if job.state().is_waiting() {
+            super::notify_work(conn).await?;
+        }
         return Ok(Canceled::Requested(job));
     }
     let job = get(conn, id).await?;
@@ -59,12 +72,17 @@ pub async fn cancel(conn: &mut AsyncPgConnection, id: JobId) -> Result<Canceled,
     })
 }
 
-/// Queues a failed or cancelled job again, as a fresh submission with fresh attempts.
+/// Queues a failed or cancelled job again with fresh attempts. A job that failed while its
+/// request was alive at the provider (its polling kept failing) keeps the request id, so the
+/// retry polls it again instead of paying for a new one; any other starts a new submission.
 pub async fn retry(conn: &mut AsyncPgConnection, id: JobId) -> Result<Job, JobError> {
     let rows: Vec<Job> = sql_query(
         "UPDATE jobs SET state = 'queued', attempts = 0, error = NULL, run_after = now(),
-                provider_request_id = NULL, submit_started_at = NULL, provider_status = NULL,
-                progress = NULL, cancel_requested = false, finished_at = NULL, updated_at = now()
+                provider_request_id = CASE WHEN state = 'failed' THEN provider_request_id END,
+                submit_started_at = CASE WHEN state = 'failed' AND provider_request_id IS NOT NULL
+                                         THEN submit_started_at END,
+                provider_status = NULL, progress = NULL, cancel_requested = false,
+                finished_at = NULL, updated_at = now()
          WHERE id = $1 AND state IN ('failed', 'canceled') RETURNING *",
     )
     .bind::<BigInt, _>(id)
@@ -109,19 +127,6 @@ async fn wrong_state(
         },
         Err(e) => e,
     }
-}
-
-/// Makes every in-flight lease claimable now. Only for a database no other live process uses
-/// (the managed cluster, whose data dir this process has locked): after a crash, its jobs then
-/// resume at once instead of after the lease time, which matters because providers delete
-/// results within the hour. Returns how many jobs were released.
-pub async fn release_orphaned_leases(conn: &mut AsyncPgConnection) -> QueryResult<usize> {
-    sql_query(
-        "UPDATE jobs SET lease_expires_at = now() - interval '1 second'
-         WHERE state IN ('submitting', 'running', 'downloading') AND lease_expires_at > now()",
-    )
-    .execute(conn)
-    .await
 }
 
 /// Pausing stops new claims (in every process sharing the database); jobs already running

@@ -1,6 +1,7 @@
 //! What a worker records about a job it holds. Each function is one statement guarded by the
-//! worker's lease and returns the updated row, or `None` when the lease was lost (another worker
-//! took over, or the job was cancelled meanwhile): the caller then stops.
+//! worker's [`Lease`] (the token of its claim) and returns the updated row, or `None` when the
+//! lease was lost (a later claim took over, or the job was cancelled meanwhile): the caller then
+//! stops.
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use diesel::sql_types::{BigInt, Bool, Double, Float, Nullable, Text};
 use diesel::{sql_query, QueryResult};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
-use super::{Job, JobId};
+use super::{Job, Lease};
 use crate::products::{self, NewProduct, Product};
 
 /// Runs an `UPDATE ... RETURNING *` that matches at most one job.
@@ -20,23 +21,22 @@ where
     Ok(rows.into_iter().next())
 }
 
-/// `UPDATE jobs SET <set>, updated_at = now() WHERE <the worker holds the lease> AND <when>`:
-/// the shape of every transition that needs nothing bound but the job and the worker. Both
-/// fragments are constants from this module, never input.
+/// `UPDATE jobs SET <set>, updated_at = now() WHERE <the lease is current> AND <when>`: the
+/// shape of every transition that needs nothing bound but the lease. Both fragments are
+/// constants from this module, never input.
 async fn guarded(
     conn: &mut AsyncPgConnection,
-    job: JobId,
-    worker: &str,
+    lease: Lease,
     set: &'static str,
     when: &'static str,
 ) -> QueryResult<Option<Job>> {
     one(
         sql_query(format!(
             "UPDATE jobs SET {set}, updated_at = now()
-             WHERE id = $1 AND lease_owner = $2 AND {when} RETURNING *"
+             WHERE id = $1 AND lease_token = $2 AND {when} RETURNING *"
         ))
-        .bind::<BigInt, _>(job)
-        .bind::<Text, _>(worker.to_string()),
+        .bind::<BigInt, _>(lease.job)
+        .bind::<BigInt, _>(lease.token),
         conn,
     )
     .await
@@ -44,15 +44,10 @@ async fn guarded(
 
 /// Notes that a submission is about to be sent. Committed before the provider is called, so
 /// that a crash between sending and recording the request id is visible afterwards.
-pub async fn begin_submit(
-    conn: &mut AsyncPgConnection,
-    job: JobId,
-    worker: &str,
-) -> QueryResult<Option<Job>> {
+pub async fn begin_submit(conn: &mut AsyncPgConnection, lease: Lease) -> QueryResult<Option<Job>> {
     guarded(
         conn,
-        job,
-        worker,
+        lease,
         "submit_started_at = now()",
         "state = 'submitting'",
     )
@@ -62,18 +57,17 @@ pub async fn begin_submit(
 /// Commits the provider's request id: from here on the job is only ever polled.
 pub async fn record_request_id(
     conn: &mut AsyncPgConnection,
-    job: JobId,
-    worker: &str,
+    lease: Lease,
     request_id: &str,
 ) -> QueryResult<Option<Job>> {
     one(
         sql_query(
             "UPDATE jobs SET provider_request_id = $3, state = 'running', provider_status = 'queued',
                     updated_at = now()
-             WHERE id = $1 AND lease_owner = $2 AND state = 'submitting' RETURNING *",
+             WHERE id = $1 AND lease_token = $2 AND state = 'submitting' RETURNING *",
         )
-        .bind::<BigInt, _>(job)
-        .bind::<Text, _>(worker.to_string())
+        .bind::<BigInt, _>(lease.job)
+        .bind::<BigInt, _>(lease.token)
         .bind::<Text, _>(request_id.to_string()),
         conn,
     )
@@ -82,8 +76,7 @@ pub async fn record_request_id(
 
 pub async fn record_progress(
     conn: &mut AsyncPgConnection,
-    job: JobId,
-    worker: &str,
+    lease: Lease,
     status: Option<&str>,
     progress: Option<f32>,
 ) -> QueryResult<Option<Job>> {
@@ -91,10 +84,10 @@ pub async fn record_progress(
         sql_query(
             "UPDATE jobs SET provider_status = coalesce($3, provider_status),
                     progress = coalesce($4, progress), updated_at = now()
-             WHERE id = $1 AND lease_owner = $2 AND state = 'running' RETURNING *",
+             WHERE id = $1 AND lease_token = $2 AND state = 'running' RETURNING *",
         )
-        .bind::<BigInt, _>(job)
-        .bind::<Text, _>(worker.to_string())
+        .bind::<BigInt, _>(lease.job)
+        .bind::<BigInt, _>(lease.token)
         .bind::<Nullable<Text>, _>(status.map(str::to_string))
         .bind::<Nullable<Float>, _>(progress.map(|p| p.clamp(0.0, 1.0))),
         conn,
@@ -104,13 +97,11 @@ pub async fn record_progress(
 
 pub async fn begin_download(
     conn: &mut AsyncPgConnection,
-    job: JobId,
-    worker: &str,
+    lease: Lease,
 ) -> QueryResult<Option<Job>> {
     guarded(
         conn,
-        job,
-        worker,
+        lease,
         "state = 'downloading'",
         "state IN ('submitting', 'running')",
     )
@@ -121,20 +112,18 @@ pub async fn begin_download(
 /// this job (a download retried after a crash) are not stored again.
 pub async fn complete(
     conn: &mut AsyncPgConnection,
-    job: JobId,
-    worker: &str,
+    lease: Lease,
     rows: Vec<NewProduct>,
 ) -> QueryResult<Option<(Job, Vec<Product>)>> {
-    let worker = worker.to_string();
     conn.transaction(async move |conn| {
         let done = one(
             sql_query(
                 "UPDATE jobs SET state = 'succeeded', progress = 1, error = NULL, finished_at = now(),
                         lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-                 WHERE id = $1 AND lease_owner = $2 AND state = 'downloading' RETURNING *",
+                 WHERE id = $1 AND lease_token = $2 AND state = 'downloading' RETURNING *",
             )
-            .bind::<BigInt, _>(job)
-            .bind::<Text, _>(worker),
+            .bind::<BigInt, _>(lease.job)
+            .bind::<BigInt, _>(lease.token),
             conn,
         )
         .await?;
@@ -157,14 +146,17 @@ pub struct Failure {
     /// Keep the provider request id: the failure was in talking to the provider about a request
     /// that still exists there (so retrying polls it again rather than paying for a new one).
     pub keep_request: bool,
+    /// A submission was sent and its outcome is unknown (a timeout, a broken connection, a 5xx
+    /// from a proxy, an unreadable answer): the provider may hold the request, so submitting
+    /// again may pay twice. The job is flagged before it is retried.
+    pub possibly_duplicated: bool,
 }
 
 /// Schedules a retry (attempts remain and the failure is retryable) or fails the job for good,
 /// with the message the person will read.
 pub async fn fail_or_retry(
     conn: &mut AsyncPgConnection,
-    job: JobId,
-    worker: &str,
+    lease: Lease,
     failure: &Failure,
 ) -> QueryResult<Option<Job>> {
     one(
@@ -174,33 +166,30 @@ pub async fn fail_or_retry(
                 run_after = now() + make_interval(secs => $5),
                 provider_request_id = CASE WHEN $6 THEN provider_request_id ELSE NULL END,
                 submit_started_at = CASE WHEN $6 THEN submit_started_at ELSE NULL END,
+                possibly_duplicated = possibly_duplicated OR $7,
                 error = $3,
                 finished_at = CASE WHEN $4 AND attempts < max_attempts THEN NULL ELSE now() END,
                 lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-             WHERE id = $1 AND lease_owner = $2 AND state IN ('submitting', 'running', 'downloading')
+             WHERE id = $1 AND lease_token = $2 AND state IN ('submitting', 'running', 'downloading')
              RETURNING *",
         )
-        .bind::<BigInt, _>(job)
-        .bind::<Text, _>(worker.to_string())
+        .bind::<BigInt, _>(lease.job)
+        .bind::<BigInt, _>(lease.token)
         .bind::<Text, _>(failure.message.clone())
         .bind::<Bool, _>(failure.retryable)
         .bind::<Double, _>(failure.retry_in.as_secs_f64())
-        .bind::<Bool, _>(failure.keep_request),
+        .bind::<Bool, _>(failure.keep_request)
+        .bind::<Bool, _>(failure.possibly_duplicated),
         conn,
     )
     .await
 }
 
 /// Finishes a cancellation the worker carried out (after telling the provider, if needed).
-pub async fn mark_canceled(
-    conn: &mut AsyncPgConnection,
-    job: JobId,
-    worker: &str,
-) -> QueryResult<Option<Job>> {
+pub async fn mark_canceled(conn: &mut AsyncPgConnection, lease: Lease) -> QueryResult<Option<Job>> {
     guarded(
         conn,
-        job,
-        worker,
+        lease,
         "state = 'canceled', finished_at = now(), lease_owner = NULL, lease_expires_at = NULL",
         "state IN ('submitting', 'running', 'downloading')",
     )

@@ -37,6 +37,8 @@ pub struct FalConfig {
     pub key: Secret,
     /// `https://queue.fal.run` unless set (tests, proxies).
     pub base_url: Option<String>,
+    /// How long one HTTP call to fal may take; [`http::DEFAULT_TIMEOUT`] unless set.
+    pub timeout: Option<std::time::Duration>,
 }
 
 pub struct FalProvider {
@@ -52,7 +54,7 @@ impl FalProvider {
         let base = http::base_url(NAME, config.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
         Ok(Self {
             info: info(),
-            client: http::client(),
+            client: http::client(config.timeout.unwrap_or(http::DEFAULT_TIMEOUT)),
             files: FileHosts::new(&base, FILE_DOMAINS),
             base,
             key: config.key,
@@ -103,6 +105,9 @@ impl FalProvider {
         let mut error = refusal.into_error(NAME, what);
         if let Some(kind) = error_type {
             error.message.push_str(&format!(" [{kind}]"));
+            // fal itself answered, naming why it did not take the request: a refusal, not a
+            // proxy's guess.
+            error.maybe_accepted = false;
         }
         error
     }
@@ -116,12 +121,14 @@ impl FalProvider {
             .text()
             .await
             .map_err(|e| http::network_error(NAME, &self.key, &e))?;
+        // A success whose body cannot be read: fal took the request, we cannot tell its id.
         serde_json::from_str(&text).map_err(|e| {
             ProviderError::new(
                 NAME,
                 ErrorKind::Unavailable,
                 format!("{what}: fal answered with something unexpected ({e})"),
             )
+            .maybe_accepted()
         })
     }
 
@@ -488,6 +495,7 @@ mod tests {
         let config = FalConfig {
             key: Secret::new("k:s").unwrap(),
             base_url: Some("http://queue.fal.run".into()),
+            timeout: None,
         };
         assert!(FalProvider::new(config).is_err());
     }

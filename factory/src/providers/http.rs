@@ -17,12 +17,15 @@ use crate::secret::Secret;
 pub const MAX_DOWNLOAD_BYTES: usize = 64 * 1024 * 1024;
 const MAX_REDIRECTS: usize = 3;
 
-/// The client every adapter uses: bounded waits, and no automatic redirects (downloads follow
-/// them by hand, checking each hop).
-pub fn client() -> reqwest::Client {
+/// How long one call to a provider may take, unless its configuration says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The client every adapter uses: bounded waits (`timeout` per call), and no automatic
+/// redirects (downloads follow them by hand, checking each hop).
+pub fn client(timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(120))
+        .connect_timeout(Duration::from_secs(10).min(timeout))
+        .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("art-factory/", env!("CARGO_PKG_VERSION")))
         .build()
@@ -90,7 +93,9 @@ pub fn plain_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// A failed connection, named by provider and host.
+/// A failed connection, named by provider and host. Only a failure to connect (refused, no
+/// such host, TLS) proves the request never left; anything later (a timeout, a reset, a body
+/// cut short) may have reached the provider.
 pub fn network_error(provider: &str, key: &Secret, error: &reqwest::Error) -> ProviderError {
     let what = if error.is_timeout() {
         "did not answer in time"
@@ -104,11 +109,16 @@ pub fn network_error(provider: &str, key: &Secret, error: &reqwest::Error) -> Pr
         .and_then(|u| u.host_str())
         .unwrap_or("the provider");
     let cause = key.scrub(&error.without_url_ref().to_string());
-    ProviderError::new(
+    let failed = ProviderError::new(
         provider,
         ErrorKind::Network,
         format!("{host} {what} ({cause}); check the connection, the job will retry"),
-    )
+    );
+    if error.is_connect() {
+        failed
+    } else {
+        failed.maybe_accepted()
+    }
 }
 
 trait WithoutUrl {
@@ -140,8 +150,7 @@ impl Refusal {
         let retry_after = headers
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
         let body = response.text().await.unwrap_or_default();
         let detail = key.scrub(&detail_of(&body));
         Self {
@@ -189,8 +198,26 @@ impl Refusal {
             format!("{what} failed with HTTP {code}: {detail} ({advice})"),
         );
         error.retry_after = self.retry_after;
+        // A 4xx is the provider refusing the request; a 5xx may come from a proxy in front of
+        // it, or from the provider failing after it took the request.
+        error.maybe_accepted = self.status.is_server_error();
         error
     }
+}
+
+/// `Retry-After` as seconds (`120`) or an HTTP date (`Wed, 21 Oct 2026 07:28:00 GMT`). The
+/// worker caps it (a provider, or a proxy, can ask for any wait at all).
+pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    Some(
+        (at.with_timezone(&chrono::Utc) - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// The readable part of an error body: a JSON `detail` (string, or a validation list of
@@ -389,6 +416,27 @@ pub fn check_image(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_as_an_http_date() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-10-21T07:28:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(
+            parse_retry_after(" 120 ", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2026 07:30:00 GMT", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2026 07:00:00 GMT", now),
+            Some(Duration::ZERO),
+            "a date in the past means now"
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
 
     #[test]
     fn plain_http_is_only_for_this_machine() {

@@ -140,6 +140,13 @@ pub struct ProviderError {
     pub message: String,
     /// The provider's hint for when to try again (429 `Retry-After`).
     pub retry_after: Option<Duration>,
+    /// The request was sent and may have been accepted all the same: a timeout or a broken
+    /// connection after sending, a 5xx (perhaps from a proxy in front of the provider), an
+    /// answer that could not be read. Only a failure that proves the request never arrived or
+    /// was refused (no connection, a 4xx) leaves this false. For a submission it means that
+    /// submitting again may pay twice.
+    #[serde(default)]
+    pub maybe_accepted: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,7 +184,14 @@ impl ProviderError {
             kind,
             message: message.into(),
             retry_after: None,
+            maybe_accepted: false,
         }
+    }
+
+    /// The same error, for a request that may have been accepted (see `maybe_accepted`).
+    pub fn maybe_accepted(mut self) -> Self {
+        self.maybe_accepted = true;
+        self
     }
 
     pub fn retryable(&self) -> bool {

@@ -34,6 +34,26 @@ pub struct StandInOptions {
     pub image_side: u32,
     /// This many submissions are refused first with a 503 scheduling failure.
     pub refuse_first_submissions: usize,
+    /// Error bodies quote the `Authorization` header they received, as a careless provider or
+    /// proxy might: the adapter must never pass the key on.
+    pub echo_key_in_errors: bool,
+}
+
+/// What the stand-in does to a submission instead of answering it properly, after recording it
+/// (so the request exists at "fal" and the answer is what goes wrong).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SubmitFault {
+    /// A 502 page, as a proxy in front of fal answers when fal is slow.
+    BadGateway,
+    /// A 200 whose body is not the JSON fal sends.
+    Garbled,
+}
+
+/// Status polls answer this instead, until cleared.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outage {
+    pub status: u16,
+    pub retry_after: Option<String>,
 }
 
 impl Default for StandInOptions {
@@ -45,6 +65,7 @@ impl Default for StandInOptions {
             submit_delay: Duration::ZERO,
             image_side: 64,
             refuse_first_submissions: 0,
+            echo_key_in_errors: false,
         }
     }
 }
@@ -68,6 +89,10 @@ struct State {
     next_id: u64,
     /// Absolute URL prefix of result files, as fal's CDN URLs are absolute.
     files_base: String,
+    faults: std::collections::VecDeque<SubmitFault>,
+    outage: Option<Outage>,
+    /// Cancel calls received, by request id.
+    cancel_calls: Vec<String>,
 }
 
 /// The running stand-in. Dropping it stops the server.
@@ -138,6 +163,21 @@ impl FalStandIn {
         state.requests.values().filter(|r| r.canceled).count()
     }
 
+    /// The next submissions meet these faults, one each, in order.
+    pub fn fault_next_submissions(&self, faults: impl IntoIterator<Item = SubmitFault>) {
+        self.state.lock().unwrap().faults.extend(faults);
+    }
+
+    /// Status polls answer with `outage` from now on (`None` ends it).
+    pub fn set_status_outage(&self, outage: Option<Outage>) {
+        self.state.lock().unwrap().outage = outage;
+    }
+
+    /// The request ids cancel was called for, in order.
+    pub fn cancel_calls(&self) -> Vec<String> {
+        self.state.lock().unwrap().cancel_calls.clone()
+    }
+
     /// Forgets one request, as fal does when a result expires.
     pub fn expire(&self, request_id: &str) {
         self.state.lock().unwrap().requests.remove(request_id);
@@ -178,28 +218,55 @@ async fn route(
     if let (&Method::GET, ["files", file]) = (&method, segments.as_slice()) {
         return file_response(state, options, file);
     }
-    let expected = format!("Key {}", options.key);
-    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
-        return reply(
+    let authorization = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let response = if authorization != format!("Key {}", options.key) {
+        reply(
             StatusCode::UNAUTHORIZED,
             json!({"detail": "No user found for Key ID and Secret"}),
-        );
+        )
+    } else {
+        match (&method, segments.as_slice()) {
+            (&Method::GET, [owner, app, "requests", id, "status"]) => {
+                status(state, options, &format!("{owner}/{app}"), id)
+            }
+            (&Method::GET, [owner, app, "requests", id]) => {
+                result(state, options, &format!("{owner}/{app}"), id)
+            }
+            (&Method::PUT, [owner, app, "requests", id, "cancel"]) => {
+                cancel(state, options, &format!("{owner}/{app}"), id)
+            }
+            (&Method::POST, [owner, app, ..]) => {
+                submit(state, options, &format!("{owner}/{app}"), uri.path(), &body).await
+            }
+            _ => reply(StatusCode::NOT_FOUND, json!({"detail": "Not Found"})),
+        }
+    };
+    if options.echo_key_in_errors && !response.status().is_success() {
+        return echo(response, &authorization).await;
     }
-    match (&method, segments.as_slice()) {
-        (&Method::GET, [owner, app, "requests", id, "status"]) => {
-            status(state, options, &format!("{owner}/{app}"), id)
-        }
-        (&Method::GET, [owner, app, "requests", id]) => {
-            result(state, options, &format!("{owner}/{app}"), id)
-        }
-        (&Method::PUT, [owner, app, "requests", id, "cancel"]) => {
-            cancel(state, options, &format!("{owner}/{app}"), id)
-        }
-        (&Method::POST, [owner, app, ..]) => {
-            submit(state, options, &format!("{owner}/{app}"), uri.path(), &body).await
-        }
-        _ => reply(StatusCode::NOT_FOUND, json!({"detail": "Not Found"})),
+    response
+}
+
+/// The same error with the credentials it was sent quoted in its `detail` (and, for good
+/// measure, in a header).
+async fn echo(response: Response, authorization: &str) -> Response {
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body);
+    let mut echoed = reply(
+        status,
+        json!({"detail": format!("{text} (request had Authorization: {authorization})")}),
+    );
+    if let Ok(value) = authorization.parse() {
+        echoed.headers_mut().insert("x-echo-authorization", value);
     }
+    echoed
 }
 
 async fn submit(
@@ -232,7 +299,7 @@ async fn submit(
             json!({ "detail": problems }),
         );
     }
-    let id = {
+    let (id, fault) = {
         let mut state = state.lock().unwrap();
         if state.refused < options.refuse_first_submissions {
             state.refused += 1;
@@ -247,6 +314,7 @@ async fn submit(
             return response;
         }
         state.next_id += 1;
+        let fault = state.faults.pop_front();
         let id = format!(
             "{:08x}-5a1f-4c2e-9d3b-{:012x}",
             state.next_id, state.next_id
@@ -265,10 +333,29 @@ async fn submit(
                 canceled: false,
             },
         );
-        id
+        (id, fault)
     };
     // The request exists at "fal" from here on, whether or not the answer arrives.
     tokio::time::sleep(options.submit_delay).await;
+    match fault {
+        Some(SubmitFault::BadGateway) => {
+            return (
+                StatusCode::BAD_GATEWAY,
+                [("content-type", "text/html")],
+                "<html><body><h1>502 Bad Gateway</h1></body></html>",
+            )
+                .into_response()
+        }
+        Some(SubmitFault::Garbled) => {
+            return (
+                StatusCode::OK,
+                [("content-type", "application/json")],
+                "{\"status\": \"IN_QU",
+            )
+                .into_response()
+        }
+        None => {}
+    }
     let base = format!("/{app}/requests/{id}");
     let position = {
         let state = state.lock().unwrap();
@@ -305,6 +392,16 @@ fn not_found() -> Response {
 
 fn status(state: &Mutex<State>, options: &StandInOptions, app: &str, id: &str) -> Response {
     let mut state = state.lock().unwrap();
+    if let Some(outage) = &state.outage {
+        let status = StatusCode::from_u16(outage.status).expect("a valid status");
+        let mut response = reply(status, json!({"detail": "Service temporarily unavailable"}));
+        if let Some(wait) = outage.retry_after.as_deref() {
+            response
+                .headers_mut()
+                .insert("retry-after", wait.parse().expect("a header value"));
+        }
+        return response;
+    }
     let Some(request) = lookup(&mut state, app, id) else {
         return not_found();
     };
@@ -358,6 +455,7 @@ fn result(state: &Mutex<State>, options: &StandInOptions, app: &str, id: &str) -
 
 fn cancel(state: &Mutex<State>, options: &StandInOptions, app: &str, id: &str) -> Response {
     let mut state = state.lock().unwrap();
+    state.cancel_calls.push(id.to_string());
     let Some(request) = lookup(&mut state, app, id) else {
         return reply(StatusCode::NOT_FOUND, json!({"status": "NOT_FOUND"}));
     };

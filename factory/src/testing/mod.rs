@@ -14,6 +14,7 @@ pub mod fal_standin;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use diesel::sql_query;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -184,6 +185,39 @@ async fn create_template(server: &TestServer) {
         .await
         .expect("migrate the template");
 }
+
+/// Asks `check` until it answers `Some`, pausing briefly between asks; panics once `within` has
+/// passed. Tests wait for what they can observe with this, never with a bare sleep.
+pub async fn eventually<T>(within: Duration, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(done) = check().await {
+            return done;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the condition was not met within {within:?}"
+        );
+        tokio::time::sleep(POLL_PAUSE).await;
+    }
+}
+
+/// [`eventually`] for code with no runtime (a child process, a thread).
+pub fn eventually_blocking<T>(within: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(done) = check() {
+            return done;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the condition was not met within {within:?}"
+        );
+        std::thread::sleep(POLL_PAUSE);
+    }
+}
+
+const POLL_PAUSE: Duration = Duration::from_millis(20);
 
 /// Swaps the database name in a `postgres://` URL or a key-value string.
 fn replace_database(url: &str, database: &str) -> String {

@@ -24,6 +24,7 @@ fn provider(standin: &FalStandIn, key: &str) -> FalProvider {
     FalProvider::new(FalConfig {
         key: Secret::new(key).unwrap(),
         base_url: Some(standin.base_url()),
+        timeout: None,
     })
     .unwrap()
 }

@@ -1,0 +1,374 @@
+//! The worker: claims jobs while there is capacity and carries each through its states.
+//!
+//! One dispatcher task claims jobs as long as a global slot (`max_concurrent`) and a slot for the
+//! job's provider (`provider_concurrency`) are free, and runs each job in a task of its own. It
+//! wakes when work is queued in this process, when PostgreSQL delivers a `NOTIFY` on
+//! [`super::WORK_CHANNEL`] (work queued by any process sharing the database), and polls the
+//! table every `idle_poll` as a fallback (retries coming due, a lost notification).
+//!
+//! Each job task runs beside one lease ticker ([`lease`]) for its whole life: the ticker renews
+//! the claim's lease, passes on cancel requests, and ends the task the moment the lease cannot
+//! be kept. The dispatcher never claims a job one of its tasks still runs. Any database error
+//! ends a task without writing anything else: the lease then expires and the job is claimed
+//! again, which is what makes crashes harmless. [`task`] is what one job's task does.
+
+mod lease;
+mod task;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{watch, Notify, Semaphore};
+use tokio::task::JoinSet;
+
+use super::claim::{claim, hand_back_leases, Claimer};
+use super::{Job, JobId};
+use crate::db::{self, Pool};
+use crate::events::EventBus;
+use crate::media::MediaStore;
+use crate::providers::Providers;
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Names this worker's leases (host, process and a random part).
+    pub worker_id: String,
+    /// Jobs in flight at once, over all providers.
+    pub max_concurrent: usize,
+    /// Jobs in flight at once per provider; providers not listed get `default_concurrency`.
+    pub provider_concurrency: HashMap<String, usize>,
+    pub default_concurrency: usize,
+    /// How long a claim holds a job without renewal. The ticker renews it several times per
+    /// lease, so only a worker that stopped (crashed, hung, cut off from the database) loses it.
+    pub lease: Duration,
+    /// How often an idle dispatcher looks for work it was not woken for.
+    pub idle_poll: Duration,
+    /// First and longest pause between status polls of a remote request.
+    pub status_poll: (Duration, Duration),
+    /// Retry backoff: first delay and cap.
+    pub retry_base: Duration,
+    pub retry_cap: Duration,
+    /// The longest wait a provider's `Retry-After` may impose (it could ask for any).
+    pub retry_after_cap: Duration,
+    /// Status polls that may fail in a row (network) before the job goes to `retry_wait`.
+    pub poll_failures_allowed: u32,
+}
+
+/// Default for [`WorkerConfig::retry_after_cap`]: ten minutes.
+pub const DEFAULT_RETRY_AFTER_CAP: Duration = Duration::from_secs(600);
+/// Default for [`WorkerConfig::lease`].
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            worker_id: default_worker_id(),
+            max_concurrent: 8,
+            provider_concurrency: HashMap::from([(
+                crate::providers::local::ID.to_string(),
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )]),
+            default_concurrency: 4,
+            lease: DEFAULT_LEASE,
+            idle_poll: Duration::from_secs(1),
+            status_poll: (Duration::from_millis(500), Duration::from_secs(5)),
+            retry_base: Duration::from_secs(2),
+            retry_cap: Duration::from_secs(300),
+            retry_after_cap: DEFAULT_RETRY_AFTER_CAP,
+            poll_failures_allowed: 5,
+        }
+    }
+}
+
+pub fn default_worker_id() -> String {
+    let host = nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "host".into());
+    format!(
+        "{host}:{}:{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    )
+}
+
+/// What a job task needs.
+struct Context {
+    pool: Pool,
+    providers: Providers,
+    media: MediaStore,
+    events: EventBus,
+    config: WorkerConfig,
+}
+
+/// A running worker. Dropping it does not stop it; call [`WorkerHandle::shut_down`].
+pub struct WorkerHandle {
+    stop: watch::Sender<bool>,
+    dispatcher: tokio::task::JoinHandle<()>,
+}
+
+impl WorkerHandle {
+    /// Stops claiming, lets jobs in flight finish for up to `grace`, then gives their leases
+    /// back so the next start resumes them at once instead of waiting for the leases to expire.
+    pub async fn shut_down(self, grace: Duration) {
+        let _ = self.stop.send(true);
+        if tokio::time::timeout(grace + Duration::from_secs(1), self.dispatcher)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the worker did not stop in time");
+        }
+    }
+}
+
+/// Starts the dispatcher. `wake` is notified whenever this process queues work.
+pub fn start(
+    pool: Pool,
+    providers: Providers,
+    media: MediaStore,
+    events: EventBus,
+    wake: Arc<Notify>,
+    config: WorkerConfig,
+    grace: Duration,
+) -> WorkerHandle {
+    let (stop, stopped) = watch::channel(false);
+    let context = Arc::new(Context {
+        pool,
+        providers,
+        media,
+        events,
+        config,
+    });
+    let dispatcher = tokio::spawn(dispatch(context, wake, stopped, grace));
+    WorkerHandle { stop, dispatcher }
+}
+
+/// The dispatcher's state: capacity, and the jobs its tasks are running.
+struct Dispatcher {
+    ctx: Arc<Context>,
+    global: Arc<Semaphore>,
+    per_provider: HashMap<String, Arc<Semaphore>>,
+    remote: Vec<String>,
+    running: Arc<Mutex<HashSet<JobId>>>,
+    tasks: JoinSet<()>,
+    /// Notified whenever a task ends and frees its slots.
+    freed: Arc<Notify>,
+}
+
+async fn dispatch(
+    ctx: Arc<Context>,
+    wake: Arc<Notify>,
+    mut stopped: watch::Receiver<bool>,
+    grace: Duration,
+) {
+    let mut dispatcher = Dispatcher::new(ctx.clone());
+    let listener = tokio::spawn(listen_for_work(
+        ctx.pool.clone(),
+        wake.clone(),
+        stopped.clone(),
+    ));
+    tracing::info!(worker = %ctx.config.worker_id, "worker started");
+
+    while !*stopped.borrow() {
+        while dispatcher.tasks.try_join_next().is_some() {}
+        if !dispatcher.claim_round().await {
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = dispatcher.freed.notified() => {}
+                _ = tokio::time::sleep(ctx.config.idle_poll) => {}
+                _ = stopped.changed() => {}
+            }
+        }
+    }
+
+    listener.abort();
+    dispatcher.shut_down(grace).await;
+    tracing::info!(worker = %ctx.config.worker_id, "worker stopped");
+}
+
+impl Dispatcher {
+    fn new(ctx: Arc<Context>) -> Self {
+        let per_provider = ctx
+            .providers
+            .ids()
+            .into_iter()
+            .map(|id| {
+                let n = ctx
+                    .config
+                    .provider_concurrency
+                    .get(&id)
+                    .copied()
+                    .unwrap_or(ctx.config.default_concurrency);
+                (id, Arc::new(Semaphore::new(n.max(1))))
+            })
+            .collect();
+        let remote = ctx
+            .providers
+            .infos()
+            .into_iter()
+            .filter(|i| i.remote_queue)
+            .map(|i| i.id.clone())
+            .collect();
+        Self {
+            global: Arc::new(Semaphore::new(ctx.config.max_concurrent.max(1))),
+            per_provider,
+            remote,
+            running: Arc::default(),
+            tasks: JoinSet::new(),
+            freed: Arc::new(Notify::new()),
+            ctx,
+        }
+    }
+
+    /// Claims for every provider with free capacity; returns whether anything was claimed.
+    async fn claim_round(&mut self) -> bool {
+        let mut claimed_any = false;
+        let providers: Vec<(String, Arc<Semaphore>)> = self
+            .per_provider
+            .iter()
+            .map(|(id, slots)| (id.clone(), slots.clone()))
+            .collect();
+        for (provider, slots) in providers {
+            let free = self
+                .global
+                .available_permits()
+                .min(slots.available_permits());
+            if free == 0 {
+                continue;
+            }
+            let jobs = match self.claim(&provider, free).await {
+                Ok(jobs) => jobs,
+                Err(e) => {
+                    tracing::warn!("could not claim jobs: {e}");
+                    continue;
+                }
+            };
+            claimed_any |= !jobs.is_empty();
+            for job in jobs {
+                if job.state().is_terminal() {
+                    // Out of attempts: the claim failed it; nothing to run.
+                    tracing::info!(
+                        job = job.id,
+                        "gave up: {}",
+                        job.error.as_deref().unwrap_or("")
+                    );
+                    self.ctx.events.publish(job.event());
+                    continue;
+                }
+                self.spawn(job, &slots);
+            }
+        }
+        claimed_any
+    }
+
+    async fn claim(&self, provider: &str, free: usize) -> Result<Vec<Job>, String> {
+        let running: Vec<JobId> = self.running.lock().unwrap().iter().copied().collect();
+        let providers = [provider.to_string()];
+        let claimer = Claimer {
+            worker: &self.ctx.config.worker_id,
+            lease: self.ctx.config.lease,
+            providers: &providers,
+            remote_providers: &self.remote,
+            running: &running,
+        };
+        let mut conn = db::get_conn(&self.ctx.pool)
+            .await
+            .map_err(|e| e.to_string())?;
+        claim(&mut conn, &claimer, free as i64)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    fn spawn(&mut self, job: Job, slots: &Arc<Semaphore>) {
+        // This task is the only one taking permits, and enough were free.
+        let permits = (
+            self.global
+                .clone()
+                .try_acquire_owned()
+                .expect("a free global slot"),
+            slots
+                .clone()
+                .try_acquire_owned()
+                .expect("a free provider slot"),
+        );
+        let running = RunningEntry::add(&self.running, job.id);
+        let (ctx, freed) = (self.ctx.clone(), self.freed.clone());
+        self.tasks.spawn(async move {
+            task::run(&ctx, job).await;
+            drop((permits, running));
+            freed.notify_one();
+        });
+    }
+
+    /// Lets work in flight finish for `grace`, then stops it and hands its leases back.
+    async fn shut_down(mut self, grace: Duration) {
+        let _ = tokio::time::timeout(grace, async {
+            while self.tasks.join_next().await.is_some() {}
+        })
+        .await;
+        self.tasks.abort_all();
+        while self.tasks.join_next().await.is_some() {}
+        if let Ok(mut conn) = db::get_conn(&self.ctx.pool).await {
+            if let Ok(n @ 1..) = hand_back_leases(&mut conn, &self.ctx.config.worker_id).await {
+                tracing::info!(jobs = n, "handed back unfinished jobs for the next start");
+            }
+        }
+    }
+}
+
+/// A job in the dispatcher's running set for as long as this value lives.
+struct RunningEntry {
+    set: Arc<Mutex<HashSet<JobId>>>,
+    job: JobId,
+}
+
+impl RunningEntry {
+    fn add(set: &Arc<Mutex<HashSet<JobId>>>, job: JobId) -> Self {
+        set.lock().unwrap().insert(job);
+        Self {
+            set: set.clone(),
+            job,
+        }
+    }
+}
+
+impl Drop for RunningEntry {
+    fn drop(&mut self) {
+        self.set.lock().unwrap().remove(&self.job);
+    }
+}
+
+/// Wakes the dispatcher whenever any process announces work. Uses a connection of its own
+/// (taken out of the pool) and reconnects with backoff when it drops.
+async fn listen_for_work(pool: Pool, wake: Arc<Notify>, mut stopped: watch::Receiver<bool>) {
+    use diesel_async::RunQueryDsl;
+    use futures::StreamExt;
+    let mut pause = Duration::from_secs(1);
+    while !*stopped.borrow() {
+        if let Ok(pooled) = db::get_conn(&pool).await {
+            let mut conn = diesel_async::pooled_connection::deadpool::Object::take(pooled);
+            let listening = diesel::sql_query(format!("LISTEN {}", super::WORK_CHANNEL))
+                .execute(&mut conn)
+                .await;
+            if listening.is_ok() {
+                pause = Duration::from_secs(1);
+                let mut notifications = std::pin::pin!(conn.notifications_stream());
+                loop {
+                    tokio::select! {
+                        notification = notifications.next() => match notification {
+                            Some(Ok(_)) => wake.notify_one(),
+                            _ => break,
+                        },
+                        _ = stopped.changed() => return,
+                    }
+                }
+            }
+        }
+        tracing::debug!("the work listener lost its connection; reconnecting in {pause:?}");
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = stopped.changed() => return,
+        }
+        pause = (pause * 2).min(Duration::from_secs(30));
+    }
+}

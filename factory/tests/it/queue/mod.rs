@@ -1,0 +1,183 @@
+//! The job queue against a real database: launches, the worker, every transition, crashes.
+//!
+//! [`states`] walks a job through its states as people and the worker move it; [`recovery`]
+//! covers crashes and other processes; [`trust`] the guarantees that keep a paid request from
+//! being made twice or running for ever (lease tokens, unknown submission outcomes, the attempt
+//! limit, cancelling at the provider).
+
+mod recovery;
+mod states;
+mod trust;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::sql_query;
+use diesel_async::RunQueryDsl;
+use factory::batches::{LaunchRequest, SeedChoice};
+use factory::jobs::claim::claim_next;
+use factory::jobs::queue;
+use factory::jobs::worker::{WorkerConfig, WorkerHandle};
+use factory::jobs::Job;
+use factory::projects::{self, Description, ProjectName};
+use factory::providers::{Provider, Providers};
+use factory::testing::{eventually, TestDb};
+use factory::{Engine, EngineSettings};
+use serde_json::json;
+
+use crate::scripted::{self, Scripted};
+
+pub(crate) struct Setup {
+    pub db: TestDb,
+    pub engine: Engine,
+    scripted: Arc<Scripted>,
+    pub project: i64,
+    _files: tempfile::TempDir,
+}
+
+async fn setup_with(max_attempts: i32) -> Setup {
+    setup_with_providers(max_attempts, Vec::new()).await
+}
+
+/// The offline generator, the scripted provider and `extra`.
+pub(crate) async fn setup_with_providers(
+    max_attempts: i32,
+    extra: Vec<Arc<dyn Provider>>,
+) -> Setup {
+    let db = TestDb::new().await;
+    let files = tempfile::tempdir().unwrap();
+    let scripted = Arc::new(Scripted::new());
+    let mut providers = Providers::builtin();
+    providers.add(scripted.clone());
+    for provider in extra {
+        providers.add(provider);
+    }
+    let mut settings = EngineSettings::new(files.path());
+    settings.max_attempts = max_attempts;
+    settings.max_items = 20;
+    let engine = Engine::new(db.pool(), providers, settings);
+    let name = ProjectName::parse("Tests").unwrap();
+    let project = projects::create(&mut *db.conn().await, &name, &Description::default())
+        .await
+        .unwrap()
+        .id;
+    Setup {
+        db,
+        engine,
+        scripted,
+        project,
+        _files: files,
+    }
+}
+
+async fn setup() -> Setup {
+    setup_with(5).await
+}
+
+pub(crate) fn fast_worker() -> WorkerConfig {
+    WorkerConfig {
+        idle_poll: Duration::from_millis(50),
+        status_poll: (Duration::from_millis(5), Duration::from_millis(20)),
+        retry_base: Duration::from_millis(20),
+        retry_cap: Duration::from_millis(100),
+        ..WorkerConfig::default()
+    }
+}
+
+pub(crate) fn start(setup: &Setup) -> WorkerHandle {
+    start_with(setup, fast_worker())
+}
+
+pub(crate) fn start_with(setup: &Setup, config: WorkerConfig) -> WorkerHandle {
+    setup.engine.start_worker(config, Duration::from_secs(2))
+}
+
+fn request(setup: &Setup, provider: &str, model: &str, prompt: &str, count: u32) -> LaunchRequest {
+    let params = if provider == "local" {
+        json!({"width": 128, "height": 96})
+    } else {
+        json!({})
+    };
+    LaunchRequest {
+        project_id: setup.project,
+        provider: provider.into(),
+        model: model.into(),
+        prompt: prompt.into(),
+        negative_prompt: String::new(),
+        params: params.as_object().unwrap().clone(),
+        count,
+        seed: SeedChoice::Derived(Some(1000)),
+        mode: factory::prompt::Mode::Combinatorial,
+        confirmed: false,
+    }
+}
+
+/// Queues `count` images of `prompt` on the scripted provider (model `m`).
+async fn launch(setup: &Setup, prompt: &str, count: u32) -> (factory::batches::Batch, Vec<Job>) {
+    setup
+        .engine
+        .launch(&request(setup, scripted::ID, "m", prompt, count))
+        .await
+        .unwrap()
+}
+
+/// Launches `prompt` on the scripted provider with a worker running, and returns the jobs once
+/// all are finished.
+async fn run_scripted(setup: &Setup, prompt: &str) -> Vec<Job> {
+    let worker = start(setup);
+    let (batch, _) = launch(setup, prompt, 1).await;
+    let done = wait_until_finished(setup, batch.id).await;
+    worker.shut_down(Duration::from_secs(1)).await;
+    done
+}
+
+/// Polls the batch until every job is in a terminal state (or fails the test after 30 s).
+pub(crate) async fn wait_until_finished(setup: &Setup, batch: i64) -> Vec<Job> {
+    wait_for_jobs(setup, batch, |jobs| {
+        jobs.iter().all(|j| j.state().is_terminal())
+    })
+    .await
+}
+
+async fn wait_for_jobs(setup: &Setup, batch: i64, done: impl Fn(&[Job]) -> bool) -> Vec<Job> {
+    eventually(Duration::from_secs(30), async || {
+        let jobs = queue::list_for_batch(&mut *setup.db.conn().await, batch)
+            .await
+            .unwrap();
+        done(&jobs).then_some(jobs)
+    })
+    .await
+}
+
+async fn job(setup: &Setup, id: i64) -> Job {
+    queue::get(&mut *setup.db.conn().await, id).await.unwrap()
+}
+
+async fn expire_lease(setup: &Setup, job: i64) {
+    sql_query("UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1")
+        .bind::<diesel::sql_types::BigInt, _>(job)
+        .execute(&mut *setup.db.conn().await)
+        .await
+        .unwrap();
+}
+
+/// One claim, as a worker named `worker` would make it (30 s lease, every provider).
+async fn claim_as(setup: &Setup, worker: &str) -> Option<Job> {
+    claim_next(
+        &mut *setup.db.conn().await,
+        worker,
+        Duration::from_secs(30),
+        &all(),
+        &remote(),
+    )
+    .await
+    .unwrap()
+}
+
+fn all() -> Vec<String> {
+    vec!["local".into(), scripted::ID.into(), "fal".into()]
+}
+
+fn remote() -> Vec<String> {
+    vec![scripted::ID.into(), "fal".into()]
+}
