@@ -1,28 +1,62 @@
 //! The HTTP surface: Leptos pages and server functions, static files, media files, the live
-//! event stream (`/ws`, `/events`) and `/healthz`.
+//! event stream (`/ws`, `/events`) and `/healthz`, all behind the request [`guard`].
 
 use std::net::SocketAddr;
 use std::path::Path;
 
 use app::{shell, App};
 use axum::extract::FromRef;
-use axum::routing::get;
+use axum::routing::{get, MethodRouter};
 use axum::Router;
 use factory::Engine;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::sync::watch;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 mod grid;
+pub mod guard;
 mod health;
 mod live;
 mod media;
+
+/// The largest request body accepted (a form, a wildcard list, a template). Server functions
+/// read whole bodies, so without a limit one request could fill the memory.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// What every handler can reach.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub engine: Engine,
+    pub shutdown: Shutdown,
+}
+
+/// Tells long-lived responses (the live feeds) that the server is stopping, so they end and
+/// graceful shutdown can finish.
+#[derive(Clone)]
+pub struct Shutdown(watch::Receiver<bool>);
+
+impl Shutdown {
+    /// A signal and its sender: `send(true)` starts the shutdown.
+    pub fn new() -> (watch::Sender<bool>, Self) {
+        let (tx, rx) = watch::channel(false);
+        (tx, Self(rx))
+    }
+
+    /// A signal that never fires (tests and tools that serve until their runtime ends).
+    pub fn never() -> Self {
+        Self::new().1
+    }
+
+    /// Completes once the shutdown has started (at once if it already has); never, if the
+    /// sender was dropped without starting it.
+    pub async fn started(mut self) {
+        if self.0.wait_for(|stopping| *stopping).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 /// Leptos settings for serving the built site from `site_root` at `addr`.
@@ -35,23 +69,36 @@ pub fn leptos_options(site_root: &Path, addr: SocketAddr) -> LeptosOptions {
         .build()
 }
 
-/// The whole app for `engine`.
-pub fn router(engine: Engine, leptos_options: LeptosOptions) -> Router {
+/// The routes besides the Leptos pages, server functions and static files. One table, so the
+/// guard's test walks every route there is.
+pub fn http_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/healthz", get(health::healthz)),
+        ("/ws", get(live::websocket)),
+        ("/events", get(live::server_sent_events)),
+        ("/media/{project}/{file}", get(media::serve)),
+        ("/batches/{id}/grid.png", get(grid::export)),
+    ]
+}
+
+/// The whole app for `engine`, served at `leptos_options.site_addr`.
+pub fn router(engine: Engine, leptos_options: LeptosOptions, shutdown: Shutdown) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let engine = engine.clone();
         move || provide_context(engine.clone())
     };
+    let guard = guard::Guard::new(leptos_options.site_addr);
     let state = AppState {
         leptos_options: leptos_options.clone(),
         engine,
+        shutdown,
     };
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/ws", get(live::websocket))
-        .route("/events", get(live::server_sent_events))
-        .route("/media/{project}/{file}", get(media::serve))
-        .route("/batches/{id}/grid.png", get(grid::export))
+    let mut router = Router::new();
+    for (path, route) in http_routes() {
+        router = router.route(path, route);
+    }
+    router
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())
@@ -60,6 +107,8 @@ pub fn router(engine: Engine, leptos_options: LeptosOptions) -> Router {
             AppState,
             _,
         >(context, shell))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(guard, guard::check))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

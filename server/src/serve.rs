@@ -92,11 +92,20 @@ async fn serve_http(config: &Config, engine: Engine) -> anyhow::Result<()> {
         )
         })?;
     let addr = listener.local_addr()?;
-    let router = http::router(engine, http::leptos_options(&config.site_root, addr));
+    let (stop, shutdown) = http::Shutdown::new();
+    let router = http::router(
+        engine,
+        http::leptos_options(&config.site_root, addr),
+        shutdown,
+    );
     // Printed (not only logged) so scripts and tests can find the port when it was 0.
     println!("Art Factory is running at http://{addr}");
     axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Ends the live feeds, whose connections would otherwise keep the server up.
+            let _ = stop.send(true);
+        })
         .await
         .context("the HTTP server failed")?;
     tracing::info!("stopped serving; shutting down");

@@ -47,7 +47,11 @@ pub fn WildcardsPage() -> impl IntoView {
         values.set(String::new());
         save.clear();
     };
-    let in_scope = move |list: &WildcardDto| list.project_id == scope.get().parse::<i64>().ok();
+    // try_get: during server rendering the page may be dropped (a client that hung up) while
+    // the list is still loading.
+    let in_scope = move |list: &WildcardDto| {
+        list.project_id == scope.try_get().unwrap_or_default().parse::<i64>().ok()
+    };
 
     view! {
         <Title text="Wildcards" />

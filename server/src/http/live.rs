@@ -5,6 +5,9 @@
 //! it was read), then every later event in order. A client that falls behind — its buffer full,
 //! the broadcast ring overrun — gets a fresh snapshot instead of the events it missed, so it can
 //! never miss a job's terminal state. A client that reconnects starts over with a snapshot.
+//!
+//! Both feeds end when the server starts shutting down (a WebSocket with a Close frame), so an
+//! open browser tab never keeps Ctrl-C or SIGTERM from finishing.
 
 use std::convert::Infallible;
 
@@ -16,22 +19,34 @@ use axum::response::Response;
 use factory::events::{Event, EventKind};
 use factory::jobs::queue;
 use factory::Engine;
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use tokio::sync::{broadcast, mpsc};
+
+use super::Shutdown;
 
 /// Messages buffered per client before it counts as lagging.
 const CLIENT_BUFFER: usize = 256;
 /// Finished jobs included in a snapshot (all unfinished ones always are).
 const SNAPSHOT_FINISHED_JOBS: i64 = 100;
 
-pub async fn websocket(State(engine): State<Engine>, upgrade: WebSocketUpgrade) -> Response {
-    upgrade.on_upgrade(move |socket| serve_socket(socket, engine))
+pub async fn websocket(
+    State(engine): State<Engine>,
+    State(shutdown): State<Shutdown>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade.on_upgrade(move |socket| serve_socket(socket, engine, shutdown))
 }
 
-async fn serve_socket(mut socket: WebSocket, engine: Engine) {
+async fn serve_socket(mut socket: WebSocket, engine: Engine, shutdown: Shutdown) {
     let mut feed = spawn_feed(engine);
+    let stopping = shutdown.started();
+    tokio::pin!(stopping);
     loop {
         tokio::select! {
+            _ = &mut stopping => {
+                let _ = socket.send(Message::Close(None)).await;
+                break;
+            }
             message = feed.recv() => {
                 let Some(message) = message else { break };
                 let text = serde_json::to_string(&message).expect("live messages serialise");
@@ -50,6 +65,7 @@ async fn serve_socket(mut socket: WebSocket, engine: Engine) {
 
 pub async fn server_sent_events(
     State(engine): State<Engine>,
+    State(shutdown): State<Shutdown>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let feed = spawn_feed(engine);
     let stream = futures::stream::unfold(feed, |mut feed| async move {
@@ -66,7 +82,8 @@ pub async fn server_sent_events(
             .json_data(&message)
             .expect("live messages serialise");
         Some((Ok(event), feed))
-    });
+    })
+    .take_until(shutdown.started());
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 

@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use factory::providers::Providers;
 use factory::testing::TestDb;
@@ -39,7 +39,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let options = server::http::leptos_options(Path::new("target/site"), addr);
-        let router = server::http::router(engine.clone(), options);
+        let router = server::http::router(engine.clone(), options, server::http::Shutdown::never());
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         Self {
             addr,
@@ -113,6 +113,41 @@ pub async fn project(app: &TestApp, name: &str) -> i64 {
     created["id"].as_i64().unwrap()
 }
 
+/// Runs `count` images of `prompt` on the offline generator (64×64) to the end; a worker must
+/// be running. Returns the batch and its products.
+pub async fn run_batch(
+    app: &TestApp,
+    project_id: i64,
+    prompt: &str,
+    count: u32,
+) -> (i64, Vec<app::dto::ProductDto>) {
+    let launch = factory::batches::LaunchRequest {
+        project_id,
+        provider: "local".into(),
+        model: "waves".into(),
+        prompt: prompt.into(),
+        negative_prompt: String::new(),
+        params: serde_json::json!({"width": 64, "height": 64})
+            .as_object()
+            .unwrap()
+            .clone(),
+        count,
+        seed: factory::batches::SeedChoice::Random,
+        mode: factory::prompt::Mode::Combinatorial,
+        confirmed: true,
+    };
+    let (batch, _) = app.engine.launch(&launch).await.unwrap();
+    let products = factory::testing::eventually(Duration::from_secs(30), async || {
+        let mut conn = app.engine.conn().await.unwrap();
+        let made = factory::products::list_for_batch(&mut conn, batch.id)
+            .await
+            .unwrap();
+        (made.len() == count as usize).then_some(made)
+    })
+    .await;
+    (batch.id, products.into_iter().map(Into::into).collect())
+}
+
 /// The real `art-factory` binary on its own managed database, driven over HTTP.
 pub struct ServerProcess {
     child: Child,
@@ -148,6 +183,10 @@ impl ServerProcess {
         ServerProcess { child, base }
     }
 
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
     pub async fn post(&self, endpoint: &str, body: String) -> reqwest::Response {
         call_server_fn(&reqwest::Client::new(), &self.base, endpoint, body).await
     }
@@ -168,14 +207,10 @@ impl ServerProcess {
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.child.id() as i32), signal).unwrap();
     }
 
+    /// Waits for the process to exit (at most a minute).
     pub fn wait(mut self) -> std::process::ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "the server did not exit");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        factory::testing::eventually_blocking(Duration::from_secs(60), || {
+            self.child.try_wait().unwrap()
+        })
     }
 }
