@@ -52,14 +52,11 @@ async fn start_with_a_row_using(options: ClusterOptions) -> RunningCluster {
 }
 
 fn wait_for_exit(pid: i32) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while std::time::Instant::now() < deadline {
-        if nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_err() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("process {pid} did not exit");
+    factory::testing::eventually_blocking(Duration::from_secs(20), || {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)
+            .is_err()
+            .then_some(())
+    })
 }
 
 #[tokio::test(flavor = "multi_thread")]

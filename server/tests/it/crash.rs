@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use factory::testing::fal_standin::{FalStandIn, StandInOptions};
 use serde_json::Value;
@@ -31,15 +31,11 @@ async fn batch(server: &ServerProcess, batch_id: i64) -> (Vec<Value>, Vec<Value>
 }
 
 async fn wait_for(server: &ServerProcess, batch_id: i64, done: impl Fn(&[Value]) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
+    factory::testing::eventually(Duration::from_secs(180), async || {
         let (jobs, _) = batch(server, batch_id).await;
-        if done(&jobs) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for the batch");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+        done(&jobs).then_some(())
+    })
+    .await
 }
 
 fn succeeded(jobs: &[Value]) -> usize {

@@ -3,12 +3,11 @@
 use std::time::Duration;
 
 use app::dto::LiveMessage;
-use factory::batches::{LaunchRequest, SeedChoice};
 use factory::jobs::worker::WorkerConfig;
 use futures::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::support::{project, TestApp};
+use crate::support::{local_launch, project, TestApp};
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -30,24 +29,6 @@ async fn next(socket: &mut Socket) -> LiveMessage {
         if let Message::Text(text) = message {
             return serde_json::from_str(&text).unwrap();
         }
-    }
-}
-
-fn launch(project_id: i64, prompt: &str, count: u32) -> LaunchRequest {
-    LaunchRequest {
-        project_id,
-        provider: "local".into(),
-        model: "waves".into(),
-        prompt: prompt.into(),
-        negative_prompt: String::new(),
-        params: serde_json::json!({"width": 64, "height": 64})
-            .as_object()
-            .unwrap()
-            .clone(),
-        count,
-        seed: SeedChoice::Random,
-        mode: factory::prompt::Mode::Combinatorial,
-        confirmed: false,
     }
 }
 
@@ -77,7 +58,7 @@ async fn events_arrive_in_order_and_a_reconnecting_client_misses_no_terminal_sta
 
     let (_, launched) = app
         .engine
-        .launch(&launch(project, "first batch", 3))
+        .launch(&local_launch(project, "first batch", 3))
         .await
         .unwrap();
     let mut last = start;
@@ -107,21 +88,17 @@ async fn events_arrive_in_order_and_a_reconnecting_client_misses_no_terminal_sta
     socket.close(None).await.unwrap();
     let (batch, second) = app
         .engine
-        .launch(&launch(project, "while away", 2))
+        .launch(&local_launch(project, "while away", 2))
         .await
         .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let jobs =
-            factory::jobs::queue::list_for_batch(&mut app.engine.conn().await.unwrap(), batch.id)
-                .await
-                .unwrap();
-        if jobs.iter().all(|j| j.state().is_terminal()) {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    factory::testing::eventually(Duration::from_secs(30), async || {
+        let mut conn = app.engine.conn().await.unwrap();
+        let jobs = factory::jobs::queue::list_for_batch(&mut conn, batch.id)
+            .await
+            .unwrap();
+        jobs.iter().all(|j| j.state().is_terminal()).then_some(())
+    })
+    .await;
 
     let mut again = connect(&app).await;
     let LiveMessage::Snapshot { jobs, totals, .. } = next(&mut again).await else {
@@ -167,7 +144,7 @@ async fn media_is_served_at_content_hash_urls_with_immutable_caching_and_nothing
     let mut socket = connect(&app).await;
     next(&mut socket).await;
     app.engine
-        .launch(&launch(project, "a file", 1))
+        .launch(&local_launch(project, "a file", 1))
         .await
         .unwrap();
     let product = loop {

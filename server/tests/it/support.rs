@@ -113,15 +113,9 @@ pub async fn project(app: &TestApp, name: &str) -> i64 {
     created["id"].as_i64().unwrap()
 }
 
-/// Runs `count` images of `prompt` on the offline generator (64×64) to the end; a worker must
-/// be running. Returns the batch and its products.
-pub async fn run_batch(
-    app: &TestApp,
-    project_id: i64,
-    prompt: &str,
-    count: u32,
-) -> (i64, Vec<app::dto::ProductDto>) {
-    let launch = factory::batches::LaunchRequest {
+/// `count` images of `prompt` on the offline generator, 64×64, random seeds.
+pub fn local_launch(project_id: i64, prompt: &str, count: u32) -> factory::batches::LaunchRequest {
+    factory::batches::LaunchRequest {
         project_id,
         provider: "local".into(),
         model: "waves".into(),
@@ -135,7 +129,18 @@ pub async fn run_batch(
         seed: factory::batches::SeedChoice::Random,
         mode: factory::prompt::Mode::Combinatorial,
         confirmed: true,
-    };
+    }
+}
+
+/// Runs [`local_launch`] to the end; a worker must be running. Returns the batch and its
+/// products.
+pub async fn run_batch(
+    app: &TestApp,
+    project_id: i64,
+    prompt: &str,
+    count: u32,
+) -> (i64, Vec<app::dto::ProductDto>) {
+    let launch = local_launch(project_id, prompt, count);
     let (batch, _) = app.engine.launch(&launch).await.unwrap();
     let products = factory::testing::eventually(Duration::from_secs(30), async || {
         let mut conn = app.engine.conn().await.unwrap();
