@@ -97,6 +97,19 @@ mod from_engine {
         }
     }
 
+    impl From<factory::grids::GridError> for AppError {
+        fn from(e: factory::grids::GridError) -> Self {
+            use factory::grids::GridError;
+            match e {
+                GridError::SameAxis(_) => AppError::invalid("y", e.to_string()),
+                GridError::TooManyCells { .. } | GridError::TooLargeToDraw { .. } => {
+                    AppError::invalid("x", e.to_string())
+                }
+                GridError::Database(db) => DbError::Query(db).into(),
+            }
+        }
+    }
+
     impl From<DbError> for AppError {
         fn from(e: DbError) -> Self {
             tracing::error!(error = %e, "database error");

@@ -5,6 +5,10 @@
 //! values an item lacks, as with a token nested in an option it did not choose, come last as
 //! "—"). A cell holds every item with that pair of values: more than one when other tokens
 //! vary too.
+//!
+//! Work is bounded before anything is allocated: the two axes must differ, a grid has at most
+//! [`MAX_CELLS`] cells, and the exported picture shrinks its cells to stay within
+//! [`MAX_CANVAS_PIXELS`] (refusing a grid whose cells would get too small to see).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -22,6 +26,34 @@ use crate::prompt::{Binding, Bindings};
 pub const SEED_AXIS: &str = "seed";
 /// The label of a value an item does not bind.
 pub const MISSING: &str = "—";
+/// The rows axis that puts every item in one row.
+pub const ONE_ROW: &str = "-";
+/// The most cells a grid may have (columns × rows).
+pub const MAX_CELLS: usize = 10_000;
+/// The most pixels an exported grid may have (about 120 MB of RGB while it is drawn).
+pub const MAX_CANVAS_PIXELS: u64 = 40_000_000;
+/// Cells are drawn at most this big (the small thumbnail's size), and at least this big.
+const LARGEST_CELL: u32 = 256;
+const SMALLEST_CELL: u32 = 32;
+
+/// Why a grid cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum GridError {
+    #[error("Choose two different axes: “{0}” cannot run both across and down.")]
+    SameAxis(String),
+    #[error(
+        "A grid of {columns} columns × {rows} rows is too large (at most {MAX_CELLS} cells); \
+         choose axes with fewer values."
+    )]
+    TooManyCells { columns: usize, rows: usize },
+    #[error(
+        "A grid of {columns} columns × {rows} rows is too large to draw as one picture; \
+         choose axes with fewer values."
+    )]
+    TooLargeToDraw { columns: usize, rows: usize },
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
 
 /// What the layout needs of one item.
 #[derive(Debug, Clone)]
@@ -64,8 +96,13 @@ fn value_of(item: &GridItem, axis: &str, seed_rank: &BTreeMap<i64, u32>) -> Valu
     }
 }
 
-/// Lays `items` out with `x` across and `y` down (token keys like `t0`, or [`SEED_AXIS`]).
-pub fn layout(items: &[GridItem], x: &str, y: &str) -> Layout {
+/// Lays `items` out with `x` across and `y` down (token keys like `t0`, or [`SEED_AXIS`]; an
+/// axis no item binds, like [`ONE_ROW`], is one row or column). Refuses the same axis twice,
+/// and more than [`MAX_CELLS`] cells, before building any.
+pub fn layout(items: &[GridItem], x: &str, y: &str) -> Result<Layout, GridError> {
+    if x == y {
+        return Err(GridError::SameAxis(x.to_string()));
+    }
     // Seeds in order of first appearance, so the seed axis follows item order.
     let mut seed_rank = BTreeMap::new();
     for item in items {
@@ -83,6 +120,12 @@ pub fn layout(items: &[GridItem], x: &str, y: &str) -> Layout {
     };
     let columns = values(x);
     let rows = values(y);
+    if columns.len().saturating_mul(rows.len()) > MAX_CELLS {
+        return Err(GridError::TooManyCells {
+            columns: columns.len(),
+            rows: rows.len(),
+        });
+    }
     let mut cells = vec![vec![Vec::new(); columns.len()]; rows.len()];
     for (i, item) in items.iter().enumerate() {
         let c = columns
@@ -93,11 +136,11 @@ pub fn layout(items: &[GridItem], x: &str, y: &str) -> Layout {
             .expect("every value is a row");
         cells[r][c].push(i);
     }
-    Layout {
+    Ok(Layout {
         columns: columns.iter().map(Value::label).collect(),
         rows: rows.iter().map(Value::label).collect(),
         cells,
-    }
+    })
 }
 
 /// A token offered as an axis.
@@ -122,14 +165,16 @@ pub struct BatchGrid {
 }
 
 impl BatchGrid {
-    /// Loads batch `id` and lays it out by `x` and `y`; an axis the batch lacks (or an empty
-    /// one) falls back to the first token across and the second (or the seed) down.
+    /// Loads batch `id` and lays it out by `x` and `y` ([`ONE_ROW`] down puts every item in one
+    /// row). An axis the batch lacks (or an empty one) falls back: across, to the first token
+    /// (or the seed); down, to the first other axis, or one row when there is none or the grid
+    /// would have too many cells.
     pub async fn load(
         conn: &mut AsyncPgConnection,
         id: i64,
         x: &str,
         y: &str,
-    ) -> diesel::QueryResult<Option<Self>> {
+    ) -> Result<Option<Self>, GridError> {
         let Some(batch) = batches::get(conn, id).await? else {
             return Ok(None);
         };
@@ -140,15 +185,21 @@ impl BatchGrid {
             key: SEED_AXIS.into(),
             label: "seed".into(),
         });
-        let pick = |wanted: &str, fallback: usize| -> String {
-            if axes.iter().any(|a| a.key == wanted) {
-                wanted.to_string()
-            } else {
-                axes[fallback.min(axes.len() - 1)].key.clone()
-            }
+        let known = |wanted: &str| axes.iter().any(|a| a.key == wanted);
+        let x = if known(x) {
+            x.to_string()
+        } else {
+            axes[0].key.clone()
         };
-        let x = pick(x, 0);
-        let y = pick(y, 1);
+        let defaulted = !known(y) && y != ONE_ROW;
+        let mut y = if defaulted {
+            axes.iter()
+                .map(|a| a.key.clone())
+                .find(|key| *key != x)
+                .unwrap_or_else(|| ONE_ROW.to_string())
+        } else {
+            y.to_string()
+        };
         let items: Vec<GridItem> = jobs
             .iter()
             .map(|j| GridItem {
@@ -156,7 +207,13 @@ impl BatchGrid {
                 seed: j.seed,
             })
             .collect();
-        let layout = layout(&items, &x, &y);
+        let layout = match layout(&items, &x, &y) {
+            Err(GridError::TooManyCells { .. }) if defaulted => {
+                y = ONE_ROW.to_string();
+                layout(&items, &x, &y)?
+            }
+            other => other?,
+        };
         let product_by_job = products
             .iter()
             .enumerate()
@@ -179,6 +236,9 @@ impl BatchGrid {
     }
 
     fn axis_label(&self, key: &str) -> String {
+        if key == ONE_ROW {
+            return "one row".into();
+        }
         self.axes
             .iter()
             .find(|a| a.key == key)
@@ -186,8 +246,10 @@ impl BatchGrid {
     }
 
     /// The grid as one labelled PNG: each cell shows its first finished item's thumbnail, or
-    /// says why it has none.
-    pub fn export_png(&self, media: &MediaStore) -> Vec<u8> {
+    /// says why it has none. Refused, before drawing anything, when it would not fit in
+    /// [`MAX_CANVAS_PIXELS`] with cells big enough to see.
+    pub fn export_png(&self, media: &MediaStore) -> Result<Vec<u8>, GridError> {
+        let canvas = Canvas::plan(&self.layout, &self.axis_label(&self.y))?;
         let cells: Vec<Vec<CellImage>> = self
             .layout
             .cells
@@ -198,13 +260,13 @@ impl BatchGrid {
                     .collect()
             })
             .collect();
-        render_png(
+        Ok(render_png(
             &self.layout,
             &self.axis_label(&self.x),
             &self.axis_label(&self.y),
             &cells,
-            ThumbSize::Small.pixels(),
-        )
+            canvas.cell,
+        ))
     }
 
     fn cell_image(&self, media: &MediaStore, cell: &[usize]) -> CellImage {
@@ -245,15 +307,55 @@ const BACKGROUND: Rgb<u8> = Rgb([250, 250, 249]);
 const INK: Rgb<u8> = Rgb([28, 25, 23]);
 const EMPTY: Rgb<u8> = Rgb([231, 229, 228]);
 
-/// The grid as one PNG: axis names, column labels across the top, row labels down the left,
-/// each cell `cell` pixels square.
-pub fn render_png(
-    layout: &Layout,
-    x_name: &str,
-    y_name: &str,
-    cells: &[Vec<CellImage>],
-    cell: u32,
-) -> Vec<u8> {
+/// The size of an exported grid, decided before any pixel is allocated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Canvas {
+    pub cell: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Canvas {
+    /// The largest cell size (up to [`LARGEST_CELL`]) that keeps the picture within
+    /// [`MAX_CANVAS_PIXELS`]; an error when even [`SMALLEST_CELL`] does not fit.
+    pub fn plan(layout: &Layout, y_name: &str) -> Result<Canvas, GridError> {
+        let too_large = || GridError::TooLargeToDraw {
+            columns: layout.columns.len(),
+            rows: layout.rows.len(),
+        };
+        let mut cell = LARGEST_CELL;
+        loop {
+            let (width, height) = canvas_size(layout, y_name, cell);
+            if u64::from(width) * u64::from(height) <= MAX_CANVAS_PIXELS {
+                return Ok(Canvas {
+                    cell,
+                    width,
+                    height,
+                });
+            }
+            if cell <= SMALLEST_CELL {
+                return Err(too_large());
+            }
+            cell = (cell * 3 / 4).max(SMALLEST_CELL);
+        }
+    }
+}
+
+/// Width and height of the picture for cells of `cell` pixels (saturating: a grid too large
+/// for `u32` stays too large).
+fn canvas_size(layout: &Layout, y_name: &str, cell: u32) -> (u32, u32) {
+    let (left, top) = margins(layout, y_name, cell);
+    let span = |n: usize| (n as u32).saturating_mul(cell + PAD);
+    (
+        left.saturating_add(span(layout.columns.len()))
+            .saturating_add(PAD),
+        top.saturating_add(span(layout.rows.len()))
+            .saturating_add(PAD),
+    )
+}
+
+/// The room the row labels (left) and the title and column labels (top) take.
+fn margins(layout: &Layout, y_name: &str, cell: u32) -> (u32, u32) {
     let max_chars = (cell / GLYPH).max(4) as usize;
     let row_label_chars = layout
         .rows
@@ -262,10 +364,21 @@ pub fn render_png(
         .max()
         .unwrap_or(0)
         .max(y_name.chars().count().min(max_chars)) as u32;
-    let left = row_label_chars * GLYPH + 2 * PAD;
-    let top = 2 * GLYPH + 3 * PAD;
-    let width = left + layout.columns.len() as u32 * (cell + PAD) + PAD;
-    let height = top + layout.rows.len() as u32 * (cell + PAD) + PAD;
+    (row_label_chars * GLYPH + 2 * PAD, 2 * GLYPH + 3 * PAD)
+}
+
+/// The grid as one PNG: axis names, column labels across the top, row labels down the left,
+/// each cell `cell` pixels square. Callers size it with [`Canvas::plan`] first.
+pub fn render_png(
+    layout: &Layout,
+    x_name: &str,
+    y_name: &str,
+    cells: &[Vec<CellImage>],
+    cell: u32,
+) -> Vec<u8> {
+    let max_chars = (cell / GLYPH).max(4) as usize;
+    let (left, top) = margins(layout, y_name, cell);
+    let (width, height) = canvas_size(layout, y_name, cell);
     let mut canvas = RgbImage::from_pixel(width.max(1), height.max(1), BACKGROUND);
     draw_text(
         &mut canvas,
@@ -396,7 +509,7 @@ mod tests {
     #[test]
     fn two_tokens_make_a_grid_in_option_order() {
         let items = items("a {red|blue} {cat|fox|owl}");
-        let grid = layout(&items, "t1", "t0");
+        let grid = layout(&items, "t1", "t0").unwrap();
         assert_eq!(grid.columns, ["cat", "fox", "owl"]);
         assert_eq!(grid.rows, ["red", "blue"]);
         assert_eq!(grid.cells[1][2], [5], "blue owl is the sixth item");
@@ -406,7 +519,7 @@ mod tests {
     #[test]
     fn a_third_token_shares_cells_and_missing_values_come_last() {
         let items = items("{a|b} {x|y {p|q}} {1|2}");
-        let grid = layout(&items, "t2", "t0");
+        let grid = layout(&items, "t2", "t0").unwrap();
         assert_eq!(grid.columns, ["p", "q", MISSING]);
         assert_eq!(grid.cells[0][2].len(), 2, "a x 1, a x 2");
         assert_eq!(grid.cells[0][0].len(), 2, "a y p 1, a y p 2");
@@ -415,7 +528,7 @@ mod tests {
     #[test]
     fn the_seed_is_an_axis_in_item_order() {
         let items = items("{a|b}");
-        let grid = layout(&items, SEED_AXIS, "t0");
+        let grid = layout(&items, SEED_AXIS, "t0").unwrap();
         assert_eq!(grid.columns.len(), 2);
         assert_eq!(grid.columns[0], items[0].seed.to_string());
     }
@@ -423,7 +536,7 @@ mod tests {
     #[test]
     fn the_png_has_room_for_labels_and_every_cell() {
         let items = items("{red|blue} {cat|fox|owl}");
-        let grid = layout(&items, "t1", "t0");
+        let grid = layout(&items, "t1", "t0").unwrap();
         let picture = RgbImage::from_pixel(64, 64, Rgb([200, 10, 10]));
         let cells: Vec<Vec<CellImage>> = (0..2)
             .map(|_| {
@@ -447,5 +560,55 @@ mod tests {
             .count();
         assert_eq!(reds, 4 * 64 * 64, "four pictures drawn whole");
         assert!(decoded.pixels().any(|p| *p == INK), "labels drawn");
+    }
+
+    #[test]
+    fn the_same_axis_twice_is_refused_and_an_axis_nobody_binds_is_one_row() {
+        let items = items("{a|b|c}");
+        assert!(matches!(
+            layout(&items, SEED_AXIS, SEED_AXIS),
+            Err(GridError::SameAxis(_))
+        ));
+        let one_row = layout(&items, "t0", ONE_ROW).unwrap();
+        assert_eq!(one_row.rows, [MISSING]);
+        assert_eq!(one_row.columns, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn a_grid_of_more_cells_than_the_cap_is_refused_before_its_cells_are_built() {
+        let items: Vec<GridItem> = (0..200)
+            .map(|i| GridItem {
+                seed: i,
+                bindings: serde_json::from_value(serde_json::json!({
+                    "t0": {"i": [i], "v": format!("v{i}")}
+                }))
+                .unwrap(),
+            })
+            .collect();
+        match layout(&items, SEED_AXIS, "t0") {
+            Err(GridError::TooManyCells { columns, rows }) => {
+                assert_eq!((columns, rows), (200, 200))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_picture_shrinks_its_cells_to_fit_and_is_refused_before_allocating_when_it_cannot() {
+        let sized = |columns: usize, rows: usize| Layout {
+            columns: (0..columns).map(|c| c.to_string()).collect(),
+            rows: (0..rows).map(|r| r.to_string()).collect(),
+            cells: Vec::new(),
+        };
+        let small = Canvas::plan(&sized(3, 2), "colour").unwrap();
+        assert_eq!(small.cell, LARGEST_CELL);
+        let big = Canvas::plan(&sized(100, 100), "colour").unwrap();
+        assert!(big.cell < LARGEST_CELL && big.cell >= SMALLEST_CELL);
+        assert!(u64::from(big.width) * u64::from(big.height) <= MAX_CANVAS_PIXELS);
+        // A thousand seeds by a thousand seeds: about 209 GB at full size.
+        assert!(matches!(
+            Canvas::plan(&sized(1000, 1000), "seed"),
+            Err(GridError::TooLargeToDraw { .. })
+        ));
     }
 }

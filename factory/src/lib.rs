@@ -14,6 +14,7 @@ pub mod hashing;
 pub mod jobs;
 pub mod library;
 pub mod media;
+pub mod private_files;
 pub mod products;
 pub mod projects;
 pub mod prompt;

@@ -22,9 +22,20 @@ impl Secret {
     }
 
     /// `text` with every occurrence of the key blanked out: for messages built from a
-    /// provider's answer, which might echo what it was sent.
+    /// provider's answer, which might echo what it was sent — whole, percent-encoded, or only
+    /// its secret half (a `key_id:key_secret` pair's parts of 8 characters or more).
     pub fn scrub(&self, text: &str) -> String {
-        text.replace(&self.0, "[redacted]")
+        let mut forms = vec![self.0.clone(), self.0.replace(':', "%3A")];
+        forms.extend(
+            self.0
+                .split(':')
+                .filter(|part| part.len() >= 8)
+                .map(str::to_string),
+        );
+        forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+        forms.iter().fold(text.to_string(), |text, form| {
+            text.replace(form, "[redacted]")
+        })
     }
 }
 
@@ -50,6 +61,11 @@ mod tests {
         assert_eq!(key.expose(), "id:s3cret");
         assert!(!format!("{key} {key:?}").contains("s3cret"));
         assert_eq!(key.scrub("bad key id:s3cret"), "bad key [redacted]");
+        let key = Secret::new("4f1c-id:9a8b7c6d5e4f").unwrap();
+        assert_eq!(
+            key.scrub("a=4f1c-id%3A9a8b7c6d5e4f b=9a8b7c6d5e4f c=4f1c-id:9a8b7c6d5e4f"),
+            "a=[redacted] b=[redacted] c=[redacted]"
+        );
         assert!(Secret::new("  ").is_none());
     }
 }

@@ -358,15 +358,87 @@ fn parse_concurrency(list: &str) -> anyhow::Result<Vec<(String, usize)>> {
 }
 
 fn read_config_file(path: &Path) -> anyhow::Result<FileConfig> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => toml::from_str(&text).with_context(|| {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
+        Err(e) => return Err(e).with_context(|| format!("could not read {}", path.display())),
+    };
+    let config: FileConfig = toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), describe_toml_error(&text, &e)))?;
+    if config.fal_key.is_some() {
+        keep_private(path);
+    }
+    Ok(config)
+}
+
+/// Where a TOML error is and why, without the text of the line: the line may hold a key.
+/// Serde's reasons quote the values they refused (`invalid type: string "…"`), so quoted
+/// parts are blanked, except in the reason for an unknown setting, which names only the
+/// setting.
+fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim();
+    let reason = if message.starts_with("unknown field") {
+        message.to_string()
+    } else {
+        blank_quoted(message)
+    };
+    match error.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
             format!(
-                "{} is not valid; fix or remove the setting named below",
-                path.display()
+                "line {line}, column {column}: {reason}. Fix or remove that setting \
+                 (settings look like name = \"value\")"
             )
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
-        Err(e) => Err(e).with_context(|| format!("could not read {}", path.display())),
+        }
+        None => format!("{reason}. Fix or remove the setting"),
+    }
+}
+
+/// `invalid type: string "abc", expected u64` -> `invalid type: string "…", expected u64`.
+fn blank_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut open: Option<char> = None;
+    for c in message.chars() {
+        match open {
+            Some(quote) if c == quote => {
+                out.push('…');
+                out.push(c);
+                open = None;
+            }
+            Some(_) => {}
+            None if c == '"' || c == '`' || c == '\'' => {
+                out.push(c);
+                open = Some(c);
+            }
+            None => out.push(c),
+        }
+    }
+    if open.is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// A config file holding a key is made readable by its owner only (0600), as the app's other
+/// files are: others on the machine must not read the key.
+fn keep_private(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return;
+    };
+    if meta.permissions().mode() & 0o077 != 0 {
+        match std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+            Ok(()) => tracing::info!(
+                file = %path.display(),
+                "the file holds a key and other users could read it; it is now readable by you only"
+            ),
+            Err(e) => tracing::warn!(
+                file = %path.display(),
+                "the file holds a key and other users can read it; run chmod 600 on it ({e})"
+            ),
+        }
     }
 }
 
@@ -395,10 +467,31 @@ pub fn default_data_dir() -> anyhow::Result<PathBuf> {
 mod tests {
     use super::*;
 
+    /// Environment variables the tests read: the real names behind a prefix no developer's
+    /// shell sets, so their own `FAL_KEY` or `ART_FACTORY_LISTEN` never changes a test.
+    const TEST_ENV_PREFIX: &str = "ART_FACTORY_CONFIG_TEST_";
+
+    fn command() -> clap::Command {
+        use clap::CommandFactory;
+        let rename = |arg: clap::Arg| match arg.get_env() {
+            Some(name) => {
+                let renamed = format!("{TEST_ENV_PREFIX}{}", name.to_string_lossy());
+                let renamed: &'static str = Box::leak(renamed.into_boxed_str());
+                arg.env(renamed)
+            }
+            None => arg,
+        };
+        Cli::command()
+            .mut_args(rename)
+            .mut_subcommand("serve", |serve| serve.mut_args(rename))
+    }
+
     fn parse(args: &[&str]) -> ServeArgs {
-        let cli = Cli::try_parse_from(std::iter::once("art-factory").chain(args.iter().copied()))
+        use clap::FromArgMatches;
+        let matches = command()
+            .try_get_matches_from(std::iter::once("art-factory").chain(args.iter().copied()))
             .unwrap();
-        match cli.into_command() {
+        match Cli::from_arg_matches(&matches).unwrap().into_command() {
             Command::Serve(args) => args,
         }
     }
@@ -448,13 +541,14 @@ mod tests {
 
     #[test]
     fn environment_variables_override_the_file_and_flags_override_the_environment() {
-        // The only test that sets this variable; the others pass the setting as a flag.
-        std::env::set_var("ART_FACTORY_DB_POOL_SIZE", "7");
+        // The only test that sets this variable (under the tests' own prefix).
+        let name = format!("{TEST_ENV_PREFIX}ART_FACTORY_DB_POOL_SIZE");
+        std::env::set_var(&name, "7");
         let file = || toml::from_str::<FileConfig>("db_pool_size = 4").unwrap();
         let from_env = Config::resolve(parse(&[]), file(), "/d".into()).unwrap();
         let from_flag =
             Config::resolve(parse(&["--db-pool-size", "9"]), file(), "/d".into()).unwrap();
-        std::env::remove_var("ART_FACTORY_DB_POOL_SIZE");
+        std::env::remove_var(&name);
         assert_eq!(from_env.db_pool_size, 7);
         assert_eq!(from_flag.db_pool_size, 9);
     }
@@ -462,9 +556,10 @@ mod tests {
     #[test]
     fn serve_is_the_default_command_and_takes_the_same_flags() {
         assert_eq!(parse(&["--db-pool-size", "3"]).db_pool_size, Some(3));
-        let cli = Cli::try_parse_from(["art-factory", "serve", "--db-pool-size", "5"]).unwrap();
-        let Command::Serve(args) = cli.into_command();
-        assert_eq!(args.db_pool_size, Some(5));
+        assert_eq!(
+            parse(&["serve", "--db-pool-size", "5"]).db_pool_size,
+            Some(5)
+        );
     }
 
     #[test]
@@ -522,6 +617,42 @@ mod tests {
         assert!(err.to_string().contains("unencrypted"), "{err}");
         let none = Config::resolve(parse(&[]), FileConfig::default(), "/data".into()).unwrap();
         assert!(none.fal.is_none());
+    }
+
+    #[test]
+    fn a_broken_line_in_the_file_is_reported_by_line_and_column_without_its_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(CONFIG_FILE);
+        let canary = "fal-id:CANARY0s3cr3tK3y";
+        for (broken, line) in [
+            (format!("workers = 2\nfal_key = \"{canary}\n"), 2),
+            (format!("workers = 2\n\nfal_key = {canary}\n"), 3),
+            (format!("fal_key = '{canary}\"\n"), 1),
+            (format!("fal_key = [\"{canary}\"]\n"), 1),
+            (format!("max_items = \"{canary}\"\n"), 1),
+        ] {
+            std::fs::write(&file, &broken).unwrap();
+            let message = format!("{:#}", read_config_file(&file).unwrap_err());
+            assert!(!message.contains("CANARY0"), "{message}");
+            assert!(!message.contains("s3cr3t"), "{message}");
+            assert!(
+                message.contains(&format!("line {line}, column")),
+                "{broken:?}: {message}"
+            );
+            assert!(message.contains("art-factory.toml"), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_config_file_holding_a_key_becomes_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(CONFIG_FILE);
+        std::fs::write(&file, "fal_key = \"id:secret\"\n").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        read_config_file(&file).unwrap();
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
     }
 
     #[test]

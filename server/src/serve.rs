@@ -14,7 +14,8 @@ use crate::database::Database;
 use crate::http;
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+    // 0700: a person's images and keys are theirs alone.
+    factory::private_files::create_dir_all(&config.data_dir).with_context(|| {
         format!(
             "could not create the data directory {}",
             config.data_dir.display()

@@ -186,8 +186,7 @@ pub async fn batch_grid(batch_id: i64, x: String, y: String) -> Result<GridDto, 
         use factory::grids::BatchGrid;
         let mut conn = super::engine()?.conn().await?;
         let grid = BatchGrid::load(&mut conn, batch_id, &x, &y)
-            .await
-            .map_err(DbError::from)?
+            .await?
             .ok_or_else(|| AppError::NotFound(format!("There is no batch {batch_id}.")))?;
         let cells = grid
             .layout

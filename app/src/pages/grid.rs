@@ -51,26 +51,58 @@ pub fn GridPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="text-sm text-stone-500">"Loading…"</p> }>
             {move || grid.get().map(|r| match r {
                 Ok(g) => view! { <GridView grid=g x y /> }.into_any(),
-                Err(e) => view! { <FormMessage message=Signal::stored(Some(e.to_string())) /> }.into_any(),
+                Err(e) => view! {
+                    <FormMessage message=Signal::stored(Some(e.to_string())) />
+                    <button type="button" class="mt-2 rounded-md border border-stone-300 px-3 py-1.5 text-sm dark:border-stone-700"
+                        on:click=move |_| { x.set(String::new()); y.set(ONE_ROW.to_string()); }>
+                        "Lay the batch out in one row"
+                    </button>
+                }.into_any(),
             })}
         </Transition>
     }
 }
 
+/// The rows choice that puts every item in one row (`factory::grids::ONE_ROW`).
+const ONE_ROW: &str = "-";
+
 #[component]
 fn GridView(grid: GridDto, x: RwSignal<String>, y: RwSignal<String>) -> impl IntoView {
+    // Choosing for one axis what the other shows swaps them: a grid needs two different axes.
+    let (shown_x, shown_y) = (grid.x.clone(), grid.y.clone());
+    let choose_x = move |value: String| {
+        if value == shown_y {
+            y.set(shown_x.clone());
+        }
+        x.set(value);
+    };
+    let (shown_x, shown_y) = (grid.x.clone(), grid.y.clone());
+    let choose_y = move |value: String| {
+        if value == shown_x {
+            x.set(shown_y.clone());
+        }
+        y.set(value);
+    };
     let axis_select = |id: &'static str,
                        label: &'static str,
                        current: String,
-                       target: RwSignal<String>| {
-        let axes = grid.axes.clone();
+                       one_row: bool,
+                       choose: Callback<String>| {
+        let mut axes: Vec<(String, String)> = grid
+            .axes
+            .iter()
+            .map(|a| (a.key.clone(), a.label.clone()))
+            .collect();
+        if one_row {
+            axes.push((ONE_ROW.into(), "one row".into()));
+        }
         view! {
             <div>
                 <label for=id class="block text-sm font-medium">{label}</label>
-                <select id=id class=SELECT on:change=move |ev| target.set(event_target_value(&ev))>
-                    {axes.into_iter().map(|a| {
-                        let selected = a.key == current;
-                        view! { <option value=a.key.clone() selected=selected>{a.label}</option> }
+                <select id=id class=SELECT on:change=move |ev| choose.run(event_target_value(&ev))>
+                    {axes.into_iter().map(|(key, label)| {
+                        let selected = key == current;
+                        view! { <option value=key selected=selected>{label}</option> }
                     }).collect_view()}
                 </select>
             </div>
@@ -85,8 +117,8 @@ fn GridView(grid: GridDto, x: RwSignal<String>, y: RwSignal<String>) -> impl Int
         <h1 class="text-2xl font-semibold tracking-tight">{format!("Batch {} grid", grid.batch_id)}</h1>
         <p class="mt-1 font-mono text-sm text-stone-600 dark:text-stone-400">{grid.prompt_template.clone()}</p>
         <div class="mt-3 flex flex-wrap items-end gap-4">
-            {axis_select("grid-x", "Columns (x)", grid.x.clone(), x)}
-            {axis_select("grid-y", "Rows (y)", grid.y.clone(), y)}
+            {axis_select("grid-x", "Columns (x)", grid.x.clone(), false, Callback::new(choose_x))}
+            {axis_select("grid-y", "Rows (y)", grid.y.clone(), true, Callback::new(choose_y))}
             <a href=download download class="rounded-md border border-stone-300 px-3 py-1.5 text-sm dark:border-stone-700">"Download PNG"</a>
         </div>
         <div class="mt-4 overflow-x-auto">

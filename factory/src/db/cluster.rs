@@ -19,7 +19,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -529,7 +529,7 @@ fn resolve_layout(requested: &Path, owner: Option<&ServiceUser>) -> Result<Layou
     let socket_dir = if socket_path_fits(&own_socket_dir) {
         own_socket_dir
     } else {
-        std::env::temp_dir().join(format!("art-factory-{}", short_hash(&root)))
+        short_socket_dir(&root, owner)?
     };
     Ok(Layout {
         pgdata: root.join("data"),
@@ -565,6 +565,48 @@ fn reachable_by(path: &Path, user: &ServiceUser) -> bool {
                 || (meta.gid() == user.gid && mode & 0o010 != 0)
         }
         Err(_) => true, // will be created by us, with the service user as owner
+    })
+}
+
+/// Where a record of the short socket directory is kept, inside the cluster directory.
+const SOCKET_DIR_RECORD: &str = "socket-dir";
+
+/// A socket directory under the system's temporary directory, for a cluster whose own path is
+/// too long for a Unix socket. Its name is random, so nobody can prepare it in advance; it is
+/// created (never followed through a symlink, never reused if someone else owns it) and
+/// recorded in the cluster directory, so later starts use the same one.
+fn short_socket_dir(root: &Path, owner: Option<&ServiceUser>) -> Result<PathBuf, ClusterError> {
+    let record = root.join(SOCKET_DIR_RECORD);
+    let ours = |meta: &fs::Metadata| {
+        let uid = owner.map_or_else(|| nix::unistd::geteuid().as_raw(), |o| o.uid);
+        meta.uid() == uid || meta.uid() == nix::unistd::geteuid().as_raw()
+    };
+    if let Ok(text) = fs::read_to_string(&record) {
+        let dir = PathBuf::from(text.trim());
+        let usable = dir.parent() == Some(std::env::temp_dir().as_path())
+            && fs::symlink_metadata(&dir).is_ok_and(|meta| {
+                meta.file_type().is_dir() && ours(&meta) && meta.mode() & 0o077 == 0
+            });
+        if usable {
+            return Ok(dir);
+        }
+    }
+    fs::create_dir_all(root).map_err(io_err("creating", root))?;
+    for _ in 0..16 {
+        let dir = std::env::temp_dir().join(format!("af-{:016x}", rand::random::<u64>()));
+        match fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => {
+                fs::write(&record, dir.as_os_str().as_encoded_bytes())
+                    .map_err(io_err("writing", &record))?;
+                return Ok(dir);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io_err("creating", &dir)(e)),
+        }
+    }
+    Err(ClusterError::Unusable {
+        path: std::env::temp_dir(),
+        why: "no fresh directory could be made there for the database socket".into(),
     })
 }
 
@@ -675,11 +717,33 @@ mod tests {
     }
 
     #[test]
-    fn a_socket_directory_too_deep_for_a_unix_socket_is_replaced_by_a_short_one() {
-        let deep = PathBuf::from("/").join("x".repeat(120));
+    fn a_socket_directory_too_deep_for_a_unix_socket_is_replaced_by_a_short_random_one() {
+        let base = tempfile::tempdir().unwrap();
+        let deep = base.path().join("x".repeat(120));
         let layout = resolve_layout(&deep, None).unwrap();
         assert!(socket_path_fits(&layout.socket_dir));
         assert!(layout.socket_dir.starts_with(std::env::temp_dir()));
+        let name = layout.socket_dir.file_name().unwrap().to_string_lossy();
+        assert!(
+            !name.contains(&short_hash(&deep)),
+            "not derived from the path: {name}"
+        );
+        let mode = fs::symlink_metadata(&layout.socket_dir).unwrap().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        assert_eq!(
+            resolve_layout(&deep, None).unwrap().socket_dir,
+            layout.socket_dir,
+            "the next start uses the same directory"
+        );
+        // Someone swaps it for a link to a place of their choosing: it is not followed.
+        fs::remove_dir(&layout.socket_dir).unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), &layout.socket_dir).unwrap();
+        let again = resolve_layout(&deep, None).unwrap().socket_dir;
+        assert_ne!(again, layout.socket_dir);
+        assert!(fs::symlink_metadata(&again).unwrap().is_dir());
+        fs::remove_file(&layout.socket_dir).unwrap();
+        fs::remove_dir(&again).unwrap();
         let shallow = resolve_layout(Path::new("/srv/af/postgres"), None).unwrap();
         assert_eq!(shallow.socket_dir, Path::new("/srv/af/postgres/run"));
     }

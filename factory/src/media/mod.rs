@@ -5,17 +5,21 @@
 //! is built here from a project id (a number), a hash (checked to be 64 hex digits) and an
 //! extension from a fixed list: nothing a user or a provider sends becomes a path.
 //!
-//! Files are written atomically (temporary file, fsync, rename, fsync of the directory), and a
-//! file's bytes are checked by sniffing and decoding them, never by trusting a declared type.
+//! Files are written atomically (temporary file, fsync, rename, fsync of the directory, and of
+//! every directory created on the way, so the file is on disk before its product row commits),
+//! readable by their owner only, and a file's bytes are checked by sniffing and decoding them,
+//! never by trusting a declared type.
 
 pub mod png;
 mod thumbs;
 
-use std::fs::{self, File, OpenOptions};
+use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+
+use crate::private_files;
 
 pub use thumbs::{placeholder_color, ThumbSize, THUMB_SIZES};
 
@@ -221,8 +225,9 @@ fn decode(bytes: &[u8], format: ImageFormat) -> Result<image::DynamicImage, Medi
     reader.decode().map_err(|e| undecodable(e.to_string()))
 }
 
-/// Writes `bytes` to `path` unless it exists: temporary file in the same directory, fsync,
-/// rename, fsync the directory. A crash leaves either nothing or the whole file.
+/// Writes `bytes` to `path` unless it exists: temporary file (0600) in the same directory,
+/// fsync, rename, fsync the directory; any directory created on the way is fsynced into its
+/// parent first. A crash leaves either nothing or the whole file, reachable from the root.
 fn write_once(path: &Path, bytes: &[u8]) -> Result<(), MediaError> {
     if path.exists() {
         return Ok(());
@@ -232,18 +237,18 @@ fn write_once(path: &Path, bytes: &[u8]) -> Result<(), MediaError> {
         source,
     };
     let dir = path.parent().expect("media paths have a parent");
-    fs::create_dir_all(dir).map_err(err)?;
+    private_files::create_dir_all(dir).map_err(err)?;
     let tmp = dir.join(format!(
         ".tmp-{}-{}",
         std::process::id(),
         rand::random::<u64>()
     ));
     let result = (|| {
-        let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        let mut file = private_files::create_new(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
+        private_files::sync_dir(dir)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
@@ -288,6 +293,16 @@ mod tests {
             leftovers.is_empty(),
             "no temporary files remain: {leftovers:?}"
         );
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let original = root.path().join(&a.rel_path);
+        assert_eq!(
+            mode(&original),
+            0o600,
+            "others cannot read a person's images"
+        );
+        assert_eq!(mode(original.parent().unwrap()), 0o700);
+        assert_eq!(mode(&root.path().join("projects")), 0o700);
     }
 
     #[test]

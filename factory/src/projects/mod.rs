@@ -63,8 +63,8 @@ pub enum ProjectError {
     NameTaken(String),
     #[error("There is no project with id {0}; it may have been deleted.")]
     NotFound(ProjectId),
-    #[error("“{name}” still holds {items} item(s). Delete or move them first, or archive the project instead.")]
-    NotEmpty { name: String, items: i64 },
+    #[error("“{name}” still holds {contents}. Delete them first, or archive the project instead.")]
+    NotEmpty { name: String, contents: Contents },
     #[error(transparent)]
     Database(#[from] DbError),
 }
@@ -194,7 +194,7 @@ pub async fn set_archived(
 /// Deletes a project.
 ///
 /// A project that holds anything cannot be deleted ([`ProjectError::NotEmpty`]); archive it
-/// instead. What counts is [`content_count`].
+/// instead. What counts is [`Contents`].
 pub async fn delete(conn: &mut AsyncPgConnection, id: ProjectId) -> Result<(), ProjectError> {
     conn.transaction(async |conn| {
         let project = projects::table
@@ -205,11 +205,11 @@ pub async fn delete(conn: &mut AsyncPgConnection, id: ProjectId) -> Result<(), P
             .await
             .optional()?
             .ok_or(ProjectError::NotFound(id))?;
-        let items = content_count(&mut *conn, id).await?;
-        if items > 0 {
+        let contents = contents(&mut *conn, id).await?;
+        if !contents.is_empty() {
             return Err(ProjectError::NotEmpty {
                 name: project.name,
-                items,
+                contents,
             });
         }
         diesel::delete(projects::table.find(id))
@@ -220,21 +220,68 @@ pub async fn delete(conn: &mut AsyncPgConnection, id: ProjectId) -> Result<(), P
     .await
 }
 
-/// How many things live in a project: its batches (queued or finished generations) and its
-/// products (stored results, including imported ones). Checked inside [`delete`]'s transaction.
-async fn content_count(conn: &mut AsyncPgConnection, id: ProjectId) -> Result<i64, ProjectError> {
-    use crate::schema::{batches, products};
-    let batch_count: i64 = batches::table
-        .filter(batches::project_id.eq(id))
-        .count()
-        .get_result(&mut *conn)
-        .await?;
-    let product_count: i64 = products::table
-        .filter(products::project_id.eq(id))
-        .count()
-        .get_result(conn)
-        .await?;
-    Ok(batch_count + product_count)
+/// What lives in a project. Any of it makes the project not empty: deleting the project would
+/// take it along (wildcard lists and templates are removed with their project by the schema).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Contents {
+    pub batches: i64,
+    pub products: i64,
+    pub wildcard_lists: i64,
+    pub templates: i64,
+}
+
+impl Contents {
+    pub fn is_empty(&self) -> bool {
+        *self == Contents::default()
+    }
+}
+
+impl std::fmt::Display for Contents {
+    /// "2 batches, 1 image and 1 wildcard list".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = [
+            (self.batches, "batch", "batches"),
+            (self.products, "image", "images"),
+            (self.wildcard_lists, "wildcard list", "wildcard lists"),
+            (self.templates, "template", "templates"),
+        ]
+        .into_iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|(n, one, many)| format!("{n} {}", if n == 1 { one } else { many }))
+        .collect();
+        match parts.split_last() {
+            None => f.write_str("nothing"),
+            Some((last, [])) => f.write_str(last),
+            Some((last, rest)) => write!(f, "{} and {last}", rest.join(", ")),
+        }
+    }
+}
+
+/// Counts what lives in a project. Checked inside [`delete`]'s transaction.
+async fn contents(conn: &mut AsyncPgConnection, id: ProjectId) -> Result<Contents, ProjectError> {
+    use crate::schema::{batches, products, templates, wildcards};
+    Ok(Contents {
+        batches: batches::table
+            .filter(batches::project_id.eq(id))
+            .count()
+            .get_result(&mut *conn)
+            .await?,
+        products: products::table
+            .filter(products::project_id.eq(id))
+            .count()
+            .get_result(&mut *conn)
+            .await?,
+        wildcard_lists: wildcards::table
+            .filter(wildcards::project_id.eq(id))
+            .count()
+            .get_result(&mut *conn)
+            .await?,
+        templates: templates::table
+            .filter(templates::project_id.eq(id))
+            .count()
+            .get_result(conn)
+            .await?,
+    })
 }
 
 /// The first of `slug`, `slug-2`, `slug-3`, ... that no other project uses.

@@ -61,8 +61,13 @@ impl FalProvider {
         })
     }
 
-    fn authorization(&self) -> String {
-        format!("Key {}", self.key.expose())
+    /// The `Authorization` header, marked sensitive so no debug output of a request shows it.
+    fn authorization(&self) -> reqwest::header::HeaderValue {
+        let mut value =
+            reqwest::header::HeaderValue::from_str(&format!("Key {}", self.key.expose()))
+                .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Key invalid"));
+        value.set_sensitive(true);
+        value
     }
 
     /// `{base}/{owner}/{app}/requests/{id}/{tail...}`.
@@ -359,10 +364,11 @@ impl Provider for FalProvider {
             }),
             "IN_PROGRESS" => Ok(PollStatus::Running {
                 progress: None,
+                // A model's log is its own text: it could echo anything it was sent.
                 message: status
                     .logs
                     .and_then(|logs| logs.into_iter().last())
-                    .map(|line| line.message),
+                    .map(|line| self.key.scrub(&line.message)),
             }),
             "COMPLETED" => match status.error {
                 Some(error) => {

@@ -47,6 +47,10 @@ pub enum SubmitFault {
     BadGateway,
     /// A 200 whose body is not the JSON fal sends.
     Garbled,
+    /// Refused with this HTTP status (422 validation, 401, 429, 500 ...) and a `detail`.
+    Rejected(u16),
+    /// Accepted, then reported `COMPLETED` with an error (as a model that crashed is).
+    FailsLater,
 }
 
 /// Status polls answer this instead, until cleared.
@@ -78,6 +82,10 @@ struct Request {
     created: Instant,
     polled: bool,
     canceled: bool,
+    /// The error its status reports once done, for [`SubmitFault::FailsLater`].
+    fails: Option<String>,
+    /// What its log says while it runs.
+    log: String,
 }
 
 #[derive(Debug, Default)]
@@ -93,6 +101,7 @@ struct State {
     outage: Option<Outage>,
     /// Cancel calls received, by request id.
     cancel_calls: Vec<String>,
+    status_polls: usize,
 }
 
 /// The running stand-in. Dropping it stops the server.
@@ -173,6 +182,11 @@ impl FalStandIn {
         self.state.lock().unwrap().outage = outage;
     }
 
+    /// How many status polls arrived.
+    pub fn status_polls(&self) -> usize {
+        self.state.lock().unwrap().status_polls
+    }
+
     /// The request ids cancel was called for, in order.
     pub fn cancel_calls(&self) -> Vec<String> {
         self.state.lock().unwrap().cancel_calls.clone()
@@ -240,7 +254,8 @@ async fn route(
                 cancel(state, options, &format!("{owner}/{app}"), id)
             }
             (&Method::POST, [owner, app, ..]) => {
-                submit(state, options, &format!("{owner}/{app}"), uri.path(), &body).await
+                let app = format!("{owner}/{app}");
+                submit(state, options, &app, uri.path(), &body, &authorization).await
             }
             _ => reply(StatusCode::NOT_FOUND, json!({"detail": "Not Found"})),
         }
@@ -275,7 +290,16 @@ async fn submit(
     app: &str,
     path: &str,
     body: &[u8],
+    authorization: &str,
 ) -> Response {
+    // What a careless model would print or report: the credentials it was called with.
+    let echoed = |text: &str| {
+        if options.echo_key_in_errors {
+            format!("{text} (called with {authorization})")
+        } else {
+            text.to_string()
+        }
+    };
     let Ok(input) = serde_json::from_slice::<Value>(body) else {
         return reply(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -331,6 +355,9 @@ async fn submit(
                 created: Instant::now(),
                 polled: false,
                 canceled: false,
+                fails: (fault == Some(SubmitFault::FailsLater))
+                    .then(|| echoed("CUDA out of memory")),
+                log: echoed("denoising"),
             },
         );
         (id, fault)
@@ -354,7 +381,11 @@ async fn submit(
             )
                 .into_response()
         }
-        None => {}
+        Some(SubmitFault::Rejected(code)) => {
+            let status = StatusCode::from_u16(code).expect("a valid status");
+            return reply(status, json!({"detail": "Refused by the stand-in"}));
+        }
+        Some(SubmitFault::FailsLater) | None => {}
     }
     let base = format!("/{app}/requests/{id}");
     let position = {
@@ -392,6 +423,7 @@ fn not_found() -> Response {
 
 fn status(state: &Mutex<State>, options: &StandInOptions, app: &str, id: &str) -> Response {
     let mut state = state.lock().unwrap();
+    state.status_polls += 1;
     if let Some(outage) = &state.outage {
         let status = StatusCode::from_u16(outage.status).expect("a valid status");
         let mut response = reply(status, json!({"detail": "Service temporarily unavailable"}));
@@ -420,10 +452,16 @@ fn status(state: &Mutex<State>, options: &StandInOptions, app: &str, id: &str) -
         Phase::Running => reply(
             StatusCode::ACCEPTED,
             json!({"status": "IN_PROGRESS", "logs": [
-                {"message": "denoising", "level": "INFO", "source": "user", "timestamp": "2026-01-01T00:00:00Z"}
+                {"message": request.log, "level": "INFO", "source": "user", "timestamp": "2026-01-01T00:00:00Z"}
             ]}),
         ),
-        Phase::Done => reply(StatusCode::OK, json!({"status": "COMPLETED", "logs": []})),
+        Phase::Done => match &request.fails {
+            Some(error) => reply(
+                StatusCode::OK,
+                json!({"status": "COMPLETED", "error": error, "error_type": "model_error"}),
+            ),
+            None => reply(StatusCode::OK, json!({"status": "COMPLETED", "logs": []})),
+        },
     }
 }
 

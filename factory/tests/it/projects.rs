@@ -195,3 +195,46 @@ async fn each_test_database_starts_empty_and_migrated() {
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_project_with_only_wildcard_lists_or_templates_is_not_empty_and_keeps_them() {
+    use factory::library::{templates, wildcards, Scope};
+    let db = TestDb::new().await;
+    let mut conn = db.conn().await;
+    let p = projects::create(&mut conn, &name("Lists"), &no_description())
+        .await
+        .unwrap();
+    wildcards::create(
+        &mut conn,
+        Scope::Project(p.id),
+        "colors",
+        vec!["red".into()],
+    )
+    .await
+    .unwrap();
+    let form = serde_json::json!({"prompt": "a {red|blue} fox"});
+    templates::create(&mut conn, Scope::Project(p.id), "Foxes", &form)
+        .await
+        .unwrap();
+
+    let err = projects::delete(&mut conn, p.id).await.unwrap_err();
+    assert!(
+        matches!(err, ProjectError::NotEmpty { contents, .. }
+            if contents.wildcard_lists == 1 && contents.templates == 1),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "“Lists” still holds 1 wildcard list and 1 template. Delete them first, or archive the \
+         project instead."
+    );
+    assert_eq!(
+        wildcards::list(&mut conn, Scope::Project(p.id))
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "nothing was deleted"
+    );
+    assert!(projects::get(&mut conn, p.id).await.is_ok());
+}

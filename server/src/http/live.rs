@@ -26,6 +26,8 @@ use super::Shutdown;
 
 /// Messages buffered per client before it counts as lagging.
 const CLIENT_BUFFER: usize = 256;
+/// The largest message a client may send over `/ws`.
+const INCOMING_MESSAGE_BYTES: usize = 64 * 1024;
 /// Finished jobs included in a snapshot (all unfinished ones always are).
 const SNAPSHOT_FINISHED_JOBS: i64 = 100;
 
@@ -34,7 +36,10 @@ pub async fn websocket(
     State(shutdown): State<Shutdown>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    upgrade.on_upgrade(move |socket| serve_socket(socket, engine, shutdown))
+    // The client only listens: anything it sends is small or a mistake.
+    upgrade
+        .max_message_size(INCOMING_MESSAGE_BYTES)
+        .on_upgrade(move |socket| serve_socket(socket, engine, shutdown))
 }
 
 async fn serve_socket(mut socket: WebSocket, engine: Engine, shutdown: Shutdown) {

@@ -1,10 +1,12 @@
 //! The server over real HTTP on real ports, against a real PostgreSQL (one binary for the crate).
 
+mod bounds;
 mod crash;
 mod guard;
 mod health;
 mod live;
 mod managed_database;
 mod projects;
+mod secrets;
 mod shutdown;
 mod support;

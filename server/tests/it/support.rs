@@ -4,6 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use factory::providers::Providers;
@@ -157,22 +158,58 @@ pub async fn run_batch(
 pub struct ServerProcess {
     child: Child,
     base: String,
+    /// Everything the process wrote to stderr (its log), when captured.
+    log: Option<Arc<Mutex<String>>>,
+}
+
+/// The `art-factory serve` command on a free port, with a clean environment for the settings
+/// tests care about.
+pub fn art_factory(data_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_art-factory"));
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("FAL_KEY")
+        .env("RUST_LOG", "warn");
+    command
 }
 
 impl ServerProcess {
     /// Starts `art-factory serve` on a free port and waits until it says where it listens.
     pub fn start(data_dir: &Path, extra_args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_art-factory"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
+        let mut command = art_factory(data_dir);
+        command.args(extra_args).stderr(Stdio::inherit());
+        Self::spawn(command, None)
+    }
+
+    /// [`Self::start`] with environment variables set and the whole log (at `debug`) kept for
+    /// [`Self::log`].
+    pub fn start_logging(data_dir: &Path, extra_args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut command = art_factory(data_dir);
+        command
             .args(extra_args)
-            .env_remove("DATABASE_URL")
-            .env_remove("FAL_KEY")
-            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
+            .env("RUST_LOG", "debug")
+            .stderr(Stdio::piped());
+        Self::spawn(command, Some(Arc::default()))
+    }
+
+    fn spawn(mut command: Command, log: Option<Arc<Mutex<String>>>) -> Self {
+        let mut child = command
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
             .spawn()
             .expect("start art-factory");
+        if let (Some(log), Some(stderr)) = (&log, child.stderr.take()) {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    let mut log = log.lock().unwrap();
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            });
+        }
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -185,7 +222,15 @@ impl ServerProcess {
         let base = rx
             .recv_timeout(Duration::from_secs(60))
             .expect("the server announces its address within a minute");
-        ServerProcess { child, base }
+        ServerProcess { child, base, log }
+    }
+
+    /// The log so far (empty unless started with [`Self::start_logging`]).
+    pub fn log(&self) -> String {
+        self.log
+            .as_ref()
+            .map(|l| l.lock().unwrap().clone())
+            .unwrap_or_default()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -419,7 +419,8 @@ async fn a_project_with_generations_cannot_be_deleted_and_says_why() {
     assert!(
         matches!(
             err,
-            factory::projects::ProjectError::NotEmpty { items: 1, .. }
+            factory::projects::ProjectError::NotEmpty { contents, .. }
+                if contents.batches == 1 && contents.products == 0
         ),
         "{err:?}"
     );
