@@ -2,25 +2,36 @@
 //!
 //! [`Program::compile`] loads the lists (project first, then global, through a
 //! [`WildcardSource`]), parses each value as a template of its own, and refuses unknown names
-//! and cycles up front, so expansion itself cannot fail or loop. Counting is arithmetic (no
-//! enumeration); combinatorial expansion walks the Cartesian product with the last token
-//! varying fastest; random expansion samples each item from its own seeded stream.
+//! and cycles up front, so expansion itself cannot fail or loop. The count is bounded
+//! arithmetically first ([`Program::upper_bound`], no enumeration), so nothing past a cap is
+//! ever listed; then combinatorial expansion lists every combination the way the reference
+//! implementation does — the last token varying fastest, a multi-pick's options in every
+//! order, texts a variant already made dropped — and random expansion samples each item from
+//! its own seeded stream.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::parse::{self, line_column, Choice, Node, PromptError, Span, Template};
+use super::parse::{
+    self, line_column, matches_pattern, Choice, Node, PromptError, Span, Template, Variant,
+};
 use crate::hashing::{fnv1a64, SplitMix64};
 
 /// Where wildcard lists come from (the project's lists, then the global ones).
 pub trait WildcardSource {
     fn values(&self, name: &str) -> Option<Vec<String>>;
+    /// Every list's name (for patterns like `cats/*`).
+    fn names(&self) -> Vec<String>;
 }
 
 impl WildcardSource for HashMap<String, Vec<String>> {
     fn values(&self, name: &str) -> Option<Vec<String>> {
         self.get(name).cloned()
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.keys().cloned().collect()
     }
 }
 
@@ -28,10 +39,14 @@ impl WildcardSource for BTreeMap<String, Vec<String>> {
     fn values(&self, name: &str) -> Option<Vec<String>> {
         self.get(name).cloned()
     }
+
+    fn names(&self) -> Vec<String> {
+        self.keys().cloned().collect()
+    }
 }
 
-/// What one token chose for an item: the option index (several for a multi-pick) and the text
-/// a person reads.
+/// What one token chose for an item: the option index (several, in order, for a multi-pick)
+/// and the text a person reads.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Binding {
     #[serde(rename = "i")]
@@ -55,14 +70,25 @@ pub struct Item {
 struct List {
     raw: Vec<String>,
     values: Vec<Template>,
-    count: u64,
+    /// Upper bound of the combinations each value makes.
+    counts: Vec<u64>,
 }
 
 /// A template ready to expand.
 pub struct Program {
     template: Template,
     lists: HashMap<String, List>,
-    count: u64,
+    upper: u64,
+}
+
+/// One option a variant chooses from: its own option, or a value of the wildcard list the
+/// variant consists of (`{2$$__colors__}`).
+struct Candidate<'a> {
+    nodes: &'a [Node],
+    label: &'a str,
+    weight: f64,
+    /// Key prefix for the tokens inside it.
+    prefix: String,
 }
 
 impl Program {
@@ -71,19 +97,16 @@ impl Program {
         let mut loader = Loader {
             source,
             wildcards,
+            names: None,
             lists: HashMap::new(),
             stack: Vec::new(),
         };
         for (name, span) in wildcard_refs(&template.nodes) {
             loader.load(&name, span)?;
         }
-        let counts: HashMap<String, u64> = loader
-            .lists
-            .iter()
-            .map(|(name, list)| (name.clone(), list.count))
-            .collect();
+        let counts = loader.counts();
         Ok(Self {
-            count: count_with(&template.nodes, &counts),
+            upper: count_with(&template.nodes, &counts),
             template,
             lists: loader.lists,
         })
@@ -93,13 +116,34 @@ impl Program {
         &self.template
     }
 
-    /// Distinct combinations (saturating at `u64::MAX`).
-    pub fn combinations(&self) -> u64 {
-        self.count
+    /// At least as many combinations as [`enumerate`](Self::enumerate) lists (saturating at
+    /// `u64::MAX`): texts that repeat are dropped only while listing.
+    pub fn upper_bound(&self) -> u64 {
+        self.upper
+    }
+
+    /// Refuses what a combinatorial expansion cannot list: `{~...}` and `{@...}` choose for
+    /// each image, so they belong to random batches.
+    pub fn check_listable(&self, source: &str) -> Result<(), PromptError> {
+        match first_per_image_choice(&self.template.nodes) {
+            None => Ok(()),
+            Some(span) => {
+                let (line, column) = line_column(source, span.start);
+                Err(PromptError {
+                    offset: span.start,
+                    line,
+                    column,
+                    message: "`~` and `@` choose one option per image (at random, or in turn); \
+                              a combinatorial batch lists every combination instead, so switch \
+                              the mode to random, or remove the marker"
+                        .into(),
+                })
+            }
+        }
     }
 
     /// Every combination, in order (last token fastest). Call only when
-    /// [`combinations`](Self::combinations) is within a cap.
+    /// [`upper_bound`](Self::upper_bound) is within a cap: that bounds the work.
     pub fn enumerate(&self) -> Vec<Item> {
         self.sequence(&self.template.nodes, "")
             .into_iter()
@@ -116,18 +160,48 @@ impl Program {
         key.extend_from_slice(&index.to_le_bytes());
         let mut rng = SplitMix64::new(fnv1a64(&key));
         let mut partial = Partial::default();
-        self.sample_nodes(&self.template.nodes, "", &mut rng, &mut partial);
+        let text = self.sample_nodes(&self.template.nodes, "", &mut rng, &mut partial);
+        partial.text = text;
         Item {
             prompt: partial.text,
             bindings: partial.bindings,
         }
     }
 
+    fn candidates<'a>(&'a self, variant: &'a Variant, key: &str) -> Vec<Candidate<'a>> {
+        if let [only] = variant.options.as_slice() {
+            if let Some(reference) = only.only_wildcard() {
+                let list = &self.lists[&reference.name];
+                return list
+                    .values
+                    .iter()
+                    .zip(&list.raw)
+                    .map(|(value, raw)| Candidate {
+                        nodes: &value.nodes,
+                        label: raw,
+                        weight: 1.0,
+                        prefix: format!("{key}/"),
+                    })
+                    .collect();
+            }
+        }
+        variant
+            .options
+            .iter()
+            .map(|choice: &Choice| Candidate {
+                nodes: &choice.nodes,
+                label: &choice.label,
+                weight: choice.weight,
+                prefix: String::new(),
+            })
+            .collect()
+    }
+
     fn sequence(&self, nodes: &[Node], prefix: &str) -> Vec<Partial> {
         let mut acc = vec![Partial::default()];
         for node in nodes {
             let alternatives = self.alternatives(node, prefix);
-            acc = product(&acc, &alternatives, "");
+            acc = product(&acc, &alternatives);
         }
         acc
     }
@@ -138,40 +212,7 @@ impl Program {
                 text: text.clone(),
                 bindings: Bindings::new(),
             }],
-            Node::Variant(variant) => {
-                let key = format!("{prefix}t{}", variant.token);
-                let mut out = Vec::new();
-                match variant.pick {
-                    None => {
-                        for (i, choice) in variant.options.iter().enumerate() {
-                            for mut p in self.sequence(&choice.nodes, prefix) {
-                                p.bind(&key, vec![i as u32], choice.label.clone());
-                                out.push(p);
-                            }
-                        }
-                    }
-                    Some(pick) => {
-                        for k in pick.min..=pick.max {
-                            for combo in Combinations::new(variant.options.len(), k) {
-                                let mut acc = vec![Partial::default()];
-                                for (n, &i) in combo.iter().enumerate() {
-                                    let parts = self.sequence(&variant.options[i].nodes, prefix);
-                                    let joiner = if n == 0 { "" } else { variant.joiner.as_str() };
-                                    acc = product(&acc, &parts, joiner);
-                                }
-                                let value =
-                                    joined_labels(&variant.options, &combo, &variant.joiner);
-                                let index: Vec<u32> = combo.iter().map(|&i| i as u32).collect();
-                                for mut p in acc {
-                                    p.bind(&key, index.clone(), value.clone());
-                                    out.push(p);
-                                }
-                            }
-                        }
-                    }
-                }
-                out
-            }
+            Node::Variant(variant) => self.variant_alternatives(variant, prefix),
             Node::Wildcard(reference) => {
                 let key = format!("{prefix}t{}", reference.token);
                 let list = &self.lists[&reference.name];
@@ -188,61 +229,157 @@ impl Program {
         }
     }
 
-    fn sample_nodes(&self, nodes: &[Node], prefix: &str, rng: &mut SplitMix64, out: &mut Partial) {
-        for node in nodes {
-            match node {
-                Node::Text(text) => out.text.push_str(text),
-                Node::Variant(variant) => {
-                    let key = format!("{prefix}t{}", variant.token);
-                    match variant.pick {
-                        None => {
-                            let i = weighted_index(&variant.options, rng, &[]);
-                            let choice = &variant.options[i];
-                            out.bind(&key, vec![i as u32], choice.label.clone());
-                            self.sample_nodes(&choice.nodes, prefix, rng, out);
-                        }
-                        Some(pick) => {
-                            let span = (pick.max - pick.min + 1) as u64;
-                            let k = pick.min + (rng.next_u64() % span) as usize;
-                            let mut chosen = Vec::with_capacity(k);
-                            for _ in 0..k {
-                                chosen.push(weighted_index(&variant.options, rng, &chosen));
-                            }
-                            chosen.sort_unstable();
-                            for (n, &i) in chosen.iter().enumerate() {
-                                if n > 0 {
-                                    out.text.push_str(&variant.joiner);
-                                }
-                                self.sample_nodes(&variant.options[i].nodes, prefix, rng, out);
-                            }
-                            let value = joined_labels(&variant.options, &chosen, &variant.joiner);
-                            out.bind(&key, chosen.iter().map(|&i| i as u32).collect(), value);
+    /// Every pick of `min..=max` different options, each order of them, each combination of
+    /// their own alternatives (first option slowest); a pick whose texts repeat, or repeat an
+    /// earlier pick's, is left out — as the reference does.
+    fn variant_alternatives(&self, variant: &Variant, prefix: &str) -> Vec<Partial> {
+        let key = format!("{prefix}t{}", variant.token);
+        let candidates = self.candidates(variant, &key);
+        let (min, max) = bounds(variant, candidates.len());
+        let expanded: Vec<Vec<Partial>> = candidates
+            .iter()
+            .map(|c| {
+                let inner_prefix = if c.prefix.is_empty() {
+                    prefix.to_string()
+                } else {
+                    c.prefix.clone()
+                };
+                self.sequence(c.nodes, &inner_prefix)
+            })
+            .collect();
+        let mut seen: HashSet<Vec<String>> = HashSet::new();
+        let mut out = Vec::new();
+        for k in min..=max {
+            for order in Permutations::new(&candidates, k) {
+                let mut picks: Vec<(Vec<String>, Bindings)> = vec![(Vec::new(), Bindings::new())];
+                for &i in &order {
+                    let mut next = Vec::with_capacity(picks.len() * expanded[i].len());
+                    for (parts, bindings) in &picks {
+                        for p in &expanded[i] {
+                            let mut parts = parts.clone();
+                            parts.push(p.text.clone());
+                            let mut bindings = bindings.clone();
+                            bindings.extend(p.bindings.iter().map(|(k, v)| (k.clone(), v.clone())));
+                            next.push((parts, bindings));
                         }
                     }
+                    picks = next;
+                }
+                for (parts, mut bindings) in picks {
+                    let distinct: HashSet<&String> = parts.iter().collect();
+                    if distinct.len() != parts.len() || !seen.insert(parts.clone()) {
+                        continue;
+                    }
+                    let label = order
+                        .iter()
+                        .map(|&i| candidates[i].label)
+                        .collect::<Vec<_>>()
+                        .join(&variant.joiner);
+                    bindings.insert(
+                        key.clone(),
+                        Binding {
+                            index: order.iter().map(|&i| i as u32).collect(),
+                            value: label,
+                        },
+                    );
+                    out.push(Partial {
+                        text: join_picks(&parts, &variant.joiner),
+                        bindings,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The sampled text of `nodes`, binding each choice into `out` as it goes.
+    fn sample_nodes(
+        &self,
+        nodes: &[Node],
+        prefix: &str,
+        rng: &mut SplitMix64,
+        out: &mut Partial,
+    ) -> String {
+        let mut text = String::new();
+        for node in nodes {
+            match node {
+                Node::Text(t) => text.push_str(t),
+                Node::Variant(variant) => {
+                    let key = format!("{prefix}t{}", variant.token);
+                    let candidates = self.candidates(variant, &key);
+                    let (min, max) = bounds(variant, candidates.len());
+                    let k = min + (rng.next_u64() % (max - min + 1) as u64) as usize;
+                    let mut chosen = Vec::with_capacity(k);
+                    for _ in 0..k {
+                        chosen.push(weighted_index(&candidates, rng, &chosen));
+                    }
+                    let mut parts = Vec::with_capacity(k);
+                    for &i in &chosen {
+                        let c = &candidates[i];
+                        let inner = if c.prefix.is_empty() {
+                            prefix.to_string()
+                        } else {
+                            c.prefix.clone()
+                        };
+                        parts.push(self.sample_nodes(c.nodes, &inner, rng, out));
+                    }
+                    let label = chosen
+                        .iter()
+                        .map(|&i| candidates[i].label)
+                        .collect::<Vec<_>>()
+                        .join(&variant.joiner);
+                    out.bind(&key, chosen.iter().map(|&i| i as u32).collect(), label);
+                    text.push_str(&join_picks(&parts, &variant.joiner));
                 }
                 Node::Wildcard(reference) => {
                     let key = format!("{prefix}t{}", reference.token);
                     let list = &self.lists[&reference.name];
                     let i = (rng.next_u64() % list.values.len() as u64) as usize;
                     out.bind(&key, vec![i as u32], list.raw[i].clone());
-                    self.sample_nodes(&list.values[i].nodes, &format!("{key}/"), rng, out);
+                    let inner = format!("{key}/");
+                    text.push_str(&self.sample_nodes(&list.values[i].nodes, &inner, rng, out));
                 }
             }
         }
+        text
     }
 }
 
-/// A weighted pick among the options not in `taken`; all-zero weights count as equal.
-fn weighted_index(options: &[Choice], rng: &mut SplitMix64, taken: &[usize]) -> usize {
-    let free: Vec<usize> = (0..options.len()).filter(|i| !taken.contains(i)).collect();
-    let total: f64 = free.iter().map(|&i| options[i].weight).sum();
+/// How many options a variant picks, at least and at most, from `n`.
+fn bounds(variant: &Variant, n: usize) -> (usize, usize) {
+    match variant.pick {
+        None => (1.min(n), 1.min(n)),
+        Some(pick) => pick.bounds(n),
+    }
+}
+
+/// Picks joined as the reference joins them: one pick as it is; several with the joiner, less
+/// one joiner at either end (left by an empty pick).
+fn join_picks(parts: &[String], joiner: &str) -> String {
+    if parts.len() == 1 {
+        return parts[0].clone();
+    }
+    let joined = parts.join(joiner);
+    if joiner.is_empty() {
+        return joined;
+    }
+    let joined = joined.strip_prefix(joiner).unwrap_or(&joined);
+    joined.strip_suffix(joiner).unwrap_or(joined).to_string()
+}
+
+/// A weighted pick among the candidates not in `taken`; all-zero weights count as equal.
+fn weighted_index(candidates: &[Candidate<'_>], rng: &mut SplitMix64, taken: &[usize]) -> usize {
+    let free: Vec<usize> = (0..candidates.len())
+        .filter(|i| !taken.contains(i))
+        .collect();
+    let total: f64 = free.iter().map(|&i| candidates[i].weight).sum();
     let unit = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
     if total <= 0.0 {
         return free[(unit * free.len() as f64) as usize % free.len()];
     }
     let mut target = unit * total;
     for &i in &free {
-        target -= options[i].weight;
+        target -= candidates[i].weight;
         if target < 0.0 {
             return i;
         }
@@ -252,46 +389,71 @@ fn weighted_index(options: &[Choice], rng: &mut SplitMix64, taken: &[usize]) -> 
         .expect("a pick never asks for more options than exist")
 }
 
-fn joined_labels(options: &[Choice], picked: &[usize], joiner: &str) -> String {
-    picked
-        .iter()
-        .map(|&i| options[i].label.as_str())
-        .collect::<Vec<_>>()
-        .join(joiner)
+/// The first `~` or `@` in `nodes`, at any depth.
+fn first_per_image_choice(nodes: &[Node]) -> Option<Span> {
+    nodes.iter().find_map(|node| match node {
+        Node::Text(_) => None,
+        Node::Wildcard(r) => (!r.sampling.is_finite()).then_some(r.span),
+        Node::Variant(v) if !v.sampling.is_finite() => Some(v.span),
+        Node::Variant(v) => v
+            .options
+            .iter()
+            .find_map(|c| first_per_image_choice(&c.nodes)),
+    })
 }
 
-fn count_with(nodes: &[Node], lists: &HashMap<String, u64>) -> u64 {
+/// Upper bound of the combinations `nodes` make: products of sequences; for a variant, the sum
+/// over pick sizes k of k! times the elementary symmetric polynomial of its options' counts
+/// (every order of every k different options). `lists` holds each list's per-value counts.
+fn count_with(nodes: &[Node], lists: &HashMap<String, Vec<u64>>) -> u64 {
+    let list_total = |name: &str| {
+        lists.get(name).map_or(0, |counts| {
+            counts.iter().fold(0u64, |s, c| s.saturating_add(*c))
+        })
+    };
     nodes.iter().fold(1u64, |product, node| {
         let n = match node {
             Node::Text(_) => 1,
-            Node::Wildcard(reference) => lists.get(&reference.name).copied().unwrap_or(0),
+            Node::Wildcard(reference) => list_total(&reference.name),
             Node::Variant(variant) => {
-                let counts: Vec<u64> = variant
-                    .options
-                    .iter()
-                    .map(|c| count_with(&c.nodes, lists))
-                    .collect();
-                match variant.pick {
-                    None => counts.iter().fold(0u64, |s, c| s.saturating_add(*c)),
-                    Some(pick) => {
-                        // e[k]: the sum over k-option combinations of the product of their
-                        // counts (elementary symmetric polynomials).
-                        let mut e = vec![0u64; pick.max + 1];
-                        e[0] = 1;
-                        for c in &counts {
-                            for k in (1..=pick.max).rev() {
-                                e[k] = e[k].saturating_add(e[k - 1].saturating_mul(*c));
-                            }
-                        }
-                        e[pick.min..=pick.max]
-                            .iter()
-                            .fold(0u64, |s, x| s.saturating_add(*x))
+                let counts: Vec<u64> = match variant.options.as_slice() {
+                    [only] if only.only_wildcard().is_some() => {
+                        let name = &only.only_wildcard().expect("matched above").name;
+                        lists.get(name).cloned().unwrap_or_default()
                     }
-                }
+                    options => options
+                        .iter()
+                        .map(|c| count_with(&c.nodes, lists))
+                        .collect(),
+                };
+                orderings(variant, &counts)
             }
         };
         product.saturating_mul(n)
     })
+}
+
+/// Σ over k in the variant's bounds of k! · e_k(counts).
+fn orderings(variant: &Variant, counts: &[u64]) -> u64 {
+    let (min, max) = bounds(variant, counts.len());
+    let mut e = vec![0u64; max + 1];
+    e[0] = 1;
+    for c in counts {
+        for k in (1..=max).rev() {
+            e[k] = e[k].saturating_add(e[k - 1].saturating_mul(*c));
+        }
+    }
+    let mut factorial = 1u64;
+    let mut total = 0u64;
+    for (k, e_k) in e.iter().enumerate() {
+        if k > 0 {
+            factorial = factorial.saturating_mul(k as u64);
+        }
+        if k >= min {
+            total = total.saturating_add(e_k.saturating_mul(factorial));
+        }
+    }
+    total
 }
 
 /// Every wildcard reference in `nodes`, at any depth, with where it is.
@@ -314,11 +476,42 @@ fn wildcard_refs(nodes: &[Node]) -> Vec<(String, Span)> {
 struct Loader<'a> {
     source: &'a str,
     wildcards: &'a dyn WildcardSource,
+    /// Every list name, read once when a pattern needs them.
+    names: Option<Vec<String>>,
     lists: HashMap<String, List>,
     stack: Vec<String>,
 }
 
 impl Loader<'_> {
+    /// The values of a list, or of every list a pattern matches (sorted, each once, as the
+    /// reference reads them).
+    fn raw_values(&mut self, name: &str) -> Option<Vec<String>> {
+        if !name.contains('*') {
+            return self.wildcards.values(name);
+        }
+        let names = self.names.get_or_insert_with(|| {
+            let mut names = self.wildcards.names();
+            names.sort();
+            names
+        });
+        let matching: Vec<String> = names
+            .iter()
+            .filter(|n| matches_pattern(name, n))
+            .cloned()
+            .collect();
+        if matching.is_empty() {
+            return None;
+        }
+        let mut values: Vec<String> = matching
+            .iter()
+            .filter_map(|n| self.wildcards.values(n))
+            .flatten()
+            .collect();
+        values.sort();
+        values.dedup();
+        Some(values)
+    }
+
     /// Loads `name` and everything it refers to. `at` is the reference in the prompt that led
     /// here (errors point at it).
     fn load(&mut self, name: &str, at: Span) -> Result<(), PromptError> {
@@ -337,14 +530,15 @@ impl Loader<'_> {
         if self.lists.contains_key(name) {
             return Ok(());
         }
-        let Some(raw) = self.wildcards.values(name) else {
+        let Some(raw) = self.raw_values(name) else {
+            let what = if name.contains('*') {
+                format!("no wildcard list matches __{name}__")
+            } else {
+                format!("unknown wildcard __{name}__")
+            };
             let message = match self.stack.last() {
-                None => format!(
-                    "unknown wildcard __{name}__: create a list named “{name}” on the Wildcards page"
-                ),
-                Some(user) => format!(
-                    "__{user}__ uses __{name}__, which does not exist: create a list named “{name}”"
-                ),
+                None => format!("{what}: create a list on the Wildcards page"),
+                Some(user) => format!("__{user}__ uses __{name}__: {what}"),
             };
             return Err(self.error(at, message));
         };
@@ -372,17 +566,28 @@ impl Loader<'_> {
         }
         self.stack.pop();
         // Every list this one uses is loaded (and counted) by now.
-        let counts: HashMap<String, u64> = self
-            .lists
+        let known = self.counts();
+        let counts = values
             .iter()
-            .map(|(n, list)| (n.clone(), list.count))
+            .map(|t| count_with(&t.nodes, &known))
             .collect();
-        let count = values.iter().fold(0u64, |sum, t| {
-            sum.saturating_add(count_with(&t.nodes, &counts))
-        });
-        self.lists
-            .insert(name.to_string(), List { raw, values, count });
+        self.lists.insert(
+            name.to_string(),
+            List {
+                raw,
+                values,
+                counts,
+            },
+        );
         Ok(())
+    }
+
+    /// Each loaded list's per-value counts.
+    fn counts(&self) -> HashMap<String, Vec<u64>> {
+        self.lists
+            .iter()
+            .map(|(n, list)| (n.clone(), list.counts.clone()))
+            .collect()
     }
 
     fn error(&self, at: Span, message: String) -> PromptError {
@@ -409,57 +614,87 @@ impl Partial {
     }
 }
 
-/// Every `a` followed by every `b` (b fastest), texts joined with `joiner`.
-fn product(a: &[Partial], b: &[Partial], joiner: &str) -> Vec<Partial> {
+/// Every `a` followed by every `b` (b fastest).
+fn product(a: &[Partial], b: &[Partial]) -> Vec<Partial> {
     let mut out = Vec::with_capacity(a.len() * b.len());
     for x in a {
         for y in b {
-            let mut text = String::with_capacity(x.text.len() + joiner.len() + y.text.len());
-            text.push_str(&x.text);
-            text.push_str(joiner);
-            text.push_str(&y.text);
             let mut bindings = x.bindings.clone();
             bindings.extend(y.bindings.iter().map(|(k, v)| (k.clone(), v.clone())));
-            out.push(Partial { text, bindings });
+            out.push(Partial {
+                text: format!("{}{}", x.text, y.text),
+                bindings,
+            });
         }
     }
     out
 }
 
-/// k-combinations of `0..n` in lexicographic order.
-struct Combinations {
-    n: usize,
-    current: Option<Vec<usize>>,
+/// Ordered picks of `k` different candidates, in the reference's order: the first candidate
+/// slowest; a candidate equal to one already picked (the same option written twice) is not
+/// picked again.
+struct Permutations {
+    orders: std::vec::IntoIter<Vec<usize>>,
 }
 
-impl Combinations {
-    fn new(n: usize, k: usize) -> Self {
+impl Permutations {
+    fn new(candidates: &[Candidate<'_>], k: usize) -> Self {
+        let mut orders = Vec::new();
+        let mut current = Vec::with_capacity(k);
+        extend(candidates, k, &mut current, &mut orders);
         Self {
-            n,
-            current: (k <= n).then(|| (0..k).collect()),
+            orders: orders.into_iter(),
         }
     }
 }
 
-impl Iterator for Combinations {
+fn extend(
+    candidates: &[Candidate<'_>],
+    k: usize,
+    current: &mut Vec<usize>,
+    out: &mut Vec<Vec<usize>>,
+) {
+    if current.len() == k {
+        out.push(current.clone());
+        return;
+    }
+    for i in 0..candidates.len() {
+        let equal_taken = current
+            .iter()
+            .any(|&j| same_nodes(candidates[j].nodes, candidates[i].nodes));
+        if equal_taken {
+            continue;
+        }
+        current.push(i);
+        extend(candidates, k, current, out);
+        current.pop();
+    }
+}
+
+impl Iterator for Permutations {
     type Item = Vec<usize>;
 
     fn next(&mut self) -> Option<Vec<usize>> {
-        let combo = self.current.take()?;
-        let k = combo.len();
-        let mut next = combo.clone();
-        let mut i = k;
-        while i > 0 {
-            i -= 1;
-            if next[i] < self.n - k + i {
-                next[i] += 1;
-                for j in i + 1..k {
-                    next[j] = next[j - 1] + 1;
-                }
-                self.current = Some(next);
-                break;
-            }
-        }
-        Some(combo)
+        self.orders.next()
     }
+}
+
+/// Whether two options are the same option written twice (token numbers aside).
+fn same_nodes(a: &[Node], b: &[Node]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| match (x, y) {
+            (Node::Text(x), Node::Text(y)) => x == y,
+            (Node::Wildcard(x), Node::Wildcard(y)) => x.name == y.name && x.sampling == y.sampling,
+            (Node::Variant(x), Node::Variant(y)) => {
+                x.pick == y.pick
+                    && x.joiner == y.joiner
+                    && x.sampling == y.sampling
+                    && x.options.len() == y.options.len()
+                    && x.options
+                        .iter()
+                        .zip(&y.options)
+                        .all(|(p, q)| p.weight == q.weight && same_nodes(&p.nodes, &q.nodes))
+            }
+            _ => false,
+        })
 }

@@ -9,14 +9,20 @@
 //! |---|---|
 //! | `{a\|b\|c}` | one of the options |
 //! | `{2::a\|b}` | weights for random sampling (missing = 1) |
-//! | `{2$$a\|b\|c}` | two different options, joined with ", " |
-//! | `{2$$ and $$a\|b\|c}` | ... joined with " and " |
-//! | `{1-3$$a\|b\|c}` | one to three (`{2-$$...}`, `{-2$$...}` too) |
+//! | `{2$$a\|b\|c}` | two different options, in every order, joined with "," |
+//! | `{2$$ and $$a\|b\|c}` | ... joined with " and " (any joiner without `$`, `{`, `}`) |
+//! | `{1-3$$a\|b\|c}` | one to three (`{2-$$...}`, `{-2$$...}` too; more than exist means all) |
 //! | `__colors/warm__` | a value from the wildcard list of that name (recursively expanded) |
-//! | `\{ \} \| \_ \\` | the character itself |
+//! | `__cats/*__` | a value from every list the pattern matches |
+//! | `{2$$__colors__}` | two different values of the list |
+//! | `{~a\|b}` `{@a\|b}` `__~x__` | per image: at random, in turn (random mode) |
+//! | `# ...` | a comment, to the end of the line |
+//! | `\{ \} \| \_ \# \$ \% \\` | the character itself |
 //!
 //! Anything else passes through untouched, so `(word:1.2)`, `[a|b]` and `\(` keep working for
-//! the providers that read them.
+//! the providers that read them. How this compares with the reference implementation (the
+//! `dynamicprompts` library) is in `docs/PROMPTS.md`; `factory/tests/data/dynamicprompts.json`
+//! holds the reference's own answers, which the tests compare against.
 
 mod expand;
 pub mod parse;
@@ -75,43 +81,42 @@ pub struct Expanded {
 }
 
 impl Expansion {
-    /// How many items this expansion makes of `program` (saturating).
-    pub fn total(&self, program: &Program) -> u64 {
-        match self.mode {
-            Mode::Combinatorial => program.combinations().saturating_mul(u64::from(self.count)),
-            Mode::Random => u64::from(self.count),
+    /// The combinations of a combinatorial expansion, listed once the upper bound shows it
+    /// cannot pass the cap (so the work is bounded before anything is listed), or the error
+    /// saying what is over the limit.
+    fn combinations(&self, source: &str, program: &Program) -> Result<Vec<Item>, PromptError> {
+        program.check_listable(source)?;
+        let upper = program.upper_bound();
+        if upper > self.cap {
+            return Err(self.over_cap(upper, format!("{} combinations", describe(upper))));
         }
+        let combinations = program.enumerate();
+        let total = (combinations.len() as u64).saturating_mul(u64::from(self.count));
+        if total > self.cap {
+            return Err(self.over_cap(
+                total,
+                format!(
+                    "{} combinations × {} images",
+                    combinations.len(),
+                    self.count
+                ),
+            ));
+        }
+        Ok(combinations)
     }
 
-    fn check_cap(&self, program: &Program) -> Result<u64, PromptError> {
-        let total = self.total(program);
-        if total <= self.cap {
-            return Ok(total);
-        }
-        let what = match self.mode {
-            Mode::Combinatorial if self.count > 1 => format!(
-                "{} combinations × {} images",
-                program.combinations(),
-                self.count
-            ),
-            Mode::Combinatorial => format!("{} combinations", program.combinations()),
-            Mode::Random => format!("{} images", self.count),
-        };
-        let total_text = if total == u64::MAX {
-            "more than 18 quintillion".to_string()
-        } else {
-            total.to_string()
-        };
-        Err(PromptError {
+    fn over_cap(&self, total: u64, what: String) -> PromptError {
+        PromptError {
             offset: 0,
             line: 1,
             column: 1,
             message: format!(
-                "this expands to {total_text} items ({what}), over the limit of {}; remove options, \
+                "this expands to {} items ({what}), over the limit of {}; remove options, \
                  use random mode with a count, or raise max_items",
+                describe(total),
                 self.cap
             ),
-        })
+        }
     }
 
     /// Every item, or an error when the template is invalid or makes more than `cap` items.
@@ -121,10 +126,9 @@ impl Expansion {
         wildcards: &dyn WildcardSource,
     ) -> Result<Expanded, PromptError> {
         let program = Program::compile(source, wildcards)?;
-        self.check_cap(&program)?;
         let items = match self.mode {
             Mode::Combinatorial => {
-                let combinations = program.enumerate();
+                let combinations = self.combinations(source, &program)?;
                 if self.count <= 1 {
                     combinations
                 } else {
@@ -145,19 +149,22 @@ impl Expansion {
                     items
                 }
             }
-            Mode::Random => (0..self.count)
-                .map(|j| {
-                    let mut item = program.sample(self.batch_seed, u64::from(j));
-                    item.bindings.insert(
-                        REPEAT_KEY.into(),
-                        Binding {
-                            index: vec![j],
-                            value: (j + 1).to_string(),
-                        },
-                    );
-                    item
-                })
-                .collect(),
+            Mode::Random => {
+                self.check_random_count()?;
+                (0..self.count)
+                    .map(|j| {
+                        let mut item = program.sample(self.batch_seed, u64::from(j));
+                        item.bindings.insert(
+                            REPEAT_KEY.into(),
+                            Binding {
+                                index: vec![j],
+                                value: (j + 1).to_string(),
+                            },
+                        );
+                        item
+                    })
+                    .collect()
+            }
         };
         Ok(Expanded {
             items,
@@ -165,7 +172,14 @@ impl Expansion {
         })
     }
 
-    /// The item count and the first `examples` distinct prompts, for the live preview.
+    fn check_random_count(&self) -> Result<(), PromptError> {
+        if u64::from(self.count) > self.cap {
+            return Err(self.over_cap(u64::from(self.count), format!("{} images", self.count)));
+        }
+        Ok(())
+    }
+
+    /// The item count and the first `examples` prompts, for the live preview.
     pub fn preview(
         &self,
         source: &str,
@@ -173,23 +187,39 @@ impl Expansion {
         examples: usize,
     ) -> Result<Preview, PromptError> {
         let program = Program::compile(source, wildcards)?;
-        let total = self.check_cap(&program)?;
-        let prompts = match self.mode {
-            Mode::Combinatorial => program
-                .enumerate()
-                .into_iter()
-                .take(examples)
-                .map(|i| i.prompt)
-                .collect(),
-            Mode::Random => (0..u64::from(self.count).min(examples as u64))
-                .map(|j| program.sample(self.batch_seed, j).prompt)
-                .collect(),
-        };
-        Ok(Preview {
-            total,
-            combinations: program.combinations(),
-            examples: prompts,
-        })
+        match self.mode {
+            Mode::Combinatorial => {
+                let combinations = self.combinations(source, &program)?;
+                Ok(Preview {
+                    total: combinations.len() as u64 * u64::from(self.count),
+                    combinations: combinations.len() as u64,
+                    examples: combinations
+                        .into_iter()
+                        .take(examples)
+                        .map(|i| i.prompt)
+                        .collect(),
+                })
+            }
+            Mode::Random => {
+                self.check_random_count()?;
+                Ok(Preview {
+                    total: u64::from(self.count),
+                    combinations: program.upper_bound(),
+                    examples: (0..u64::from(self.count).min(examples as u64))
+                        .map(|j| program.sample(self.batch_seed, j).prompt)
+                        .collect(),
+                })
+            }
+        }
+    }
+}
+
+/// A count in words: its digits, or "more than 18 quintillion" where it saturated.
+fn describe(n: u64) -> String {
+    if n == u64::MAX {
+        "more than 18 quintillion".to_string()
+    } else {
+        n.to_string()
     }
 }
 
@@ -217,5 +247,7 @@ pub fn derive_seed(batch_seed: i64, bindings: &Bindings) -> i64 {
     (mixed % (1u64 << 32)) as i64
 }
 
+#[cfg(test)]
+mod reference;
 #[cfg(test)]
 mod tests;

@@ -1,9 +1,13 @@
 //! The parser: prompt text into a tree of text, variants and wildcard references.
 //!
 //! Recursive descent over the source, keeping byte offsets so every error and every token can
-//! be pointed at. Only `{`, `}`, `|` (inside a variant), `__name__` and the escapes `\{ \} \|
-//! \_ \\` mean anything; every other character, including `(word:1.2)`, `[a|b]` and other
-//! backslashes, is copied through.
+//! be pointed at. It reads the syntax the way the reference implementation (the `dynamicprompts`
+//! library) does, down to its corners: a `}` with no `{` is text, an option's leading
+//! whitespace is dropped and its trailing whitespace kept, `#` starts a comment that runs to
+//! the end of the line, a multi-pick's joiner may be any text without `$`, `{` or `}`. The
+//! differences are deliberate and listed in `docs/PROMPTS.md`: escapes (`\{ \} \| \_ \# \$ \%
+//! \\`), a clear error for the reference's variables and wrap commands, and `$` and `%` as
+//! plain text elsewhere (the reference refuses the whole prompt).
 
 use std::fmt;
 
@@ -11,6 +15,9 @@ use std::fmt;
 pub const MAX_DEPTH: usize = 64;
 /// The longest template (or wildcard value) the parser reads, in bytes.
 pub const MAX_SOURCE_BYTES: usize = 64 * 1024;
+
+/// What `{2$$a|b}` joins its picks with when it names no joiner (the reference's default).
+pub const DEFAULT_JOINER: &str = ",";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
@@ -26,20 +33,54 @@ pub enum Node {
     Wildcard(WildcardRef),
 }
 
+/// How a variant or wildcard is sampled: as the mode says, or as its marker (`{~...}`,
+/// `{@...}`, `{!...}`, `__~name__`) asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sampling {
+    #[default]
+    AsTheMode,
+    /// `!`: every option.
+    Combinatorial,
+    /// `~`: one at random for each image.
+    Random,
+    /// `@`: the options in turn, image after image.
+    Cyclical,
+}
+
+impl Sampling {
+    /// Whether a combinatorial expansion can list it (`~` and `@` choose per image).
+    pub fn is_finite(self) -> bool {
+        matches!(self, Sampling::AsTheMode | Sampling::Combinatorial)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Variant {
     /// Index into [`Template::tokens`].
     pub token: usize,
+    /// From the `{` to the `}`.
+    pub span: Span,
     pub options: Vec<Choice>,
-    /// `None`: pick one. `Some`: pick between `min` and `max` distinct options.
+    /// `None`: pick one. `Some`: pick between `min` and `max` different options, in order.
     pub pick: Option<Pick>,
     pub joiner: String,
+    pub sampling: Sampling,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pick {
     pub min: usize,
-    pub max: usize,
+    /// `None`: as many as there are options.
+    pub max: Option<usize>,
+}
+
+impl Pick {
+    /// The bounds for `n` options: clamped to what exists (as the reference does).
+    pub fn bounds(self, n: usize) -> (usize, usize) {
+        let max = self.max.unwrap_or(n);
+        let (low, high) = (self.min.min(max), self.min.max(max));
+        (low.min(n), high.min(n))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -51,11 +92,24 @@ pub struct Choice {
     pub label: String,
 }
 
+impl Choice {
+    /// The wildcard this option is, when it is nothing but one (`{2$$__colors__}` picks from
+    /// the list).
+    pub fn only_wildcard(&self) -> Option<&WildcardRef> {
+        match self.nodes.as_slice() {
+            [Node::Wildcard(reference)] => Some(reference),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct WildcardRef {
     pub token: usize,
+    /// A list name, or a pattern with `*` (`cats/*`, `colors*`).
     pub name: String,
     pub span: Span,
+    pub sampling: Sampling,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +127,8 @@ pub struct TokenInfo {
     pub span: Span,
 }
 
-/// A problem with a prompt (syntax, an unknown wildcard, a cycle, too many items), positioned. Lines and columns count from 1; columns count characters.
+/// A problem with a prompt (syntax, an unknown wildcard, a cycle, too many items), positioned.
+/// Lines and columns count from 1; columns count characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PromptError {
     pub offset: usize,
@@ -125,11 +180,42 @@ pub fn parse(source: &str) -> Result<Template, PromptError> {
     })
 }
 
+/// Characters a backslash makes literal.
+const ESCAPABLE: &[char] = &['{', '}', '|', '_', '#', '$', '%', '\\'];
+
 struct Parser<'a> {
     src: &'a str,
     pos: usize,
     tokens: Vec<TokenInfo>,
     depth: usize,
+}
+
+/// Text being gathered: a comment between two pieces of it leaves one space, as in the
+/// reference (which joins the pieces of a literal with a space).
+#[derive(Default)]
+struct TextRun {
+    text: String,
+    after_comment: bool,
+}
+
+impl TextRun {
+    fn push(&mut self, c: char) {
+        if std::mem::take(&mut self.after_comment) {
+            self.text.push(' ');
+        }
+        self.text.push(c);
+    }
+
+    fn comment(&mut self) {
+        self.after_comment = !self.text.is_empty();
+    }
+
+    fn flush(&mut self, nodes: &mut Vec<Node>) {
+        self.after_comment = false;
+        if !self.text.is_empty() {
+            nodes.push(Node::Text(std::mem::take(&mut self.text)));
+        }
+    }
 }
 
 impl Parser<'_> {
@@ -163,65 +249,83 @@ impl Parser<'_> {
         }
     }
 
+    /// Spaces, tabs, line breaks and whole comments: what the reference skips at the start of
+    /// a variant and of each option.
+    fn skip_blank(&mut self) {
+        loop {
+            match self.peek() {
+                Some(' ' | '\t' | '\r' | '\n') => self.pos += 1,
+                Some('#') => self.skip_comment(),
+                _ => return,
+            }
+        }
+    }
+
+    /// From a `#` to the end of its line (the line break stays).
+    fn skip_comment(&mut self) {
+        self.pos = self
+            .rest()
+            .find('\n')
+            .map_or(self.src.len(), |i| self.pos + i);
+    }
+
     fn digits(&mut self) -> Option<usize> {
         let start = self.pos;
         while self.peek().is_some_and(|c| c.is_ascii_digit()) {
             self.pos += 1;
         }
-        // Capped: a count beyond any option list is clamped or refused later anyway.
+        // Capped: a count beyond any option list is clamped later anyway.
         (self.pos > start).then(|| self.src[start..self.pos].parse().unwrap_or(usize::MAX))
     }
 
     /// Text and tokens up to the end, or (inside a variant) up to an unescaped `|` or `}`.
     fn sequence(&mut self, in_variant: bool) -> Result<Vec<Node>, PromptError> {
         let mut nodes = Vec::new();
-        let mut text = String::new();
-        let flush = |text: &mut String, nodes: &mut Vec<Node>| {
-            if !text.is_empty() {
-                nodes.push(Node::Text(std::mem::take(text)));
-            }
-        };
+        let mut run = TextRun::default();
         while let Some(c) = self.peek() {
             match c {
                 '\\' => {
                     self.pos += 1;
                     match self.peek() {
-                        Some(e @ ('{' | '}' | '|' | '_' | '\\')) => {
-                            self.pos += 1;
-                            text.push(e);
+                        Some(e) if ESCAPABLE.contains(&e) => {
+                            self.pos += e.len_utf8();
+                            run.push(e);
                         }
                         // Not ours (`\(` for a literal parenthesis, say): keep it as written.
-                        _ => text.push('\\'),
+                        _ => run.push('\\'),
                     }
                 }
+                '#' => {
+                    self.skip_comment();
+                    run.comment();
+                }
                 '{' => {
-                    flush(&mut text, &mut nodes);
+                    run.flush(&mut nodes);
                     nodes.push(self.variant()?);
                 }
                 '}' | '|' if in_variant => break,
-                '}' => {
-                    return Err(self.error(
-                        self.pos,
-                        "unexpected `}` with no `{` to close; write \\} for a literal brace".into(),
-                    ))
+                '$' | '%' if self.rest()[1..].starts_with('{') => {
+                    return Err(self.error(self.pos, unsupported_command(c)));
                 }
                 '_' if self.rest().starts_with("__") => match self.wildcard() {
                     Some(node) => {
-                        flush(&mut text, &mut nodes);
+                        run.flush(&mut nodes);
                         nodes.push(node);
                     }
                     None => {
                         self.pos += 2;
-                        text.push_str("__");
+                        run.push('_');
+                        run.push('_');
                     }
                 },
+                // Including a `}` with no `{` to close, which the reference keeps as text.
                 _ => {
                     self.bump();
-                    text.push(c);
+                    run.push(c);
                 }
             }
         }
-        flush(&mut text, &mut nodes);
+        run.flush(&mut nodes);
         Ok(nodes)
     }
 
@@ -241,13 +345,14 @@ impl Parser<'_> {
         info.label = self.src[info.span.start..end].to_string();
     }
 
-    /// `__name__` with a valid name, or `None` (then the underscores are plain text).
+    /// `__name__`, `__~name__`, `__cats/*__`, or `None` (then the underscores are plain text).
     fn wildcard(&mut self) -> Option<Node> {
         let start = self.pos;
         let after = &self.src[start + 2..];
         let len = after.find("__")?;
-        let name = &after[..len];
-        if !valid_name(name) {
+        let inner = &after[..len];
+        let (sampling, name) = split_marker(inner);
+        if !valid_pattern(name) {
             return None;
         }
         let end = start + 2 + len + 2;
@@ -258,6 +363,7 @@ impl Parser<'_> {
             token,
             name: name.to_string(),
             span: Span { start, end },
+            sampling,
         }))
     }
 
@@ -272,9 +378,11 @@ impl Parser<'_> {
         self.depth += 1;
         self.pos += 1;
         let token = self.reserve_token(open);
-        let (pick, joiner) = self.pick_prefix()?;
+        let sampling = self.sampling_marker();
+        let (pick, joiner) = self.pick_prefix();
         let mut options = Vec::new();
         loop {
+            self.skip_blank();
             let start = self.pos;
             let weight = self.weight_prefix();
             let nodes = self.sequence(true)?;
@@ -291,7 +399,8 @@ impl Parser<'_> {
                     return Err(self.error(
                         self.src.len(),
                         format!(
-                            "expected `|` or `}}` to close the `{{` opened at line {line}, column {column}"
+                            "expected `|` or `}}` to close the `{{` opened at line {line}, column {column} \
+                             (a `#` comments out the rest of its line)"
                         ),
                     ));
                 }
@@ -299,46 +408,41 @@ impl Parser<'_> {
         }
         self.depth -= 1;
         self.finish_token(token, self.pos);
-        if options.len() == 1 && options[0].label.is_empty() {
-            return Err(self.error(
-                open,
-                "empty variant list `{}`: give at least one option, like {a|b}".into(),
-            ));
-        }
-        let pick = match pick {
-            None => None,
-            Some((min, max)) => {
-                let n = options.len();
-                let max = max.unwrap_or(n);
-                if min > n {
-                    return Err(self.error(
-                        open,
-                        format!(
-                            "asks for {min} of {n} option{}; pick at most {n}",
-                            if n == 1 { "" } else { "s" }
-                        ),
-                    ));
-                }
-                Some(Pick {
-                    min,
-                    max: max.min(n),
-                })
-            }
-        };
         Ok(Node::Variant(Variant {
             token,
+            span: Span {
+                start: open,
+                end: self.pos,
+            },
             options,
             pick,
             joiner,
+            sampling,
         }))
     }
 
-    /// `N$$`, `N-M$$`, `N-$$`, `-M$$`, each optionally followed by `joiner$$`. Returns the
-    /// (min, max) and the joiner; leaves the position untouched when there is no prefix.
-    #[allow(clippy::type_complexity)]
-    fn pick_prefix(&mut self) -> Result<(Option<(usize, Option<usize>)>, String), PromptError> {
+    /// `~`, `@` or `!` right after the `{` (and any whitespace).
+    fn sampling_marker(&mut self) -> Sampling {
         let start = self.pos;
-        self.skip_spaces();
+        self.skip_blank();
+        let sampling = match self.peek() {
+            Some('~') => Sampling::Random,
+            Some('@') => Sampling::Cyclical,
+            Some('!') => Sampling::Combinatorial,
+            _ => {
+                self.pos = start;
+                return Sampling::AsTheMode;
+            }
+        };
+        self.pos += 1;
+        sampling
+    }
+
+    /// `N$$`, `N-M$$`, `N-$$`, `-M$$`, each optionally followed by `joiner$$` (any text without
+    /// `$`, `{`, `}` or a line break). Leaves the position untouched when there is no prefix.
+    fn pick_prefix(&mut self) -> (Option<Pick>, String) {
+        let start = self.pos;
+        self.skip_blank();
         let low = self.digits();
         self.skip_spaces();
         let dash = self.peek() == Some('-');
@@ -353,41 +457,31 @@ impl Parser<'_> {
         };
         if (low.is_none() && !dash) || !self.rest().starts_with("$$") {
             self.pos = start;
-            return Ok((None, ", ".into()));
+            return (None, DEFAULT_JOINER.into());
         }
         self.pos += 2;
-        let min = low.unwrap_or(1);
-        if let Some(max) = high {
-            if dash && min > max {
-                return Err(self.error(
-                    start,
-                    format!("the range {min}-{max} goes down; write {max}-{min}"),
-                ));
-            }
-        }
-        // A joiner is the text up to a second `$$`, if one comes before any option syntax.
-        let src = self.src;
-        let rest = &src[self.pos..];
+        let pick = Pick {
+            min: low.unwrap_or(1),
+            max: high,
+        };
+        let rest = &self.src[self.pos..];
         let joiner = match rest.find("$$") {
-            Some(end) if !rest[..end].contains(['|', '{', '}']) => {
+            Some(end) if end > 0 && !rest[..end].contains(['$', '{', '}', '\n', '\r']) => {
                 self.pos += end + 2;
                 rest[..end].to_string()
             }
-            _ => ", ".into(),
+            _ => DEFAULT_JOINER.into(),
         };
-        Ok((Some((min, high)), joiner))
+        (Some(pick), joiner)
     }
 
-    /// `2::` or `0.5::` at the start of an option.
+    /// `2::`, `0.5::`, `.5::` or `2.::` at the start of an option.
     fn weight_prefix(&mut self) -> f64 {
         let start = self.pos;
-        self.skip_spaces();
-        let number_start = self.pos;
         while self.peek().is_some_and(|c| c.is_ascii_digit() || c == '.') {
             self.pos += 1;
         }
-        let number = &self.src[number_start..self.pos];
-        self.skip_spaces();
+        let number = &self.src[start..self.pos];
         match number.parse::<f64>() {
             Ok(w) if w.is_finite() && self.rest().starts_with("::") => {
                 self.pos += 2;
@@ -401,15 +495,65 @@ impl Parser<'_> {
     }
 }
 
+fn unsupported_command(c: char) -> String {
+    match c {
+        '$' => "variables (`${name=value}`, `${name}`) are not supported; write \\$ for a dollar \
+                sign before a brace"
+            .into(),
+        _ => "wrap commands (`%{wrapper $$ inner}`) are not supported; write \\% for a percent \
+              sign before a brace"
+            .into(),
+    }
+}
+
+/// `~colors` -> (Random, "colors").
+fn split_marker(inner: &str) -> (Sampling, &str) {
+    match inner.chars().next() {
+        Some('~') => (Sampling::Random, &inner[1..]),
+        Some('@') => (Sampling::Cyclical, &inner[1..]),
+        Some('!') => (Sampling::Combinatorial, &inner[1..]),
+        _ => (Sampling::AsTheMode, inner),
+    }
+}
+
 /// Wildcard and list names: letters, digits, `_`, `-`, and `/` between parts
 /// (`colors/warm`), at most 100 characters.
 pub fn valid_name(name: &str) -> bool {
+    valid_name_with(name, false)
+}
+
+/// A name, or a pattern: a name whose parts may also hold `*` (any run of characters).
+pub fn valid_pattern(pattern: &str) -> bool {
+    valid_name_with(pattern, true)
+}
+
+fn valid_name_with(name: &str, star: bool) -> bool {
     !name.is_empty()
         && name.len() <= 100
         && name.split('/').all(|part| {
             !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                && part.chars().all(|c| {
+                    c.is_ascii_alphanumeric() || c == '_' || c == '-' || (star && c == '*')
+                })
         })
+}
+
+/// Whether `name` matches `pattern` (`*` matches any run of characters, `/` included).
+pub fn matches_pattern(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
+        return false;
+    }
+    let mut rest = &name[first.len()..name.len() - last.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(i) => rest = &rest[i + middle.len()..],
+            None => return false,
+        }
+    }
+    true
 }

@@ -179,9 +179,9 @@ async fn launches_over_the_cap_or_with_a_broken_prompt_queue_nothing() {
     }
     for (prompt, expected) in [
         ("a {red|blue", "line 1, column 12"),
-        ("x {3-1$$a|b|c}", "goes down"),
+        ("a ${x=red}", "variables"),
         ("__nobody__", "unknown wildcard __nobody__"),
-        ("{}", "empty variant list"),
+        ("{~a|b}", "switch the mode to random"),
     ] {
         match setup.engine.launch(&launch(setup.project, prompt, 1)).await {
             Err(LaunchError::Invalid(errors)) => {
