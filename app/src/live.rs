@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
-use crate::dto::{JobDto, LiveMessage, ProductDto, QueueTotalsDto};
+use crate::dto::{JobDto, JobState, LiveMessage, ProductDto, QueueTotalsDto};
 
 /// Products kept in memory for the pages showing a batch as it runs.
 const RECENT_PRODUCTS: usize = 1000;
@@ -76,15 +76,15 @@ impl Live {
                     .jobs
                     .try_update(|jobs| jobs.insert(job.id, job.clone()))
                     .flatten();
-                let before = previous.as_ref().map(|p| p.state.clone());
-                if before.as_deref() != Some(job.state.as_str()) {
+                let before = previous.as_ref().map(|p| p.state);
+                if before != Some(job.state) {
                     self.totals.update(|t| {
-                        if let Some(before) = &before {
+                        if let Some(before) = before {
                             *bucket(t, before) -= 1;
                         }
-                        *bucket(t, &job.state) += 1;
+                        *bucket(t, job.state) += 1;
                     });
-                    if job.state == "failed" {
+                    if job.state == JobState::Failed {
                         let reason = job
                             .error
                             .clone()
@@ -129,14 +129,14 @@ impl Live {
     }
 }
 
-fn bucket<'a>(totals: &'a mut QueueTotalsDto, state: &str) -> &'a mut i64 {
+fn bucket(totals: &mut QueueTotalsDto, state: JobState) -> &mut i64 {
     match state {
-        "queued" => &mut totals.queued,
-        "retry_wait" => &mut totals.retry_wait,
-        "succeeded" => &mut totals.succeeded,
-        "failed" => &mut totals.failed,
-        "canceled" => &mut totals.canceled,
-        _ => &mut totals.running,
+        JobState::Queued => &mut totals.queued,
+        JobState::RetryWait => &mut totals.retry_wait,
+        JobState::Succeeded => &mut totals.succeeded,
+        JobState::Failed => &mut totals.failed,
+        JobState::Canceled => &mut totals.canceled,
+        JobState::Submitting | JobState::Running | JobState::Downloading => &mut totals.running,
     }
 }
 

@@ -162,7 +162,7 @@ async fn main() {
             };
             let received = chrono::Utc::now();
             if let Ok(LiveMessage::Job { job, .. }) = serde_json::from_str::<LiveMessage>(&text) {
-                if job.id == id && job.state == "succeeded" {
+                if job.id == id && job.state == app::dto::JobState::Succeeded {
                     event_ms.push(
                         (received - job.updated_at).num_microseconds().unwrap() as f64 / 1000.0,
                     );

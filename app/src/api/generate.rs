@@ -2,8 +2,11 @@
 
 use leptos::prelude::*;
 
+#[cfg(feature = "ssr")]
+use crate::dto::SeedMode;
 use crate::dto::{
-    GenerateOptionsDto, GridDto, JobDto, LaunchForm, LaunchedDto, PreviewDto, ProductDto,
+    ExpansionMode, GenerateOptionsDto, GridDto, JobDto, LaunchForm, LaunchedDto, PreviewDto,
+    ProductDto,
 };
 #[cfg(feature = "ssr")]
 use crate::dto::{GridCellItemDto, PromptErrorDto, TokenDto};
@@ -46,8 +49,8 @@ pub async fn launch_batch(form: LaunchForm) -> Result<LaunchedDto, AppError> {
                 ))
             }
         };
-        let seed = seed_choice(&form.seed_mode, form.seed)?;
-        let mode = expansion_mode(&form.mode)?;
+        let seed = seed_choice(form.seed_mode, form.seed)?;
+        let mode = expansion_mode(form.mode);
         let request = batches::LaunchRequest {
             project_id: form.project_id,
             provider: form.provider,
@@ -89,36 +92,25 @@ pub async fn batch_results(batch_id: i64) -> Result<(Vec<JobDto>, Vec<ProductDto
 }
 
 #[cfg(feature = "ssr")]
-fn seed_choice(mode: &str, seed: Option<i64>) -> Result<batches::SeedChoice, AppError> {
+fn seed_choice(mode: SeedMode, seed: Option<i64>) -> Result<batches::SeedChoice, AppError> {
     Ok(match (mode, seed) {
-        ("fixed", Some(seed)) => batches::SeedChoice::Fixed(seed),
-        ("fixed", None) => {
+        (SeedMode::Fixed, Some(seed)) => batches::SeedChoice::Fixed(seed),
+        (SeedMode::Fixed, None) => {
             return Err(AppError::invalid(
                 "seed",
                 "Enter a seed, or choose another seed mode.",
             ))
         }
-        ("random", _) => batches::SeedChoice::Random,
-        ("derived" | "", seed) => batches::SeedChoice::Derived(seed),
-        (other, _) => {
-            return Err(AppError::invalid(
-                "seed",
-                format!("Unknown seed mode “{other}”: use derived, fixed or random."),
-            ))
-        }
+        (SeedMode::Random, _) => batches::SeedChoice::Random,
+        (SeedMode::Derived, seed) => batches::SeedChoice::Derived(seed),
     })
 }
 
 #[cfg(feature = "ssr")]
-fn expansion_mode(mode: &str) -> Result<factory::prompt::Mode, AppError> {
+fn expansion_mode(mode: ExpansionMode) -> factory::prompt::Mode {
     match mode {
-        "" => Ok(factory::prompt::Mode::Combinatorial),
-        other => factory::prompt::Mode::parse(other).ok_or_else(|| {
-            AppError::invalid(
-                "mode",
-                format!("Unknown mode “{other}”: use combinatorial or random."),
-            )
-        }),
+        ExpansionMode::Combinatorial => factory::prompt::Mode::Combinatorial,
+        ExpansionMode::Random => factory::prompt::Mode::Random,
     }
 }
 
@@ -131,7 +123,7 @@ pub const PREVIEW_EXAMPLES: usize = 5;
 pub async fn preview_prompt(
     project_id: Option<i64>,
     prompt: String,
-    mode: String,
+    mode: ExpansionMode,
     count: u32,
     seed: Option<i64>,
 ) -> Result<PreviewDto, AppError> {
@@ -147,7 +139,7 @@ pub async fn preview_prompt(
         };
         let limits = engine.item_limits();
         let expansion = Expansion {
-            mode: expansion_mode(&mode)?,
+            mode: expansion_mode(mode),
             count: count.max(1),
             batch_seed: seed.unwrap_or(0),
             cap: limits.cap,
@@ -200,7 +192,7 @@ pub async fn batch_grid(batch_id: i64, x: String, y: String) -> Result<GridDto, 
                                 let job = &grid.jobs[i];
                                 GridCellItemDto {
                                     job_id: job.id,
-                                    state: job.state().to_string(),
+                                    state: job.state().into(),
                                     prompt: job.request().map(|r| r.prompt).unwrap_or_default(),
                                     seed: job.seed,
                                     product: grid.product_of(job).cloned().map(ProductDto::from),

@@ -5,10 +5,13 @@
 
 use leptos::prelude::*;
 
-const INPUT: &str =
+/// The look of every text input, select and textarea.
+pub const INPUT: &str =
     "mt-1 block w-full rounded-md border border-stone-300 bg-white px-3 py-2 text-sm shadow-sm \
     focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/40 \
     aria-[invalid=true]:border-red-500 dark:border-stone-700 dark:bg-stone-900";
+/// The look of every field's label.
+pub const LABEL: &str = "block text-sm font-medium";
 
 /// A one-line text input.
 #[component]

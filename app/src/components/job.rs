@@ -2,28 +2,27 @@
 
 use leptos::prelude::*;
 
-use crate::dto::JobDto;
+use crate::dto::{JobDto, JobState};
 
 /// The state in words a person reads, with what happens next.
 pub fn describe(job: &JobDto) -> String {
-    match job.state.as_str() {
-        "queued" => "Waiting in the queue".into(),
-        "submitting" => "Sending to the provider".into(),
-        "running" => job
+    match job.state {
+        JobState::Queued => "Waiting in the queue".into(),
+        JobState::Submitting => "Sending to the provider".into(),
+        JobState::Running => job
             .provider_status
             .clone()
             .map_or("Generating".into(), |s| capitalise(&s)),
-        "downloading" => "Saving the result".into(),
-        "retry_wait" => format!(
+        JobState::Downloading => "Saving the result".into(),
+        JobState::RetryWait => format!(
             "Will retry (attempt {} of {}) at {} UTC",
             job.attempts + 1,
             job.max_attempts,
             job.run_after.format("%H:%M:%S")
         ),
-        "succeeded" => "Done".into(),
-        "failed" => "Failed".into(),
-        "canceled" => "Cancelled".into(),
-        other => other.to_string(),
+        JobState::Succeeded => "Done".into(),
+        JobState::Failed => "Failed".into(),
+        JobState::Canceled => "Cancelled".into(),
     }
 }
 
@@ -36,31 +35,37 @@ fn capitalise(s: &str) -> String {
 
 /// How far along a job is, 0..=1, for the bar: the provider's figure while running, else by state.
 pub fn fraction(job: &JobDto) -> f32 {
-    match job.state.as_str() {
-        "queued" | "retry_wait" => 0.0,
-        "submitting" => 0.05,
-        "running" => 0.1 + 0.8 * job.progress.unwrap_or(0.0),
-        "downloading" => 0.95,
-        _ => 1.0,
+    match job.state {
+        JobState::Queued | JobState::RetryWait => 0.0,
+        JobState::Submitting => 0.05,
+        JobState::Running => 0.1 + 0.8 * job.progress.unwrap_or(0.0),
+        JobState::Downloading => 0.95,
+        JobState::Succeeded | JobState::Failed | JobState::Canceled => 1.0,
     }
 }
 
 #[component]
-pub fn StateBadge(#[prop(into)] state: Signal<String>) -> impl IntoView {
+pub fn StateBadge(#[prop(into)] state: Signal<JobState>) -> impl IntoView {
     let class = move || {
-        let colour = match state.get().as_str() {
-            "succeeded" => {
+        let colour = match state.get() {
+            JobState::Succeeded => {
                 "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-300"
             }
-            "failed" => "bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-300",
-            "canceled" => "bg-stone-200 text-stone-700 dark:bg-stone-800 dark:text-stone-300",
-            "retry_wait" => "bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300",
-            "queued" => "bg-sky-100 text-sky-800 dark:bg-sky-950 dark:text-sky-300",
-            _ => "bg-indigo-100 text-indigo-800 dark:bg-indigo-950 dark:text-indigo-300",
+            JobState::Failed => "bg-red-100 text-red-800 dark:bg-red-950 dark:text-red-300",
+            JobState::Canceled => {
+                "bg-stone-200 text-stone-700 dark:bg-stone-800 dark:text-stone-300"
+            }
+            JobState::RetryWait => {
+                "bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300"
+            }
+            JobState::Queued => "bg-sky-100 text-sky-800 dark:bg-sky-950 dark:text-sky-300",
+            JobState::Submitting | JobState::Running | JobState::Downloading => {
+                "bg-indigo-100 text-indigo-800 dark:bg-indigo-950 dark:text-indigo-300"
+            }
         };
         format!("inline-block rounded px-1.5 py-0.5 text-xs font-medium {colour}")
     };
-    view! { <span class=class data-state=move || state.get()>{move || state.get().replace('_', " ")}</span> }
+    view! { <span class=class data-state=move || state.get().as_str()>{move || state.get().as_str().replace('_', " ")}</span> }
 }
 
 #[component]

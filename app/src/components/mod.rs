@@ -1,7 +1,9 @@
 //! The small set of shared pieces pages are built from.
 
+pub mod batch;
 pub mod field;
 pub mod job;
+pub mod params;
 pub mod shell;
 pub mod templates;
 pub mod toasts;

@@ -5,22 +5,15 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::generate::{batch_results, generate_options, preview_prompt, LaunchBatch};
+use crate::api::generate::{generate_options, preview_prompt, LaunchBatch};
+use crate::components::batch::BatchView;
 use crate::components::button;
-use crate::components::field::{FieldError, FormMessage};
-use crate::components::job::{describe, fraction, ProgressBar, StateBadge};
+use crate::components::field::{FieldError, FormMessage, INPUT, LABEL};
+use crate::components::params::{defaults, params_json, ParamField};
 use crate::components::templates::TemplatesPanel;
 use crate::dto::{
-    GenerateOptionsDto, LaunchForm, ModelDto, ParamDto, ParamKindDto, PreviewDto, ProductDto,
-    ProviderDto, TemplateForm,
+    ExpansionMode, GenerateOptionsDto, LaunchForm, PreviewDto, ProviderDto, SeedMode, TemplateForm,
 };
-use crate::live::use_live;
-
-const INPUT: &str =
-    "mt-1 block w-full rounded-md border border-stone-300 bg-white px-3 py-2 text-sm shadow-sm \
-    focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500/40 \
-    aria-[invalid=true]:border-red-500 dark:border-stone-700 dark:bg-stone-900";
-const LABEL: &str = "block text-sm font-medium";
 
 #[component]
 pub fn GeneratePage() -> impl IntoView {
@@ -45,50 +38,6 @@ pub fn GeneratePage() -> impl IntoView {
             })}
         </Suspense>
     }
-}
-
-fn default_value(param: &ParamDto) -> String {
-    match &param.kind {
-        ParamKindDto::Integer { default, .. } => default.to_string(),
-        ParamKindDto::Float { default, .. } => default.to_string(),
-        ParamKindDto::Bool { default } => default.to_string(),
-        ParamKindDto::Choice { default, .. } => default.clone(),
-    }
-}
-
-fn defaults(model: Option<&ModelDto>) -> BTreeMap<String, String> {
-    model
-        .map(|m| {
-            m.params
-                .iter()
-                .map(|p| (p.name.clone(), default_value(p)))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The form's parameter values as the JSON object the server expects (numbers as numbers).
-fn params_json(model: Option<&ModelDto>, values: &BTreeMap<String, String>) -> String {
-    let mut object = serde_json::Map::new();
-    for param in model.map(|m| m.params.as_slice()).unwrap_or_default() {
-        let raw = values.get(&param.name).cloned().unwrap_or_default();
-        let value = match &param.kind {
-            ParamKindDto::Integer { .. } => raw
-                .trim()
-                .parse::<i64>()
-                .map(Into::into)
-                .unwrap_or(raw.into()),
-            ParamKindDto::Float { .. } => raw
-                .trim()
-                .parse::<f64>()
-                .map(Into::into)
-                .unwrap_or(raw.into()),
-            ParamKindDto::Bool { .. } => (raw == "true").into(),
-            ParamKindDto::Choice { .. } => raw.into(),
-        };
-        object.insert(param.name.clone(), value);
-    }
-    serde_json::Value::Object(object).to_string()
 }
 
 #[component]
@@ -140,8 +89,8 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
     let negative = RwSignal::new(String::new());
     let takes_negative = move || current_model.get().is_none_or(|m| m.negative_prompt);
     let count = RwSignal::new("1".to_string());
-    let mode = RwSignal::new("combinatorial".to_string());
-    let seed_mode = RwSignal::new("derived".to_string());
+    let mode = RwSignal::new(ExpansionMode::Combinatorial);
+    let seed_mode = RwSignal::new(SeedMode::Derived);
     let seed = RwSignal::new(String::new());
     let confirmed = RwSignal::new(false);
     let preview = RwSignal::new(None::<PreviewDto>);
@@ -282,17 +231,9 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
         }
         prompt.set(form.prompt);
         negative.set(form.negative_prompt);
-        mode.set(if form.mode.is_empty() {
-            "combinatorial".into()
-        } else {
-            form.mode
-        });
+        mode.set(form.mode);
         count.set(form.count.max(1).to_string());
-        seed_mode.set(if form.seed_mode.is_empty() {
-            "derived".into()
-        } else {
-            form.seed_mode
-        });
+        seed_mode.set(form.seed_mode);
         seed.set(form.seed.map(|s| s.to_string()).unwrap_or_default());
     };
     let project_id = Signal::derive(move || project.get().parse::<i64>().ok());
@@ -372,16 +313,23 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                 </div>
                 <div>
                     <label for="gen-mode" class=LABEL>"Expansion"</label>
-                    <select id="gen-mode" class=INPUT bind:value=mode>
-                        <option value="combinatorial">"Every combination"</option>
-                        <option value="random">"Random sample"</option>
+                    <select id="gen-mode" class=INPUT
+                        on:change=move |ev| mode.set(match event_target_value(&ev).as_str() {
+                            "random" => ExpansionMode::Random,
+                            _ => ExpansionMode::Combinatorial,
+                        })>
+                        <option value="combinatorial" selected=move || mode.get() == ExpansionMode::Combinatorial>"Every combination"</option>
+                        <option value="random" selected=move || mode.get() == ExpansionMode::Random>"Random sample"</option>
                     </select>
                     <FieldError id="gen-mode-error".into() error=field_error("mode") />
                 </div>
                 <div class="grid grid-cols-2 gap-3">
                     <div>
                         <label for="gen-count" class=LABEL>
-                            {move || if mode.get() == "random" { "Images" } else { "Images per prompt" }}
+                            {move || match mode.get() {
+                                ExpansionMode::Random => "Images",
+                                ExpansionMode::Combinatorial => "Images per prompt",
+                            }}
                         </label>
                         <input id="gen-count" type="number" min="1" max=options.max_count.to_string() class=INPUT bind:value=count
                             aria-invalid=move || field_error("count").get().is_some().to_string()
@@ -391,20 +339,29 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                     <fieldset>
                         <legend class=LABEL>"Seed"</legend>
                         <div class="mt-1 flex flex-wrap items-center gap-3 text-sm">
-                            <label class="flex items-center gap-1" title="Each item's seed comes from the batch seed and its choices: cancelling or reordering never changes it">
-                                <input type="radio" name="seed_mode" value="derived" bind:group=seed_mode />"Per item"
-                            </label>
-                            <label class="flex items-center gap-1" title="The same seed for every item">
-                                <input type="radio" name="seed_mode" value="fixed" bind:group=seed_mode />"Fixed"
-                            </label>
-                            <label class="flex items-center gap-1" title="A new random seed for every item">
-                                <input type="radio" name="seed_mode" value="random" bind:group=seed_mode />"Random"
-                            </label>
+                            {[
+                                (SeedMode::Derived, "derived", "Per item", "Each item's seed comes from the batch seed and its choices: cancelling or reordering never changes it"),
+                                (SeedMode::Fixed, "fixed", "Fixed", "The same seed for every item"),
+                                (SeedMode::Random, "random", "Random", "A new random seed for every item"),
+                            ].into_iter().map(|(choice, value, label, title)| view! {
+                                <label class="flex items-center gap-1" title=title>
+                                    <input type="radio" name="seed_mode" value=value
+                                        prop:checked=move || seed_mode.get() == choice
+                                        on:change=move |_| seed_mode.set(choice) />
+                                    {label}
+                                </label>
+                            }).collect_view()}
                         </div>
-                        <Show when=move || seed_mode.get() != "random">
-                            <label for="gen-seed" class="sr-only">{move || if seed_mode.get() == "fixed" { "Seed" } else { "Batch seed" }}</label>
+                        <Show when=move || seed_mode.get() != SeedMode::Random>
+                            <label for="gen-seed" class="sr-only">{move || match seed_mode.get() {
+                                SeedMode::Fixed => "Seed",
+                                SeedMode::Derived | SeedMode::Random => "Batch seed",
+                            }}</label>
                             <input id="gen-seed" type="number" min="0" class=INPUT bind:value=seed aria-describedby="gen-seed-error"
-                                placeholder=move || if seed_mode.get() == "fixed" { "seed" } else { "batch seed (empty: random)" } />
+                                placeholder=move || match seed_mode.get() {
+                                    SeedMode::Fixed => "seed",
+                                    SeedMode::Derived | SeedMode::Random => "batch seed (empty: random)",
+                                } />
                         </Show>
                         <FieldError id="gen-seed-error".into() error=field_error("seed") />
                     </fieldset>
@@ -454,135 +411,5 @@ fn PromptPreview(preview: RwSignal<Option<PreviewDto>>) -> impl IntoView {
                 }.into_any(),
             })}
         </div>
-    }
-}
-
-/// One model parameter as a labelled field.
-#[component]
-fn ParamField(
-    param: ParamDto,
-    values: RwSignal<BTreeMap<String, String>>,
-    error: impl Fn() -> Option<crate::error::AppError> + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    let id = format!("param-{}", param.name);
-    let error_id = format!("{id}-error");
-    let name = StoredValue::new(param.name.clone());
-    let value = move || values.with(|v| v.get(&name.get_value()).cloned().unwrap_or_default());
-    let set = move |v: String| {
-        values.update(|m| {
-            m.insert(name.get_value(), v);
-        })
-    };
-    let message = Signal::derive(move || {
-        error().and_then(|e| e.for_field(&format!("params.{}", name.get_value())))
-    });
-    let input = match param.kind.clone() {
-        ParamKindDto::Integer { min, max, step, .. } => view! {
-            <input id=id.clone() type="number" min=min max=max step=step class=INPUT prop:value=value
-                on:input=move |ev| set(event_target_value(&ev))
-                aria-invalid=move || message.get().is_some().to_string() aria-describedby=error_id.clone() />
-        }
-        .into_any(),
-        ParamKindDto::Float { min, max, .. } => view! {
-            <input id=id.clone() type="number" min=min max=max step="any" class=INPUT prop:value=value
-                on:input=move |ev| set(event_target_value(&ev))
-                aria-invalid=move || message.get().is_some().to_string() aria-describedby=error_id.clone() />
-        }
-        .into_any(),
-        ParamKindDto::Bool { .. } => view! {
-            <input id=id.clone() type="checkbox" class="mt-2 h-4 w-4" prop:checked=move || value() == "true"
-                on:change=move |ev| set(event_target_checked(&ev).to_string()) aria-describedby=error_id.clone() />
-        }
-        .into_any(),
-        ParamKindDto::Choice { values: choices, .. } => view! {
-            <select id=id.clone() class=INPUT prop:value=value on:change=move |ev| set(event_target_value(&ev)) aria-describedby=error_id.clone()>
-                {choices.into_iter().map(|c| view! { <option value=c.clone()>{c.clone()}</option> }).collect_view()}
-            </select>
-        }
-        .into_any(),
-    };
-    view! {
-        <div title=param.description.clone()>
-            <label for=id class=LABEL>{param.label.clone()}</label>
-            {input}
-            <FieldError id=error_id.clone() error=message />
-        </div>
-    }
-}
-
-/// A launched batch: its jobs' progress, then its pictures as they arrive.
-#[component]
-fn BatchView(batch_id: i64) -> impl IntoView {
-    let live = use_live();
-    let initial = Resource::new(move || batch_id, batch_results);
-    let jobs = Memo::new(move |_| {
-        let mut jobs: Vec<_> = live.jobs.with(|all| {
-            all.values()
-                .filter(|j| j.batch_id == batch_id)
-                .cloned()
-                .collect()
-        });
-        if jobs.is_empty() {
-            if let Some(Ok((initial_jobs, _))) = initial.get() {
-                jobs = initial_jobs;
-            }
-        }
-        jobs.sort_by_key(|j| j.item_index);
-        jobs
-    });
-    let products = Memo::new(move |_| {
-        let mut by_id: BTreeMap<i64, ProductDto> = BTreeMap::new();
-        if let Some(Ok((_, made))) = initial.get() {
-            by_id.extend(made.into_iter().map(|p| (p.id, p)));
-        }
-        live.products.with(|all| {
-            by_id.extend(
-                all.iter()
-                    .filter(|p| p.batch_id == Some(batch_id))
-                    .map(|p| (p.id, p.clone())),
-            );
-        });
-        by_id.into_values().collect::<Vec<_>>()
-    });
-    let done = move || jobs.with(|j| j.iter().filter(|j| j.is_terminal()).count());
-
-    view! {
-        <section aria-labelledby="batch-heading" class="mt-6" data-batch-id=batch_id>
-            <div class="flex items-baseline justify-between">
-                <h2 id="batch-heading" class="text-lg font-semibold">
-                    {format!("Batch {batch_id}")}
-                    <a href=format!("/batches/{batch_id}/grid") class="ml-3 text-sm font-normal text-indigo-600 underline dark:text-indigo-400">"Open as grid"</a>
-                </h2>
-                <p class="text-sm" aria-live="polite" data-batch-status>
-                    {move || format!("{} of {} done", done(), jobs.with(Vec::len))}
-                </p>
-            </div>
-            <ul class="mt-3 grid gap-2 sm:grid-cols-2" aria-label="Batch progress">
-                <For each=move || jobs.get() key=|j| (j.id, j.state.clone(), j.progress.map(|p| (p * 100.0) as i32)) let:job>
-                    <li class="rounded-md border border-stone-200 p-2 text-sm dark:border-stone-800" data-job-id=job.id data-state=job.state.clone()>
-                        <div class="flex items-center justify-between gap-2">
-                            <span>{format!("Image {} · seed {}", job.item_index + 1, job.seed)}</span>
-                            <StateBadge state=job.state.clone() />
-                        </div>
-                        <div class="mt-1"><ProgressBar value=fraction(&job) label=format!("Image {}: {}", job.item_index + 1, describe(&job)) /></div>
-                        {job.error.clone().map(|e| view! { <p class="mt-1 text-red-700 dark:text-red-400">{e}</p> })}
-                    </li>
-                </For>
-            </ul>
-            <ul class="mt-4 grid grid-cols-2 gap-3 sm:grid-cols-4" aria-label="Results">
-                <For each=move || products.get() key=|p| p.id let:product>
-                    <li>
-                        <a href=product.url.clone() target="_blank" rel="noopener"
-                            class="block overflow-hidden rounded-md bg-stone-200 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-500 dark:bg-stone-800"
-                            style=product.placeholder.clone().map(|c| format!("background-color: {c}"))
-                            aria-label=format!("Open image (seed {})", product.seed.unwrap_or_default())>
-                            <img src=product.thumb_url.clone() alt=product.prompt.clone() loading="lazy"
-                                class="aspect-square w-full object-cover"
-                                width=product.width.unwrap_or(256) height=product.height.unwrap_or(256) />
-                        </a>
-                    </li>
-                </For>
-            </ul>
-        </section>
     }
 }

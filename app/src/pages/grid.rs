@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::generate::batch_grid;
 use crate::components::field::FormMessage;
-use crate::dto::{GridCellItemDto, GridDto};
+use crate::dto::{GridCellItemDto, GridDto, JobState};
 use crate::live::use_live;
 
 const SELECT: &str = "mt-1 block rounded-md border border-stone-300 bg-white px-2 py-1 text-sm \
@@ -146,9 +146,9 @@ fn GridView(grid: GridDto, x: RwSignal<String>, y: RwSignal<String>) -> impl Int
 fn GridCell(cell: Vec<GridCellItemDto>) -> impl IntoView {
     let shown = cell.iter().find(|i| i.product.is_some()).cloned();
     let more = cell.len().saturating_sub(1);
-    let state = cell.first().map(|i| i.state.clone());
+    let state = cell.first().map(|i| i.state);
     view! {
-        <td class="h-40 w-40 align-top" data-cell data-state=state.clone().unwrap_or_else(|| "none".into())>
+        <td class="h-40 w-40 align-top" data-cell data-state=state.map_or("none", JobState::as_str)>
             {match shown {
                 Some(item) => {
                     let product = item.product.expect("shown items have a product");
@@ -164,11 +164,18 @@ fn GridCell(cell: Vec<GridCellItemDto>) -> impl IntoView {
                     }.into_any()
                 }
                 None => {
-                    let word = match state.as_deref() {
+                    let word = match state {
                         None => "no item",
-                        Some("failed") => "failed",
-                        Some("canceled") => "canceled",
-                        Some(_) => "pending",
+                        Some(JobState::Failed) => "failed",
+                        Some(JobState::Canceled) => "canceled",
+                        Some(
+                            JobState::Queued
+                            | JobState::Submitting
+                            | JobState::Running
+                            | JobState::Downloading
+                            | JobState::RetryWait
+                            | JobState::Succeeded,
+                        ) => "pending",
                     };
                     view! {
                         <div class="flex h-40 w-40 items-center justify-center rounded-md border border-dashed border-stone-300 text-sm text-stone-500 dark:border-stone-700">{word}</div>

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use crate::api::queue::{cancel_job, move_job_to_front, retry_job, set_queue_paused};
 use crate::components::button;
 use crate::components::job::{describe, fraction, ProgressBar, StateBadge};
-use crate::dto::JobDto;
+use crate::dto::{JobDto, JobState};
 use crate::live::{use_live, Live};
 
 #[component]
@@ -63,7 +63,7 @@ pub fn QueuePage() -> impl IntoView {
         >
             <Show when=move || !live.jobs.get().is_empty() fallback=|| view! { <p class="mt-6 text-sm text-stone-500">"Nothing queued yet. Start on the Generate page."</p> }>
                 <ul class="mt-6 space-y-2" aria-label="Jobs">
-                    <For each=ordered key=|j| (j.id, j.updated_at, j.state.clone(), j.progress.map(|p| (p * 100.0) as i32)) let:job>
+                    <For each=ordered key=|j| (j.id, j.updated_at, j.state, j.progress.map(|p| (p * 100.0) as i32)) let:job>
                         <JobRow job live />
                     </For>
                 </ul>
@@ -72,22 +72,34 @@ pub fn QueuePage() -> impl IntoView {
     }
 }
 
+/// What a job's buttons do.
+#[derive(Clone, Copy)]
+enum QueueAction {
+    Cancel,
+    Retry,
+    MoveToFront,
+}
+
 #[component]
 fn JobRow(job: JobDto, live: Live) -> impl IntoView {
     let id = job.id;
-    let act = move |what: &'static str| {
+    let act = move |what: QueueAction| {
         Action::new(move |_: &()| async move {
             let result = match what {
-                "cancel" => cancel_job(id).await.map(|_| ()),
-                "retry" => retry_job(id).await.map(|_| ()),
-                _ => move_job_to_front(id).await.map(|_| ()),
+                QueueAction::Cancel => cancel_job(id).await.map(|_| ()),
+                QueueAction::Retry => retry_job(id).await.map(|_| ()),
+                QueueAction::MoveToFront => move_job_to_front(id).await.map(|_| ()),
             };
             if let Err(e) = result {
                 live.toast(e.to_string());
             }
         })
     };
-    let (cancel, retry, front) = (act("cancel"), act("retry"), act("front"));
+    let (cancel, retry, front) = (
+        act(QueueAction::Cancel),
+        act(QueueAction::Retry),
+        act(QueueAction::MoveToFront),
+    );
     let label = format!("Image {} of batch {}", job.item_index + 1, job.batch_id);
     let (front_label, cancel_label, retry_label) = (
         format!("Move to front: {label}"),
@@ -95,18 +107,18 @@ fn JobRow(job: JobDto, live: Live) -> impl IntoView {
         format!("Retry {label}"),
     );
     let cancel_requested = job.cancel_requested;
-    let state = job.state.clone();
+    let state = job.state;
     let terminal = job.is_terminal();
     let waiting = job.is_waiting();
-    let retryable = matches!(state.as_str(), "failed" | "canceled");
+    let retryable = matches!(state, JobState::Failed | JobState::Canceled);
     let description = describe(&job);
     let fraction = fraction(&job);
     view! {
-        <li class="rounded-lg border border-stone-200 bg-white p-3 shadow-sm dark:border-stone-800 dark:bg-stone-900" data-job-id=id data-state=state.clone()>
+        <li class="rounded-lg border border-stone-200 bg-white p-3 shadow-sm dark:border-stone-800 dark:bg-stone-900" data-job-id=id data-state=state.as_str()>
             <div class="flex flex-wrap items-start justify-between gap-3">
                 <div class="min-w-0 flex-1">
                     <div class="flex items-center gap-2">
-                        <StateBadge state=state.clone() />
+                        <StateBadge state=state />
                         <span class="truncate text-sm font-medium" title=job.prompt.clone()>{job.prompt.clone()}</span>
                     </div>
                     <p class="mt-1 text-xs text-stone-500">
@@ -131,7 +143,7 @@ fn JobRow(job: JobDto, live: Live) -> impl IntoView {
                 {job.error.clone().map(|e| view! { <p class="mt-1 text-sm text-red-700 dark:text-red-400">{e}</p> })}
                 {job.possibly_duplicated.then(|| view! {
                     <p class="mt-1 text-sm text-amber-700 dark:text-amber-400">
-                        "The app stopped while sending this to the provider, so it may have been submitted twice (and charged twice). It was sent again to be sure it runs."
+                        "This was sent to the provider and its answer was lost (the app stopped, or the connection failed), so the provider may have accepted it twice, and may charge twice. It was sent again to be sure it runs."
                     </p>
                 })}
             </div>

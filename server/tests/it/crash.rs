@@ -173,14 +173,42 @@ async fn a_batch_at_a_remote_queue_killed_again_and_again_never_submits_a_commit
         submit_delay: Duration::from_millis(40),
         ..StandInOptions::default()
     };
+    crash_at_the_stand_in(options, 16, &[], "fal stand-in").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_whose_submissions_stall_past_the_lease_killed_again_and_again_never_resubmits_a_committed_request(
+) {
+    // Every submission takes longer than a whole lease: only the lease ticker keeps the job
+    // from being claimed and submitted again while it waits.
+    let options = StandInOptions {
+        queue_time: Duration::from_millis(100),
+        run_time: Duration::from_millis(200),
+        submit_delay: Duration::from_secs(4),
+        ..StandInOptions::default()
+    };
+    crash_at_the_stand_in(options, 40, &["--job-lease", "3"], "stalling submissions").await;
+}
+
+/// Runs the crash test against a fal stand-in with `options`, `concurrency` jobs in flight,
+/// and checks what reached it: no committed request submitted again, every job submitted
+/// twice flagged possibly duplicated.
+async fn crash_at_the_stand_in(
+    options: StandInOptions,
+    concurrency: usize,
+    extra_args: &[&str],
+    what: &str,
+) {
     let standin = FalStandIn::start(options.clone()).await;
     let data_dir = tempfile::tempdir().unwrap();
     let base_url = standin.base_url();
-    let args = [
+    let workers = concurrency.to_string();
+    let per_provider = format!("fal={concurrency}");
+    let mut args = vec![
         "--workers",
-        "16",
+        &workers,
         "--provider-concurrency",
-        "fal=16",
+        &per_provider,
         "--max-items",
         "500",
         "--fal-key",
@@ -188,10 +216,10 @@ async fn a_batch_at_a_remote_queue_killed_again_and_again_never_submits_a_commit
         "--fal-base-url",
         &base_url,
     ];
+    args.extend_from_slice(extra_args);
     let params = r#"{"image_size":"square","num_inference_steps":4}"#;
     let outcome =
         run_through_crashes(data_dir.path(), &args, "fal", "fal-ai/flux/schnell", params).await;
-
     let submissions = standin.submissions_per_seed();
     let seeds: Vec<i64> = outcome
         .jobs
@@ -223,7 +251,7 @@ async fn a_batch_at_a_remote_queue_killed_again_and_again_never_submits_a_commit
         );
     }
     println!(
-        "crash test (fal stand-in): {} kills, {} submissions for {JOBS} jobs, {} jobs submitted twice, \
+        "crash test ({what}): {} kills, {} submissions for {JOBS} jobs, {} jobs submitted twice, \
          {} flagged possibly duplicated, 0 committed requests resubmitted",
         outcome.kills,
         submissions.values().sum::<usize>(),

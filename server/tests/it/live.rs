@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use app::dto::LiveMessage;
+use app::dto::{JobState, LiveMessage};
 use factory::jobs::worker::WorkerConfig;
 use futures::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
@@ -73,7 +73,7 @@ async fn events_arrive_in_order_and_a_reconnecting_client_misses_no_terminal_sta
         );
         last = message.seq();
         match message {
-            LiveMessage::Job { job, .. } if job.state == "succeeded" => {
+            LiveMessage::Job { job, .. } if job.state == JobState::Succeeded => {
                 succeeded.insert(job.id);
             }
             LiveMessage::ProductCreated { product, .. } => {
@@ -110,7 +110,8 @@ async fn events_arrive_in_order_and_a_reconnecting_client_misses_no_terminal_sta
             .find(|j| j.id == job.id)
             .expect("every job is in the snapshot");
         assert_eq!(
-            seen.state, "succeeded",
+            seen.state,
+            JobState::Succeeded,
             "job {} shows its terminal state",
             job.id
         );

@@ -10,3 +10,4 @@ mod projects;
 mod secrets;
 mod shutdown;
 mod support;
+mod wire;

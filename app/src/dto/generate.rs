@@ -1,0 +1,234 @@
+//! The Generate form, its options, the live preview, and X/Y grids on the wire.
+
+use super::{JobDto, JobState, ProductDto, ProjectDto};
+use serde::{Deserialize, Serialize};
+
+/// How a prompt becomes a batch's items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpansionMode {
+    /// Every combination, each `count` times.
+    #[default]
+    Combinatorial,
+    /// `count` items sampled from the batch seed.
+    Random,
+}
+
+/// Where each item's seed comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeedMode {
+    /// From the batch seed and the item's choices (a random batch seed when none is given).
+    #[default]
+    Derived,
+    /// The same seed for every item.
+    Fixed,
+    /// A new random seed for every item.
+    Random,
+}
+
+/// Reads a stored form's mode: an empty value (written by older versions) is the default;
+/// anything else must name a mode.
+pub(super) fn empty_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + serde::de::DeserializeOwned,
+{
+    let value = serde_json::Value::deserialize(deserializer)?;
+    match value {
+        serde_json::Value::String(ref s) if s.is_empty() => Ok(T::default()),
+        serde_json::Value::Null => Ok(T::default()),
+        other => serde_json::from_value(other).map_err(serde::de::Error::custom),
+    }
+}
+
+/// A model parameter the Generate form renders as a field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamDto {
+    pub name: String,
+    pub label: String,
+    pub description: String,
+    pub kind: ParamKindDto,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ParamKindDto {
+    Integer {
+        default: i64,
+        min: i64,
+        max: i64,
+        step: i64,
+    },
+    Float {
+        default: f64,
+        min: f64,
+        max: f64,
+    },
+    Bool {
+        default: bool,
+    },
+    Choice {
+        default: String,
+        values: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelDto {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// Whether the model takes a negative prompt.
+    pub negative_prompt: bool,
+    pub params: Vec<ParamDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderDto {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub models: Vec<ModelDto>,
+}
+
+/// Everything the Generate form offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerateOptionsDto {
+    pub projects: Vec<ProjectDto>,
+    pub providers: Vec<ProviderDto>,
+    pub max_count: u32,
+    /// Launches above this many items ask for a confirmation.
+    pub confirm_above: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LaunchedDto {
+    pub batch_id: i64,
+    pub jobs: Vec<JobDto>,
+}
+
+#[cfg(feature = "ssr")]
+impl From<&factory::providers::ProviderInfo> for ProviderDto {
+    fn from(info: &factory::providers::ProviderInfo) -> Self {
+        use factory::providers::ParamKind;
+        let param = |p: &factory::providers::ParamSpec| ParamDto {
+            name: p.name.clone(),
+            label: p.label.clone(),
+            description: p.description.clone(),
+            kind: match &p.kind {
+                ParamKind::Integer {
+                    default,
+                    min,
+                    max,
+                    step,
+                } => ParamKindDto::Integer {
+                    default: *default,
+                    min: *min,
+                    max: *max,
+                    step: *step,
+                },
+                ParamKind::Float { default, min, max } => ParamKindDto::Float {
+                    default: *default,
+                    min: *min,
+                    max: *max,
+                },
+                ParamKind::Bool { default } => ParamKindDto::Bool { default: *default },
+                ParamKind::Choice { default, values } => ParamKindDto::Choice {
+                    default: default.clone(),
+                    values: values.clone(),
+                },
+            },
+        };
+        Self {
+            id: info.id.clone(),
+            name: info.name.clone(),
+            description: info.description.clone(),
+            models: info
+                .models
+                .iter()
+                .map(|m| ModelDto {
+                    id: m.id.clone(),
+                    name: m.name.clone(),
+                    description: m.description.clone(),
+                    negative_prompt: m.negative_prompt,
+                    params: m.params.iter().map(param).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What the Generate form sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LaunchForm {
+    pub project_id: i64,
+    pub provider: String,
+    pub model: String,
+    pub prompt: String,
+    pub negative_prompt: String,
+    /// A JSON object of the model's parameters.
+    pub params: String,
+    /// Combinatorial: images per combination. Random: how many images.
+    pub count: u32,
+    #[serde(default)]
+    pub mode: ExpansionMode,
+    /// With `Derived`, `seed` is the batch seed (random when absent); with `Fixed`, every
+    /// item's seed.
+    pub seed_mode: SeedMode,
+    pub seed: Option<i64>,
+    /// The person confirmed a launch above the warning threshold.
+    #[serde(default)]
+    pub confirmed: bool,
+}
+
+/// What the live preview shows while the prompt is typed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PreviewDto {
+    /// Items the launch would queue.
+    pub total: u64,
+    pub combinations: u64,
+    /// The first few expanded prompts.
+    pub examples: Vec<String>,
+    /// Launching needs a confirmation (above the warning threshold).
+    pub needs_confirm: bool,
+    pub error: Option<PromptErrorDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromptErrorDto {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// A token of a batch's prompt, offered as a grid axis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenDto {
+    pub key: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GridCellItemDto {
+    pub job_id: i64,
+    pub state: JobState,
+    pub prompt: String,
+    pub seed: i64,
+    pub product: Option<ProductDto>,
+}
+
+/// A batch laid out by two axes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GridDto {
+    pub batch_id: i64,
+    pub project_id: i64,
+    pub prompt_template: String,
+    /// Every axis on offer: the tokens, then `seed`.
+    pub axes: Vec<TokenDto>,
+    pub x: String,
+    pub y: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<String>,
+    pub cells: Vec<Vec<Vec<GridCellItemDto>>>,
+}

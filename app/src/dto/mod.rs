@@ -1,0 +1,14 @@
+//! Wire types: what the server sends the browser. Plain data, wasm-safe, no database types; one
+//! module per noun, all re-exported here.
+
+mod generate;
+mod jobs;
+mod library;
+mod products;
+mod projects;
+
+pub use generate::*;
+pub use jobs::*;
+pub use library::*;
+pub use products::*;
+pub use projects::*;

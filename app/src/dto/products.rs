@@ -1,0 +1,54 @@
+//! Products on the wire: a stored result and the URLs of its files.
+
+use serde::{Deserialize, Serialize};
+
+/// A stored result, with the URLs of its file and thumbnails.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductDto {
+    pub id: i64,
+    pub project_id: i64,
+    pub job_id: Option<i64>,
+    pub batch_id: Option<i64>,
+    pub url: String,
+    pub thumb_url: String,
+    pub preview_url: String,
+    /// CSS colour for the thumbnail's box while it loads (the image's average, from ThumbHash).
+    pub placeholder: Option<String>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub prompt: String,
+    pub seed: Option<i64>,
+}
+
+/// Where the media route serves a product's files (content-hash URLs, cached forever).
+pub fn media_urls(project_id: i64, hash: &str, ext: &str) -> (String, String, String) {
+    (
+        format!("/media/{project_id}/{hash}.{ext}"),
+        format!("/media/{project_id}/{hash}-256.webp"),
+        format!("/media/{project_id}/{hash}-768.webp"),
+    )
+}
+
+#[cfg(feature = "ssr")]
+impl From<factory::products::Product> for ProductDto {
+    fn from(p: factory::products::Product) -> Self {
+        let (url, thumb_url, preview_url) = media_urls(p.project_id, &p.content_hash, p.ext());
+        Self {
+            id: p.id,
+            project_id: p.project_id,
+            job_id: p.job_id,
+            batch_id: p.batch_id,
+            url,
+            thumb_url,
+            preview_url,
+            placeholder: p
+                .thumbhash
+                .as_deref()
+                .and_then(factory::media::placeholder_color),
+            width: p.width,
+            height: p.height,
+            prompt: p.prompt,
+            seed: p.seed,
+        }
+    }
+}
