@@ -237,7 +237,7 @@ fn ProjectRow(project: ProjectDto) -> impl IntoView {
                         <button type="button" class=button::secondary() aria-label=labelled("Rename") on:click=move |_| mode.set(RowMode::Renaming)>
                             "Rename"
                         </button>
-                        <button type="button" class=button::secondary() aria-label=labelled("Edit the description of") on:click=move |_| mode.set(RowMode::Describing)>
+                        <button type="button" class=button::secondary() aria-label=labelled("Edit description of") on:click=move |_| mode.set(RowMode::Describing)>
                             "Edit description"
                         </button>
                         <ActionForm action=archive>

@@ -396,11 +396,17 @@ impl Parser<'_> {
                 Some('}') => break,
                 _ => {
                     let (line, column) = line_column(self.src, open);
+                    // A `#` inside the group may have hidden its `}`.
+                    let hint = if self.src[open..].contains('#') {
+                        " (a `#` comments out the rest of its line; write \\# for the character)"
+                    } else {
+                        ""
+                    };
                     return Err(self.error(
                         self.src.len(),
                         format!(
-                            "expected `|` or `}}` to close the `{{` opened at line {line}, column {column} \
-                             (a `#` comments out the rest of its line)"
+                            "expected `|` or `}}` to close the `{{` opened at line {line}, column \
+                             {column}{hint}"
                         ),
                     ));
                 }

@@ -9,9 +9,14 @@ use nix::sys::signal::Signal;
 use crate::support::ServerProcess;
 
 #[tokio::test(flavor = "multi_thread")]
-async fn sigterm_ends_open_event_streams_and_sockets_and_the_server_exits() {
-    let data_dir = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start(data_dir.path(), &[]);
+async fn sigterm_ends_open_event_streams_and_sockets_and_the_server_exits_and_its_data_dir_is_private(
+) {
+    let parent = tempfile::tempdir().unwrap();
+    let data_dir = parent.path().join("art-factory");
+    let server = ServerProcess::start(&data_dir, &[]);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&data_dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "a new data directory is the person's alone");
     let client = reqwest::Client::new();
     let mut events = client.get(server.url("/events")).send().await.unwrap();
     assert_eq!(events.status(), 200);
