@@ -25,11 +25,14 @@
 //! holds the reference's own answers, which the tests compare against.
 
 mod expand;
+mod lists;
+mod names;
 pub mod parse;
 
 use serde::{Deserialize, Serialize};
 
-pub use expand::{Binding, Bindings, Item, Program, WildcardSource, REPEAT_KEY};
+pub use expand::{Binding, Bindings, Item, Program, REPEAT_KEY};
+pub use lists::WildcardSource;
 pub use parse::{line_column, parse, valid_name, PromptError, Template, TokenInfo};
 
 use crate::hashing::{fnv1a64, SplitMix64};
