@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use factory::jobs::worker::WorkerConfig;
 use factory::providers::fal::FalProvider;
+use factory::providers::replicate::ReplicateProvider;
 use factory::providers::Providers;
 use factory::{Engine, EngineSettings};
 
@@ -65,6 +66,12 @@ fn providers(config: &Config) -> anyhow::Result<Providers> {
             FalProvider::new(fal.clone()).map_err(anyhow::Error::msg)?,
         ));
         tracing::info!("fal.ai is enabled");
+    }
+    if let Some(replicate) = &config.replicate {
+        providers.add(Arc::new(
+            ReplicateProvider::new(replicate.clone()).map_err(anyhow::Error::msg)?,
+        ));
+        tracing::info!("Replicate is enabled");
     }
     Ok(providers)
 }

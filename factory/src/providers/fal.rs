@@ -61,15 +61,6 @@ impl FalProvider {
         })
     }
 
-    /// The `Authorization` header, marked sensitive so no debug output of a request shows it.
-    fn authorization(&self) -> reqwest::header::HeaderValue {
-        let mut value =
-            reqwest::header::HeaderValue::from_str(&format!("Key {}", self.key.expose()))
-                .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Key invalid"));
-        value.set_sensitive(true);
-        value
-    }
-
     /// `{base}/{owner}/{app}/requests/{id}/{tail...}`.
     fn request_url(&self, request: RequestRef<'_>, tail: &[&str]) -> Result<Url, ProviderError> {
         if !http::plain_id(request.request_id) {
@@ -91,12 +82,8 @@ impl FalProvider {
         &self,
         builder: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, ProviderError> {
-        builder
-            .header(reqwest::header::AUTHORIZATION, self.authorization())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| http::network_error(NAME, &self.key, &e))
+        let authorization = http::authorization(format!("Key {}", self.key.expose()));
+        http::send(NAME, &self.key, authorization, builder).await
     }
 
     async fn refused(&self, response: reqwest::Response, what: &str) -> ProviderError {
@@ -122,19 +109,7 @@ impl FalProvider {
         response: reqwest::Response,
         what: &str,
     ) -> Result<T, ProviderError> {
-        let text = response
-            .text()
-            .await
-            .map_err(|e| http::network_error(NAME, &self.key, &e))?;
-        // A success whose body cannot be read: fal took the request, we cannot tell its id.
-        serde_json::from_str(&text).map_err(|e| {
-            ProviderError::new(
-                NAME,
-                ErrorKind::Unavailable,
-                format!("{what}: fal answered with something unexpected ({e})"),
-            )
-            .maybe_accepted()
-        })
+        http::read_json(NAME, &self.key, response, what).await
     }
 
     /// `GET .../requests/{id}`: the model's output, once the status is COMPLETED.

@@ -135,6 +135,51 @@ impl WithoutUrl for reqwest::Error {
     }
 }
 
+/// An `Authorization` header value, marked sensitive so no debug output of a request shows it.
+pub fn authorization(value: String) -> reqwest::header::HeaderValue {
+    let mut header = reqwest::header::HeaderValue::from_str(&value)
+        .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("invalid"));
+    header.set_sensitive(true);
+    header
+}
+
+/// Sends a request with the key's `Authorization` header, asking for JSON.
+pub async fn send(
+    provider: &str,
+    key: &Secret,
+    authorization: reqwest::header::HeaderValue,
+    builder: reqwest::RequestBuilder,
+) -> Result<reqwest::Response, ProviderError> {
+    builder
+        .header(reqwest::header::AUTHORIZATION, authorization)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|e| network_error(provider, key, &e))
+}
+
+/// A successful answer's JSON body. One that cannot be read means the provider took the
+/// request and we cannot tell what it said (its id, say): `maybe_accepted`.
+pub async fn read_json<T: serde::de::DeserializeOwned>(
+    provider: &str,
+    key: &Secret,
+    response: reqwest::Response,
+    what: &str,
+) -> Result<T, ProviderError> {
+    let text = response
+        .text()
+        .await
+        .map_err(|e| network_error(provider, key, &e))?;
+    serde_json::from_str(&text).map_err(|e| {
+        ProviderError::new(
+            provider,
+            ErrorKind::Unavailable,
+            format!("{what}: {provider} answered with something unexpected ({e})"),
+        )
+        .maybe_accepted()
+    })
+}
+
 /// A non-success answer from a provider's API, read into words.
 pub struct Refusal {
     pub status: StatusCode,

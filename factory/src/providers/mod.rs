@@ -6,13 +6,14 @@
 //! `fetch` downloads an output. A provider that works in-process (the offline generator) may
 //! answer `submit` with the finished outputs directly.
 //!
-//! One module per provider: [`local`] now; `fal`, `replicate` and `civitai` speak their
-//! providers' HTTP protocols against a configurable base URL.
+//! One module per provider: [`local`] (the offline generator), [`fal`] and [`replicate`] (and
+//! `civitai` to come) speak their providers' HTTP protocols against a configurable base URL.
 
 pub mod fal;
 pub mod http;
 pub mod local;
 pub mod params;
+pub mod replicate;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::{json, Value};
 
-use crate::providers::local::{render, Scene, Style};
+use super::ledger::{bind, result_png, Served, StandIn, Submissions};
 
 #[derive(Debug, Clone)]
 pub struct StandInOptions {
@@ -80,7 +80,6 @@ struct Request {
     seed: i64,
     prompt: String,
     created: Instant,
-    polled: bool,
     canceled: bool,
     /// The error its status reports once done, for [`SubmitFault::FailsLater`].
     fails: Option<String>,
@@ -91,8 +90,7 @@ struct Request {
 #[derive(Debug, Default)]
 struct State {
     requests: HashMap<String, Request>,
-    /// (seed, whether an earlier request for that seed had been polled) per submission.
-    submissions: Vec<(i64, bool)>,
+    submissions: Submissions,
     refused: usize,
     next_id: u64,
     /// Absolute URL prefix of result files, as fal's CDN URLs are absolute.
@@ -108,21 +106,12 @@ struct State {
 pub struct FalStandIn {
     pub addr: SocketAddr,
     state: Arc<Mutex<State>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for FalStandIn {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _server: Served,
 }
 
 impl FalStandIn {
     pub async fn start(options: StandInOptions) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the stand-in");
-        let addr = listener.local_addr().unwrap();
+        let (listener, addr) = bind().await;
         let state = Arc::new(Mutex::new(State {
             files_base: format!("http://{addr}/files"),
             ..State::default()
@@ -134,10 +123,11 @@ impl FalStandIn {
                 async move { route(&state, &options, method, uri, headers, body).await }
             },
         );
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app).await.ok();
-        });
-        Self { addr, state, task }
+        Self {
+            addr,
+            state,
+            _server: Served::serve(listener, app),
+        }
     }
 
     pub fn base_url(&self) -> String {
@@ -146,24 +136,16 @@ impl FalStandIn {
 
     /// How many times each seed was submitted.
     pub fn submissions_per_seed(&self) -> HashMap<i64, usize> {
-        let state = self.state.lock().unwrap();
-        let mut counts = HashMap::new();
-        for (seed, _) in &state.submissions {
-            *counts.entry(*seed).or_default() += 1;
-        }
-        counts
+        self.state.lock().unwrap().submissions.per_seed()
     }
 
-    /// Seeds submitted again after an earlier request for them had been polled (so its id had
-    /// been committed): each is a double charge the engine should never cause.
+    /// Seeds submitted again after an earlier request for them had been polled.
     pub fn resubmitted_after_poll(&self) -> Vec<i64> {
-        let state = self.state.lock().unwrap();
-        state
+        self.state
+            .lock()
+            .unwrap()
             .submissions
-            .iter()
-            .filter(|(_, earlier_polled)| *earlier_polled)
-            .map(|(seed, _)| *seed)
-            .collect()
+            .resubmitted_after_poll()
     }
 
     /// Requests cancelled through the API.
@@ -344,8 +326,7 @@ async fn submit(
             state.next_id, state.next_id
         );
         let seed = input["seed"].as_i64().unwrap_or(-1);
-        let earlier_polled = state.requests.values().any(|r| r.seed == seed && r.polled);
-        state.submissions.push((seed, earlier_polled));
+        state.submissions.submitted(seed);
         state.requests.insert(
             id.clone(),
             Request {
@@ -353,7 +334,6 @@ async fn submit(
                 seed,
                 prompt: input["prompt"].as_str().unwrap_or_default().to_string(),
                 created: Instant::now(),
-                polled: false,
                 canceled: false,
                 fails: (fault == Some(SubmitFault::FailsLater))
                     .then(|| echoed("CUDA out of memory")),
@@ -437,13 +417,20 @@ fn status(state: &Mutex<State>, options: &StandInOptions, app: &str, id: &str) -
     let Some(request) = lookup(&mut state, app, id) else {
         return not_found();
     };
-    request.polled = true;
-    if request.canceled {
-        return reply(
+    let seed = request.seed;
+    let response = if request.canceled {
+        reply(
             StatusCode::OK,
             json!({"status": "COMPLETED", "error": "Request was cancelled", "error_type": "request_cancelled"}),
-        );
-    }
+        )
+    } else {
+        status_of(request, options)
+    };
+    state.submissions.polled(seed);
+    response
+}
+
+fn status_of(request: &Request, options: &StandInOptions) -> Response {
     match phase(request, options) {
         Phase::Queued => reply(
             StatusCode::ACCEPTED,
@@ -517,14 +504,24 @@ fn file_response(state: &Mutex<State>, options: &StandInOptions, file: &str) -> 
     let Some(request) = state.lock().unwrap().requests.get(id).cloned() else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let scene = Scene {
-        width: options.image_side,
-        height: options.image_side,
-        style: Style::Aurora,
-        detail: 2,
-    };
-    let pixels = render(&scene, &request.prompt, "", request.seed);
-    let png = crate::media::png::encode_rgb(scene.width, scene.height, &pixels)
-        .expect("encode the stand-in image");
+    let png = result_png(&request.prompt, request.seed, options.image_side);
     ([("content-type", "image/png")], png).into_response()
+}
+
+impl StandIn for FalStandIn {
+    fn provider(&self) -> &'static str {
+        crate::providers::fal::ID
+    }
+
+    fn base_url(&self) -> String {
+        FalStandIn::base_url(self)
+    }
+
+    fn submissions_per_seed(&self) -> HashMap<i64, usize> {
+        FalStandIn::submissions_per_seed(self)
+    }
+
+    fn resubmitted_after_poll(&self) -> Vec<i64> {
+        FalStandIn::resubmitted_after_poll(self)
+    }
 }

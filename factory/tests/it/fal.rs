@@ -235,22 +235,15 @@ async fn the_engine_runs_a_batch_through_fal_once_per_job_and_stores_every_image
     let standin = FalStandIn::start(options.clone()).await;
     let fal: Arc<dyn Provider> = Arc::new(provider(&standin, &options.key));
     let setup = setup_with_providers(5, vec![fal]).await;
-    let worker = queue::start(&setup);
-    let launch = LaunchRequest {
-        project_id: setup.project,
-        provider: "fal".into(),
-        model: MODEL.into(),
-        prompt: "a harbour".into(),
-        negative_prompt: String::new(),
-        params: json!({"image_size": "square"}).as_object().unwrap().clone(),
-        count: 6,
-        seed: SeedChoice::Derived(Some(500)),
-        mode: factory::prompt::Mode::Combinatorial,
-        confirmed: false,
-    };
-    let (batch, _) = setup.engine.launch(&launch).await.unwrap();
-    let jobs = queue::wait_until_finished(&setup, batch.id).await;
-    worker.shut_down(Duration::from_secs(1)).await;
+    let (batch, jobs) = queue::run_batch(
+        &setup,
+        "fal",
+        MODEL,
+        "a harbour",
+        json!({"image_size": "square"}),
+        6,
+    )
+    .await;
 
     assert!(
         jobs.iter().all(|j| j.state() == JobState::Succeeded),
@@ -261,7 +254,7 @@ async fn the_engine_runs_a_batch_through_fal_once_per_job_and_stores_every_image
     for job in &jobs {
         assert_eq!(submissions.get(&job.seed), Some(&1), "job {}", job.id);
     }
-    let stored = products::list_for_batch(&mut *setup.db.conn().await, batch.id)
+    let stored = products::list_for_batch(&mut *setup.db.conn().await, batch)
         .await
         .unwrap();
     assert_eq!(stored.len(), 6);

@@ -5,4 +5,5 @@ mod fal;
 mod library;
 mod projects;
 mod queue;
+mod replicate;
 mod scripted;

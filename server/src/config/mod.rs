@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use factory::providers::fal::{self, FalConfig};
+use factory::providers::replicate::{self, ReplicateConfig};
 use factory::secret::Secret;
 use serde::Deserialize;
 
@@ -130,6 +131,20 @@ pub struct ServeArgs {
     /// fal's queue API. Default: https://queue.fal.run. Plain http only to this machine.
     #[arg(long, env = "ART_FACTORY_FAL_BASE_URL", value_name = "URL")]
     pub fal_base_url: Option<String>,
+
+    /// A Replicate API token (`r8_...`), which enables the Replicate provider. Prefer the
+    /// REPLICATE_API_TOKEN environment variable or art-factory.toml to this flag.
+    #[arg(
+        long,
+        env = "REPLICATE_API_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub replicate_token: Option<String>,
+
+    /// Replicate's API. Default: https://api.replicate.com/v1. Plain http only to this machine.
+    #[arg(long, env = "ART_FACTORY_REPLICATE_BASE_URL", value_name = "URL")]
+    pub replicate_base_url: Option<String>,
 }
 
 /// `art-factory.toml`: the same settings as the flags, minus the data dir.
@@ -149,6 +164,8 @@ pub struct FileConfig {
     pub max_retry_after: Option<u64>,
     pub fal_key: Option<String>,
     pub fal_base_url: Option<String>,
+    pub replicate_token: Option<String>,
+    pub replicate_base_url: Option<String>,
 }
 
 /// The resolved configuration.
@@ -168,6 +185,8 @@ pub struct Config {
     pub max_retry_after: Duration,
     /// Set when a fal key is configured.
     pub fal: Option<FalConfig>,
+    /// Set when a Replicate token is configured.
+    pub replicate: Option<ReplicateConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -320,8 +339,28 @@ impl Config {
             }
             None => None,
         };
+        let replicate = match args
+            .replicate_token
+            .or(file.replicate_token)
+            .and_then(Secret::new)
+        {
+            Some(token) => {
+                let base_url = args.replicate_base_url.or(file.replicate_base_url);
+                if let Some(url) = &base_url {
+                    factory::providers::http::base_url(replicate::NAME, url)
+                        .map_err(anyhow::Error::msg)?;
+                }
+                Some(ReplicateConfig {
+                    token,
+                    base_url,
+                    timeout: None,
+                })
+            }
+            None => None,
+        };
         Ok(Self {
             fal,
+            replicate,
             job_lease: Duration::from_secs(job_lease),
             max_retry_after: Duration::from_secs(max_retry_after),
             workers,
@@ -365,7 +404,7 @@ fn read_config_file(path: &Path) -> anyhow::Result<FileConfig> {
     };
     let config: FileConfig = toml::from_str(&text)
         .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), describe_toml_error(&text, &e)))?;
-    if config.fal_key.is_some() {
+    if config.fal_key.is_some() || config.replicate_token.is_some() {
         keep_private(path);
     }
     Ok(config)

@@ -12,6 +12,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use factory::testing::fal_standin::{FalStandIn, StandInOptions};
+use factory::testing::ledger::StandIn;
+use factory::testing::replicate_standin::{ReplicateStandIn, ReplicateStandInOptions};
 use serde_json::Value;
 
 use crate::support::{form_body, ServerProcess};
@@ -173,7 +175,36 @@ async fn a_batch_at_a_remote_queue_killed_again_and_again_never_submits_a_commit
         submit_delay: Duration::from_millis(40),
         ..StandInOptions::default()
     };
-    crash_at_the_stand_in(options, 16, &[], "fal stand-in").await;
+    let standin = FalStandIn::start(options.clone()).await;
+    crash_at_fal(&standin, &options, 16, &[], "fal stand-in").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_at_replicate_killed_again_and_again_never_submits_a_committed_request_twice() {
+    let options = ReplicateStandInOptions {
+        start_time: Duration::from_millis(100),
+        run_time: Duration::from_millis(200),
+        submit_delay: Duration::from_millis(40),
+        ..ReplicateStandInOptions::default()
+    };
+    let standin = ReplicateStandIn::start(options.clone()).await;
+    let base_url = standin.api_url();
+    let args = [
+        "--replicate-token",
+        options.token.as_str(),
+        "--replicate-base-url",
+        &base_url,
+    ];
+    let params = r#"{"aspect_ratio":"1:1","num_inference_steps":4}"#;
+    crash_at(
+        &standin,
+        "black-forest-labs/flux-schnell",
+        params,
+        16,
+        &args,
+        "Replicate stand-in",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -187,23 +218,58 @@ async fn a_batch_whose_submissions_stall_past_the_lease_killed_again_and_again_n
         submit_delay: Duration::from_secs(4),
         ..StandInOptions::default()
     };
-    crash_at_the_stand_in(options, 40, &["--job-lease", "3"], "stalling submissions").await;
+    let standin = FalStandIn::start(options.clone()).await;
+    crash_at_fal(
+        &standin,
+        &options,
+        40,
+        &["--job-lease", "3"],
+        "stalling submissions",
+    )
+    .await;
 }
 
-/// Runs the crash test against a fal stand-in with `options`, `concurrency` jobs in flight,
-/// and checks what reached it: no committed request submitted again, every job submitted
-/// twice flagged possibly duplicated.
-async fn crash_at_the_stand_in(
-    options: StandInOptions,
+async fn crash_at_fal(
+    standin: &FalStandIn,
+    options: &StandInOptions,
     concurrency: usize,
     extra_args: &[&str],
     what: &str,
 ) {
-    let standin = FalStandIn::start(options.clone()).await;
-    let data_dir = tempfile::tempdir().unwrap();
     let base_url = standin.base_url();
+    let mut args = vec![
+        "--fal-key",
+        options.key.as_str(),
+        "--fal-base-url",
+        &base_url,
+    ];
+    args.extend_from_slice(extra_args);
+    let params = r#"{"image_size":"square","num_inference_steps":4}"#;
+    crash_at(
+        standin,
+        "fal-ai/flux/schnell",
+        params,
+        concurrency,
+        &args,
+        what,
+    )
+    .await;
+}
+
+/// Runs the crash test against `standin` (provider `standin.provider()`, configured by
+/// `provider_args`) with `concurrency` jobs in flight, and checks what reached it: no committed
+/// request submitted again, every job submitted twice flagged possibly duplicated.
+async fn crash_at(
+    standin: &dyn StandIn,
+    model: &str,
+    params: &str,
+    concurrency: usize,
+    provider_args: &[&str],
+    what: &str,
+) {
+    let data_dir = tempfile::tempdir().unwrap();
     let workers = concurrency.to_string();
-    let per_provider = format!("fal={concurrency}");
+    let per_provider = format!("{}={concurrency}", standin.provider());
     let mut args = vec![
         "--workers",
         &workers,
@@ -211,15 +277,10 @@ async fn crash_at_the_stand_in(
         &per_provider,
         "--max-items",
         "500",
-        "--fal-key",
-        &options.key,
-        "--fal-base-url",
-        &base_url,
     ];
-    args.extend_from_slice(extra_args);
-    let params = r#"{"image_size":"square","num_inference_steps":4}"#;
+    args.extend_from_slice(provider_args);
     let outcome =
-        run_through_crashes(data_dir.path(), &args, "fal", "fal-ai/flux/schnell", params).await;
+        run_through_crashes(data_dir.path(), &args, standin.provider(), model, params).await;
     let submissions = standin.submissions_per_seed();
     let seeds: Vec<i64> = outcome
         .jobs

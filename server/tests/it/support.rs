@@ -171,6 +171,7 @@ pub fn art_factory(data_dir: &Path) -> Command {
         .arg(data_dir)
         .env_remove("DATABASE_URL")
         .env_remove("FAL_KEY")
+        .env_remove("REPLICATE_API_TOKEN")
         .env("RUST_LOG", "warn");
     command
 }

@@ -131,6 +131,28 @@ async fn run_scripted(setup: &Setup, prompt: &str) -> Vec<Job> {
     done
 }
 
+/// Launches `count` images of each combination of `prompt` on `provider`'s `model`, runs them
+/// to the end with a worker, and returns the batch and its jobs.
+pub(crate) async fn run_batch(
+    setup: &Setup,
+    provider: &str,
+    model: &str,
+    prompt: &str,
+    params: serde_json::Value,
+    count: u32,
+) -> (i64, Vec<Job>) {
+    let worker = start(setup);
+    let launch = LaunchRequest {
+        params: params.as_object().cloned().unwrap_or_default(),
+        seed: SeedChoice::Derived(Some(500)),
+        ..request(setup, provider, model, prompt, count)
+    };
+    let (batch, _) = setup.engine.launch(&launch).await.unwrap();
+    let jobs = wait_until_finished(setup, batch.id).await;
+    worker.shut_down(Duration::from_secs(1)).await;
+    (batch.id, jobs)
+}
+
 /// Polls the batch until every job is in a terminal state (or fails the test after 30 s).
 pub(crate) async fn wait_until_finished(setup: &Setup, batch: i64) -> Vec<Job> {
     wait_for_jobs(setup, batch, |jobs| {

@@ -1,0 +1,542 @@
+//! `replicate`: Replicate's HTTP API v1.
+//!
+//! An official model is run with `POST {base}/models/{owner}/{name}/predictions {input}`, a
+//! model pinned by version (`owner/name:version`) with `POST {base}/predictions {version,
+//! input}`; both answer a prediction whose `id` is the request id. `GET
+//! {base}/predictions/{id}` reports `starting`, `processing` (with the model's log, whose last
+//! progress bar is the progress), `succeeded` (the output: one URL or a list), `failed` or
+//! `canceled`; `POST .../cancel` cancels. Outputs are deleted about an hour after completion,
+//! so they are fetched at once. See `../shared/PROVIDERS.md`.
+
+use std::time::Duration;
+
+use reqwest::{StatusCode, Url};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::http::{self, FileHosts, Refusal};
+use super::{
+    CancelOutcome, Capability, ErrorKind, GenerationRequest, ModelInfo, Output, ParamSpec,
+    PollStatus, Provider, ProviderError, ProviderInfo, RequestRef, Submitted,
+};
+use crate::secret::Secret;
+
+pub const ID: &str = "replicate";
+pub const NAME: &str = "Replicate";
+pub const DEFAULT_BASE_URL: &str = "https://api.replicate.com/v1";
+/// Domains Replicate serves outputs from.
+const FILE_DOMAINS: &[&str] = &["replicate.delivery", "replicate.com"];
+
+/// The aspect ratios FLUX takes on Replicate.
+pub const ASPECT_RATIOS: &[&str] = &[
+    "1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21",
+];
+
+#[derive(Debug, Clone)]
+pub struct ReplicateConfig {
+    /// An API token (`r8_...`).
+    pub token: Secret,
+    /// `https://api.replicate.com/v1` unless set (tests, proxies).
+    pub base_url: Option<String>,
+    /// How long one HTTP call may take; [`http::DEFAULT_TIMEOUT`] unless set.
+    pub timeout: Option<Duration>,
+}
+
+pub struct ReplicateProvider {
+    info: ProviderInfo,
+    client: reqwest::Client,
+    base: Url,
+    token: Secret,
+    files: FileHosts,
+}
+
+impl ReplicateProvider {
+    pub fn new(config: ReplicateConfig) -> Result<Self, String> {
+        let base = http::base_url(NAME, config.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        Ok(Self {
+            info: info(),
+            client: http::client(config.timeout.unwrap_or(http::DEFAULT_TIMEOUT)),
+            files: FileHosts::new(&base, FILE_DOMAINS),
+            base,
+            token: config.token,
+        })
+    }
+
+    async fn send(
+        &self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ProviderError> {
+        let authorization = http::authorization(format!("Bearer {}", self.token.expose()));
+        http::send(NAME, &self.token, authorization, builder).await
+    }
+
+    /// `{base}/predictions/{id}/{tail...}`, for an id that is safe in a path.
+    fn prediction_url(&self, id: &str, tail: &[&str]) -> Result<Url, ProviderError> {
+        if !http::plain_id(id) {
+            return Err(ProviderError::new(
+                NAME,
+                ErrorKind::NotFound,
+                format!("“{}” is not a Replicate prediction id", id.escape_debug()),
+            ));
+        }
+        let mut segments = vec!["predictions", id];
+        segments.extend_from_slice(tail);
+        Ok(http::endpoint(&self.base, &segments))
+    }
+
+    /// A refusal in Replicate's words: its problem details (`title`, `detail`), the fields an
+    /// input validation names, and the reset a throttled request is told to wait for.
+    async fn refused(&self, response: reqwest::Response, what: &str) -> ProviderError {
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| http::parse_retry_after(v, chrono::Utc::now()))
+            .or_else(|| {
+                response
+                    .headers()
+                    .get("ratelimit-reset")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs)
+            });
+        let headers = response.headers().clone();
+        let body = response.text().await.unwrap_or_default();
+        let problem: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        let invalid: Vec<String> = problem["invalid_fields"]
+            .as_array()
+            .map(|fields| {
+                fields
+                    .iter()
+                    .map(|f| {
+                        let field = f["field"].as_str().unwrap_or("input");
+                        let field = field.strip_prefix("input.").unwrap_or(field);
+                        let what = f["description"].as_str().unwrap_or("is not valid");
+                        format!("{field}: {what}")
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let detail = if invalid.is_empty() {
+            http::detail_of(&body)
+        } else {
+            invalid.join("; ")
+        };
+        let retry_after = retry_after.or_else(|| resets_in(&detail));
+        let refusal = Refusal {
+            status,
+            detail: self.token.scrub(&detail),
+            retry_after,
+            headers,
+        };
+        refusal.into_error(NAME, what)
+    }
+
+    async fn prediction(
+        &self,
+        response: reqwest::Response,
+        what: &str,
+    ) -> Result<Prediction, ProviderError> {
+        http::read_json(NAME, &self.token, response, what).await
+    }
+}
+
+/// "Request was throttled. Your rate limit resets in ~30s." -> 30 s.
+fn resets_in(detail: &str) -> Option<Duration> {
+    let after = &detail[detail.find("resets in")? + "resets in".len()..];
+    let digits: String = after
+        .trim_start()
+        .trim_start_matches('~')
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok().map(Duration::from_secs)
+}
+
+/// `owner/name` or `owner/name:version`, each part plain (letters, digits, `-`, `_`, `.`), so
+/// a model reference never becomes path syntax.
+pub fn model_reference(model: &str) -> Option<(&str, &str, Option<&str>)> {
+    let (path, version) = match model.split_once(':') {
+        Some((path, version)) => (path, Some(version)),
+        None => (model, None),
+    };
+    let (owner, name) = path.split_once('/')?;
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 100
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            && s != "."
+            && s != ".."
+    };
+    let version_ok = version.is_none_or(|v| {
+        !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_alphanumeric())
+    });
+    (plain(owner) && plain(name) && version_ok).then_some((owner, name, version))
+}
+
+fn info() -> ProviderInfo {
+    let aspect_ratio = || {
+        ParamSpec::choice(
+            "aspect_ratio",
+            "Aspect ratio",
+            "Width to height of the image.",
+            "1:1",
+            ASPECT_RATIOS,
+        )
+    };
+    let output_format = || {
+        ParamSpec::choice(
+            "output_format",
+            "Format",
+            "PNG keeps the generation settings inside the file; WebP and JPEG are smaller.",
+            "png",
+            &["png", "webp", "jpg"],
+        )
+    };
+    let quality = || {
+        ParamSpec::integer(
+            "output_quality",
+            "Quality",
+            "For WebP and JPEG: 0 to 100.",
+            80,
+            0,
+            100,
+            1,
+        )
+    };
+    let megapixels = || {
+        ParamSpec::choice(
+            "megapixels",
+            "Megapixels",
+            "About how many million pixels the image has.",
+            "1",
+            &["1", "0.25"],
+        )
+    };
+    let go_fast = || {
+        ParamSpec::boolean(
+            "go_fast",
+            "Go fast",
+            "A faster, quantised model; slightly different images.",
+            true,
+        )
+    };
+    let safety = || {
+        ParamSpec::boolean(
+            "disable_safety_checker",
+            "Disable the safety checker",
+            "Replicate's checker fails images it flags unless this is on.",
+            false,
+        )
+    };
+    ProviderInfo {
+        id: ID.into(),
+        name: NAME.into(),
+        description: "Models hosted on Replicate. Needs an API token; each prediction is billed \
+                      by Replicate."
+            .into(),
+        remote_queue: true,
+        models: vec![
+            ModelInfo {
+                id: "black-forest-labs/flux-schnell".into(),
+                name: "FLUX.1 [schnell]".into(),
+                description: "Fast FLUX, 1–4 steps.".into(),
+                capability: Capability::TextToImage,
+                negative_prompt: false,
+                params: vec![
+                    aspect_ratio(),
+                    ParamSpec::integer(
+                        "num_inference_steps",
+                        "Steps",
+                        "More steps refine detail; 4 is the default.",
+                        4,
+                        1,
+                        4,
+                        1,
+                    ),
+                    megapixels(),
+                    output_format(),
+                    quality(),
+                    go_fast(),
+                    safety(),
+                ],
+            },
+            ModelInfo {
+                id: "black-forest-labs/flux-dev".into(),
+                name: "FLUX.1 [dev]".into(),
+                description: "Higher-quality FLUX; 28 steps by default.".into(),
+                capability: Capability::TextToImage,
+                negative_prompt: false,
+                params: vec![
+                    aspect_ratio(),
+                    ParamSpec::integer(
+                        "num_inference_steps",
+                        "Steps",
+                        "More steps refine detail.",
+                        28,
+                        1,
+                        50,
+                        1,
+                    ),
+                    ParamSpec::float(
+                        "guidance",
+                        "Guidance",
+                        "How closely to follow the prompt.",
+                        3.0,
+                        0.0,
+                        10.0,
+                    ),
+                    megapixels(),
+                    output_format(),
+                    quality(),
+                    go_fast(),
+                    safety(),
+                ],
+            },
+        ],
+    }
+}
+
+/// The model input: the validated parameters plus prompt, seed and one output per job.
+pub fn input(request: &GenerationRequest) -> Value {
+    let mut body = request.params.clone();
+    body.insert("prompt".into(), json!(request.prompt));
+    body.insert("seed".into(), json!(request.seed));
+    body.insert("num_outputs".into(), json!(1));
+    if !request.negative_prompt.is_empty() {
+        body.insert("negative_prompt".into(), json!(request.negative_prompt));
+    }
+    Value::Object(body)
+}
+
+/// A prediction, as far as the adapter reads it.
+#[derive(Debug, Deserialize)]
+struct Prediction {
+    id: String,
+    status: String,
+    #[serde(default)]
+    logs: Option<String>,
+    #[serde(default)]
+    output: Value,
+    #[serde(default)]
+    error: Value,
+}
+
+/// The last progress bar in a model's log (`" 50%|█████     | 2/4"`), as 0..=1, and the last
+/// line of the log.
+fn progress_of(logs: &str) -> (Option<f32>, Option<String>) {
+    let last_line = logs
+        .lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty())
+        .map(|l| l.chars().take(200).collect::<String>());
+    let percent = logs.rmatch_indices("%|").find_map(|(i, _)| {
+        let before = &logs[..i];
+        let digits: String = before
+            .chars()
+            .rev()
+            .take_while(char::is_ascii_digit)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        digits.parse::<f32>().ok().filter(|p| *p <= 100.0)
+    });
+    (percent.map(|p| p / 100.0), last_line)
+}
+
+/// A finished prediction's output: one URL, or a list of them.
+fn outputs(output: &Value) -> Vec<Output> {
+    let url = |v: &Value| {
+        v.as_str().map(|u| Output::Url {
+            url: u.to_string(),
+            declared_mime: None,
+        })
+    };
+    match output {
+        Value::Array(items) => items.iter().filter_map(url).collect(),
+        other => url(other).into_iter().collect(),
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for ReplicateProvider {
+    fn info(&self) -> &ProviderInfo {
+        &self.info
+    }
+
+    async fn submit(&self, request: &GenerationRequest) -> Result<Submitted, ProviderError> {
+        let Some((owner, name, version)) = model_reference(&request.model) else {
+            return Err(ProviderError::new(
+                NAME,
+                ErrorKind::InvalidInput,
+                format!(
+                    "“{}” is not a Replicate model: write owner/name, or owner/name:version",
+                    request.model.escape_debug()
+                ),
+            ));
+        };
+        let (url, body) = match version {
+            None => (
+                http::endpoint(&self.base, &["models", owner, name, "predictions"]),
+                json!({ "input": input(request) }),
+            ),
+            Some(version) => (
+                http::endpoint(&self.base, &["predictions"]),
+                json!({ "version": version, "input": input(request) }),
+            ),
+        };
+        let response = self.send(self.client.post(url).json(&body)).await?;
+        if !response.status().is_success() {
+            return Err(self.refused(response, "submitting").await);
+        }
+        let prediction = self.prediction(response, "submitting").await?;
+        Ok(Submitted::Queued {
+            request_id: prediction.id,
+        })
+    }
+
+    async fn poll(&self, request: RequestRef<'_>) -> Result<PollStatus, ProviderError> {
+        let url = self.prediction_url(request.request_id, &[])?;
+        let response = self.send(self.client.get(url)).await?;
+        if !response.status().is_success() {
+            return Err(self.refused(response, "checking the prediction").await);
+        }
+        let prediction = self.prediction(response, "checking the prediction").await?;
+        match prediction.status.as_str() {
+            "starting" => Ok(PollStatus::Queued { position: None }),
+            "processing" => {
+                // A model's log is its own text: it could echo anything it was sent.
+                let logs = self.token.scrub(prediction.logs.as_deref().unwrap_or(""));
+                let (progress, message) = progress_of(&logs);
+                Ok(PollStatus::Running { progress, message })
+            }
+            "succeeded" => {
+                let found = outputs(&prediction.output);
+                if found.is_empty() {
+                    return Ok(PollStatus::Failed(ProviderError::new(
+                        NAME,
+                        ErrorKind::BadOutput,
+                        "Replicate finished without an output file",
+                    )));
+                }
+                Ok(PollStatus::Completed(found))
+            }
+            "failed" => {
+                let error = match &prediction.error {
+                    Value::String(s) => s.clone(),
+                    Value::Null => "no reason given".into(),
+                    other => other.to_string(),
+                };
+                let error = self.token.scrub(&error);
+                let kind = if error.to_ascii_lowercase().contains("nsfw") {
+                    ErrorKind::ContentPolicy
+                } else {
+                    ErrorKind::InvalidInput
+                };
+                Ok(PollStatus::Failed(ProviderError::new(
+                    NAME,
+                    kind,
+                    format!("the prediction failed at Replicate: {error}"),
+                )))
+            }
+            "canceled" => Ok(PollStatus::Canceled),
+            other => Ok(PollStatus::Running {
+                progress: None,
+                message: Some(format!("Replicate says {other}")),
+            }),
+        }
+    }
+
+    async fn cancel(&self, request: RequestRef<'_>) -> Result<CancelOutcome, ProviderError> {
+        let url = self.prediction_url(request.request_id, &["cancel"])?;
+        let response = self.send(self.client.post(url)).await?;
+        match response.status() {
+            StatusCode::NOT_FOUND => Ok(CancelOutcome::NotFound),
+            code if code.is_success() => {
+                let prediction = self.prediction(response, "cancelling").await?;
+                Ok(match prediction.status.as_str() {
+                    "succeeded" | "failed" => CancelOutcome::AlreadyFinished,
+                    _ => CancelOutcome::Requested,
+                })
+            }
+            _ => Err(self.refused(response, "cancelling").await),
+        }
+    }
+
+    async fn fetch(&self, output: &Output) -> Result<Vec<u8>, ProviderError> {
+        match output {
+            Output::Inline { bytes } => Ok(bytes.clone()),
+            Output::Url { url, declared_mime } => {
+                http::download(
+                    &self.client,
+                    NAME,
+                    &self.token,
+                    &self.files,
+                    url,
+                    declared_mime.as_deref(),
+                )
+                .await
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_references_are_owner_name_and_an_optional_version_and_nothing_else() {
+        assert_eq!(
+            model_reference("black-forest-labs/flux-schnell"),
+            Some(("black-forest-labs", "flux-schnell", None))
+        );
+        assert_eq!(
+            model_reference("stability-ai/sdxl:39ed52f2a78e"),
+            Some(("stability-ai", "sdxl", Some("39ed52f2a78e")))
+        );
+        for bad in [
+            "flux",
+            "a/b/c",
+            "../x",
+            "a/..",
+            "a/b:",
+            "a/b:v/../x",
+            "a b/c",
+            "/x",
+        ] {
+            assert_eq!(model_reference(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_last_progress_bar_of_the_log_is_the_progress() {
+        let logs = "Using seed: 7\n  0%|          | 0/4 [00:00<?, ?it/s]\n 50%|█████     | 2/4\n";
+        let (progress, message) = progress_of(logs);
+        assert_eq!(progress, Some(0.5));
+        assert_eq!(message.as_deref(), Some("50%|█████     | 2/4"));
+        assert_eq!(progress_of("loading weights").0, None);
+    }
+
+    #[test]
+    fn a_throttled_answer_says_when_it_resets() {
+        assert_eq!(
+            resets_in("Request was throttled. Your rate limit resets in ~30s."),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(resets_in("slow down"), None);
+    }
+
+    #[test]
+    fn outputs_are_one_url_or_a_list() {
+        assert_eq!(outputs(&json!("https://replicate.delivery/a.png")).len(), 1);
+        assert_eq!(
+            outputs(&json!(["https://x/1.png", "https://x/2.png"])).len(),
+            2
+        );
+        assert!(outputs(&Value::Null).is_empty());
+    }
+}

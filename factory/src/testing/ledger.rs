@@ -1,0 +1,94 @@
+//! What every stand-in provider records for the crash tests: each submission, by seed (tests give
+//! each job its own seed), and whether an earlier request for that seed had already been polled
+//! when it arrived — which would mean a committed request id was submitted again, the one thing
+//! the engine must never do.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+
+use crate::providers::local::{render, Scene, Style};
+
+#[derive(Debug, Default)]
+pub struct Submissions {
+    /// (seed, whether an earlier request for that seed had been polled) per submission.
+    log: Vec<(i64, bool)>,
+    polled: HashSet<i64>,
+}
+
+impl Submissions {
+    pub fn submitted(&mut self, seed: i64) {
+        let earlier_polled = self.polled.contains(&seed);
+        self.log.push((seed, earlier_polled));
+    }
+
+    pub fn polled(&mut self, seed: i64) {
+        self.polled.insert(seed);
+    }
+
+    pub fn per_seed(&self) -> HashMap<i64, usize> {
+        let mut counts = HashMap::new();
+        for (seed, _) in &self.log {
+            *counts.entry(*seed).or_default() += 1;
+        }
+        counts
+    }
+
+    pub fn resubmitted_after_poll(&self) -> Vec<i64> {
+        self.log
+            .iter()
+            .filter(|(_, earlier_polled)| *earlier_polled)
+            .map(|(seed, _)| *seed)
+            .collect()
+    }
+}
+
+/// A stand-in provider as the crash tests see it.
+pub trait StandIn: Send + Sync {
+    /// The provider's id in the app (`fal`, `replicate`).
+    fn provider(&self) -> &'static str;
+    fn base_url(&self) -> String;
+    /// How many times each seed was submitted.
+    fn submissions_per_seed(&self) -> HashMap<i64, usize>;
+    /// Seeds submitted again after an earlier request for them had been polled (so its id had
+    /// been committed): each is a double charge the engine should never cause.
+    fn resubmitted_after_poll(&self) -> Vec<i64>;
+}
+
+/// The picture a stand-in returns for a prompt and seed: the offline generator's, so every
+/// result is a real, distinct PNG.
+pub fn result_png(prompt: &str, seed: i64, side: u32) -> Vec<u8> {
+    let scene = Scene {
+        width: side,
+        height: side,
+        style: Style::Aurora,
+        detail: 2,
+    };
+    let pixels = render(&scene, prompt, "", seed);
+    crate::media::png::encode_rgb(side, side, &pixels).expect("encode the stand-in image")
+}
+
+/// A free port on this machine for a stand-in, and its address.
+pub async fn bind() -> (tokio::net::TcpListener, SocketAddr) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the stand-in");
+    let addr = listener.local_addr().expect("a bound address");
+    (listener, addr)
+}
+
+/// A stand-in's server, serving until dropped.
+pub struct Served(tokio::task::JoinHandle<()>);
+
+impl Served {
+    pub fn serve(listener: tokio::net::TcpListener, app: axum::Router) -> Self {
+        Self(tokio::spawn(async move {
+            axum::serve(listener, app).await.ok();
+        }))
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

@@ -1,0 +1,396 @@
+//! A stand-in for Replicate's HTTP API v1 on a real local port, for tests: Replicate cannot be
+//! reached from here, so the adapter is tested against a server that speaks the same protocol
+//! (`../shared/PROVIDERS.md`, and the official clients' recorded responses): `Authorization:
+//! Bearer` and its 401 problem details, predictions created for an official model or a pinned
+//! version (201 and the prediction), `starting` → `processing` (a log with progress bars) →
+//! `succeeded` with output URLs on a separate path, cancel, 422 with `invalid_fields`, 429 with
+//! `Retry-After`, and results that expire.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use serde_json::{json, Value};
+
+use super::ledger::{bind, result_png, Served, StandIn, Submissions};
+
+#[derive(Debug, Clone)]
+pub struct ReplicateStandInOptions {
+    pub token: String,
+    /// How long a prediction is `starting`, then `processing`.
+    pub start_time: Duration,
+    pub run_time: Duration,
+    /// A pause after a prediction is recorded and before it is answered.
+    pub submit_delay: Duration,
+    pub image_side: u32,
+    /// This many creations are throttled first (429, `Retry-After: 1`).
+    pub throttle_first_submissions: usize,
+}
+
+impl Default for ReplicateStandInOptions {
+    fn default() -> Self {
+        Self {
+            token: "r8_standin_token_0123456789".into(),
+            start_time: Duration::from_millis(50),
+            run_time: Duration::from_millis(100),
+            submit_delay: Duration::ZERO,
+            image_side: 64,
+            throttle_first_submissions: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Prediction {
+    model: String,
+    version: String,
+    input: Value,
+    seed: i64,
+    prompt: String,
+    created: Instant,
+    canceled: bool,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    predictions: HashMap<String, Prediction>,
+    submissions: Submissions,
+    throttled: usize,
+    next_id: u64,
+    base: String,
+    /// Every request, in order (`POST /v1/models/.../predictions 201`), for tests that check
+    /// what was sent when.
+    log: Vec<(Instant, String)>,
+}
+
+/// The running stand-in. Dropping it stops the server.
+pub struct ReplicateStandIn {
+    pub addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    _server: Served,
+}
+
+impl ReplicateStandIn {
+    pub async fn start(options: ReplicateStandInOptions) -> Self {
+        let (listener, addr) = bind().await;
+        let state = Arc::new(Mutex::new(State {
+            base: format!("http://{addr}"),
+            ..State::default()
+        }));
+        let shared = (state.clone(), Arc::new(options));
+        let app = Router::new().fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                let (state, options) = shared.clone();
+                async move { route(&state, &options, method, uri, headers, body).await }
+            },
+        );
+        Self {
+            addr,
+            state,
+            _server: Served::serve(listener, app),
+        }
+    }
+
+    /// The API base, as the adapter is configured with it.
+    pub fn api_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// Forgets one prediction, as Replicate does an hour after it finished.
+    pub fn expire(&self, id: &str) {
+        self.state.lock().unwrap().predictions.remove(id);
+    }
+
+    /// Predictions cancelled through the API.
+    pub fn canceled(&self) -> usize {
+        let state = self.state.lock().unwrap();
+        state.predictions.values().filter(|p| p.canceled).count()
+    }
+
+    /// Every request so far with when it arrived: `METHOD path status`.
+    pub fn requests(&self) -> Vec<(Instant, String)> {
+        self.state.lock().unwrap().log.clone()
+    }
+}
+
+impl StandIn for ReplicateStandIn {
+    fn provider(&self) -> &'static str {
+        crate::providers::replicate::ID
+    }
+
+    fn base_url(&self) -> String {
+        self.api_url()
+    }
+
+    fn submissions_per_seed(&self) -> HashMap<i64, usize> {
+        self.state.lock().unwrap().submissions.per_seed()
+    }
+
+    fn resubmitted_after_poll(&self) -> Vec<i64> {
+        self.state
+            .lock()
+            .unwrap()
+            .submissions
+            .resubmitted_after_poll()
+    }
+}
+
+fn reply(status: StatusCode, body: Value) -> Response {
+    (status, axum::Json(body)).into_response()
+}
+
+/// Replicate's errors are problem details.
+fn problem(status: StatusCode, title: &str, detail: &str) -> Response {
+    let mut response = reply(
+        status,
+        json!({"title": title, "detail": detail, "status": status.as_u16()}),
+    );
+    response.headers_mut().insert(
+        "content-type",
+        "application/problem+json".parse().expect("a header value"),
+    );
+    response
+}
+
+async fn route(
+    state: &Mutex<State>,
+    options: &ReplicateStandInOptions,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
+    let response = if let (&Method::GET, ["files", id, _]) = (&method, segments.as_slice()) {
+        // Output files are public.
+        file(state, options, id)
+    } else if headers.get("authorization").and_then(|v| v.to_str().ok())
+        != Some(format!("Bearer {}", options.token).as_str())
+    {
+        problem(
+            StatusCode::UNAUTHORIZED,
+            "Unauthenticated",
+            "You did not pass a valid authentication token",
+        )
+    } else {
+        match (&method, segments.as_slice()) {
+            (&Method::POST, ["v1", "models", owner, name, "predictions"]) => {
+                let model = format!("{owner}/{name}");
+                create(state, options, &model, None, &body).await
+            }
+            (&Method::POST, ["v1", "predictions"]) => {
+                let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                match request["version"].as_str() {
+                    Some(version) => {
+                        let model = format!("community/{}", &version[..version.len().min(8)]);
+                        create(state, options, &model, Some(version.to_string()), &body).await
+                    }
+                    None => problem(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "Invalid version or not permitted",
+                        "The specified version does not exist (or perhaps you don't have permission to use it?)",
+                    ),
+                }
+            }
+            (&Method::GET, ["v1", "predictions", id]) => get(state, options, id),
+            (&Method::POST, ["v1", "predictions", id, "cancel"]) => cancel(state, options, id),
+            _ => problem(StatusCode::NOT_FOUND, "Not found", "Not found."),
+        }
+    };
+    state.lock().unwrap().log.push((
+        Instant::now(),
+        format!("{method} {} {}", uri.path(), response.status().as_u16()),
+    ));
+    response
+}
+
+async fn create(
+    state: &Mutex<State>,
+    options: &ReplicateStandInOptions,
+    model: &str,
+    version: Option<String>,
+    body: &[u8],
+) -> Response {
+    let Ok(request) = serde_json::from_slice::<Value>(body) else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Bad request",
+            "The request body is not valid JSON",
+        );
+    };
+    let input = request["input"].clone();
+    let mut invalid = Vec::new();
+    if input["prompt"].as_str().is_none_or(str::is_empty) {
+        invalid.push(
+            json!({"type": "required", "field": "input", "description": "prompt is required"}),
+        );
+    }
+    if model.ends_with("/flux-schnell") {
+        if let Some(steps) = input.get("num_inference_steps") {
+            if !steps.as_i64().is_some_and(|s| (1..=4).contains(&s)) {
+                invalid.push(
+                    json!({"type": "less_than_equal", "field": "input.num_inference_steps",
+                    "description": "Must be less than or equal to 4"}),
+                );
+            }
+        }
+    }
+    if !invalid.is_empty() {
+        let mut response = reply(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"title": "Input validation failed", "detail": "- input: invalid",
+                   "status": 422, "invalid_fields": invalid}),
+        );
+        response.headers_mut().insert(
+            "content-type",
+            "application/problem+json".parse().expect("a header value"),
+        );
+        return response;
+    }
+    let id = {
+        let mut state = state.lock().unwrap();
+        if state.throttled < options.throttle_first_submissions {
+            state.throttled += 1;
+            let mut response = problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Request was throttled",
+                "Request was throttled. Your rate limit resets in ~1s.",
+            );
+            response
+                .headers_mut()
+                .insert("retry-after", "1".parse().expect("a header value"));
+            return response;
+        }
+        state.next_id += 1;
+        let id = format!("rp{:06}q{:012x}", state.next_id, state.next_id * 7919);
+        let seed = input["seed"].as_i64().unwrap_or(-1);
+        state.submissions.submitted(seed);
+        state.predictions.insert(
+            id.clone(),
+            Prediction {
+                model: model.to_string(),
+                version: version.unwrap_or_else(|| "official".into()),
+                prompt: input["prompt"].as_str().unwrap_or_default().to_string(),
+                input,
+                seed,
+                created: Instant::now(),
+                canceled: false,
+            },
+        );
+        id
+    };
+    // The prediction exists at "Replicate" from here on, whether or not the answer arrives.
+    tokio::time::sleep(options.submit_delay).await;
+    let state = state.lock().unwrap();
+    let prediction = &state.predictions[&id];
+    reply(
+        StatusCode::CREATED,
+        prediction_json(&state.base, &id, prediction, options),
+    )
+}
+
+enum Phase {
+    Starting,
+    Processing(f32),
+    Succeeded,
+}
+
+fn phase(prediction: &Prediction, options: &ReplicateStandInOptions) -> Phase {
+    let age = prediction.created.elapsed();
+    if age < options.start_time {
+        Phase::Starting
+    } else if age < options.start_time + options.run_time {
+        let done = (age - options.start_time).as_secs_f32() / options.run_time.as_secs_f32();
+        Phase::Processing(done.clamp(0.0, 0.99))
+    } else {
+        Phase::Succeeded
+    }
+}
+
+fn prediction_json(
+    base: &str,
+    id: &str,
+    prediction: &Prediction,
+    options: &ReplicateStandInOptions,
+) -> Value {
+    let (status, logs, output) = if prediction.canceled {
+        ("canceled", String::new(), Value::Null)
+    } else {
+        match phase(prediction, options) {
+            Phase::Starting => ("starting", String::new(), Value::Null),
+            Phase::Processing(done) => {
+                let percent = (done * 100.0) as u32;
+                let steps = (done * 4.0) as u32;
+                let bar = "█".repeat((percent / 10) as usize);
+                let logs = format!(
+                    "Using seed: {}\n  0%|          | 0/4 [00:00<?, ?it/s]\n{percent:3}%|{bar:<10}| {steps}/4\n",
+                    prediction.seed
+                );
+                ("processing", logs, Value::Null)
+            }
+            Phase::Succeeded => (
+                "succeeded",
+                format!("Using seed: {}\n100%|██████████| 4/4\n", prediction.seed),
+                json!([format!("{base}/files/{id}/out-0.png")]),
+            ),
+        }
+    };
+    json!({
+        "id": id,
+        "model": prediction.model,
+        "version": prediction.version,
+        "input": prediction.input,
+        "logs": logs,
+        "output": output,
+        "data_removed": false,
+        "error": null,
+        "status": status,
+        "created_at": "2026-11-30T12:00:00.000000Z",
+        "urls": {
+            "get": format!("{base}/v1/predictions/{id}"),
+            "cancel": format!("{base}/v1/predictions/{id}/cancel"),
+        },
+        "metrics": if status == "succeeded" { json!({"predict_time": options.run_time.as_secs_f64()}) } else { json!({}) },
+    })
+}
+
+fn get(state: &Mutex<State>, options: &ReplicateStandInOptions, id: &str) -> Response {
+    let mut state = state.lock().unwrap();
+    let Some(prediction) = state.predictions.get(id).cloned() else {
+        return problem(StatusCode::NOT_FOUND, "Not found", "Not found.");
+    };
+    state.submissions.polled(prediction.seed);
+    reply(
+        StatusCode::OK,
+        prediction_json(&state.base, id, &prediction, options),
+    )
+}
+
+fn cancel(state: &Mutex<State>, options: &ReplicateStandInOptions, id: &str) -> Response {
+    let mut state = state.lock().unwrap();
+    let base = state.base.clone();
+    let Some(prediction) = state.predictions.get_mut(id) else {
+        return problem(StatusCode::NOT_FOUND, "Not found", "Not found.");
+    };
+    if !matches!(phase(prediction, options), Phase::Succeeded) {
+        prediction.canceled = true;
+    }
+    let prediction = prediction.clone();
+    reply(
+        StatusCode::OK,
+        prediction_json(&base, id, &prediction, options),
+    )
+}
+
+fn file(state: &Mutex<State>, options: &ReplicateStandInOptions, id: &str) -> Response {
+    let Some(prediction) = state.lock().unwrap().predictions.get(id).cloned() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let png = result_png(&prediction.prompt, prediction.seed, options.image_side);
+    ([("content-type", "image/png")], png).into_response()
+}

@@ -1,0 +1,263 @@
+//! The Replicate adapter against the stand-in Replicate API, over real HTTP on a local port.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use factory::jobs::JobState;
+use factory::media::ImageFormat;
+use factory::products;
+use factory::providers::replicate::{ReplicateConfig, ReplicateProvider};
+use factory::providers::{
+    CancelOutcome, ErrorKind, GenerationRequest, Output, PollStatus, Provider, RequestRef,
+    Submitted,
+};
+use factory::secret::Secret;
+use factory::testing::eventually;
+use factory::testing::ledger::StandIn;
+use factory::testing::replicate_standin::{ReplicateStandIn, ReplicateStandInOptions};
+use serde_json::json;
+
+use crate::queue::{self, setup_with_providers};
+
+const MODEL: &str = "black-forest-labs/flux-schnell";
+
+fn provider(standin: &ReplicateStandIn, token: &str) -> ReplicateProvider {
+    ReplicateProvider::new(ReplicateConfig {
+        token: Secret::new(token).unwrap(),
+        base_url: Some(standin.api_url()),
+        timeout: None,
+    })
+    .unwrap()
+}
+
+fn token() -> String {
+    ReplicateStandInOptions::default().token
+}
+
+fn request(model: &str, seed: i64) -> GenerationRequest {
+    GenerationRequest {
+        model: model.into(),
+        prompt: "a lighthouse".into(),
+        negative_prompt: String::new(),
+        seed,
+        params: json!({"aspect_ratio": "1:1", "num_inference_steps": 4})
+            .as_object()
+            .unwrap()
+            .clone(),
+    }
+}
+
+async fn submit(replicate: &ReplicateProvider, model: &str, seed: i64) -> String {
+    match replicate.submit(&request(model, seed)).await.unwrap() {
+        Submitted::Queued { request_id } => request_id,
+        Submitted::Finished(_) => panic!("Replicate always queues"),
+    }
+}
+
+fn at(id: &str) -> RequestRef<'_> {
+    RequestRef {
+        model: MODEL,
+        request_id: id,
+    }
+}
+
+/// Polls until the prediction is done; returns every status seen on the way.
+async fn poll_to_end(replicate: &ReplicateProvider, id: &str) -> (Vec<String>, PollStatus) {
+    let mut seen = Vec::new();
+    let done = eventually(Duration::from_secs(10), async || {
+        match replicate.poll(at(id)).await.unwrap() {
+            PollStatus::Queued { .. } => seen.push("starting".to_string()),
+            PollStatus::Running { progress, message } => seen.push(format!(
+                "processing {:?} {}",
+                progress,
+                message.unwrap_or_default()
+            )),
+            done => return Some(done),
+        }
+        None
+    })
+    .await;
+    (seen, done)
+}
+
+#[tokio::test]
+async fn a_prediction_starts_processes_with_progress_from_its_log_and_its_output_is_downloaded() {
+    let standin = ReplicateStandIn::start(ReplicateStandInOptions {
+        run_time: Duration::from_millis(400),
+        ..ReplicateStandInOptions::default()
+    })
+    .await;
+    let replicate = provider(&standin, &token());
+    let id = submit(&replicate, MODEL, 7).await;
+    let (seen, done) = poll_to_end(&replicate, &id).await;
+    assert_eq!(seen.first().map(String::as_str), Some("starting"));
+    assert!(
+        seen.iter().any(|s| s.starts_with("processing Some(")),
+        "the log's progress bar is the progress: {seen:?}"
+    );
+    let PollStatus::Completed(outputs) = done else {
+        panic!("{done:?}")
+    };
+    assert_eq!(outputs.len(), 1);
+    let bytes = replicate.fetch(&outputs[0]).await.unwrap();
+    assert_eq!(ImageFormat::sniff(&bytes), Some(ImageFormat::Png));
+    assert_eq!(standin.submissions_per_seed()[&7], 1);
+    let created: Vec<String> = standin
+        .requests()
+        .into_iter()
+        .map(|(_, r)| r)
+        .filter(|r| r.starts_with("POST"))
+        .collect();
+    assert_eq!(
+        created,
+        ["POST /v1/models/black-forest-labs/flux-schnell/predictions 201"],
+        "an official model is run by its model path"
+    );
+}
+
+#[tokio::test]
+async fn a_model_pinned_by_version_is_run_through_the_predictions_endpoint() {
+    let standin = ReplicateStandIn::start(ReplicateStandInOptions::default()).await;
+    let replicate = provider(&standin, &token());
+    let id = submit(&replicate, "someone/sdxl-variant:5a6b7c8d9e", 3).await;
+    let (_, done) = poll_to_end(&replicate, &id).await;
+    assert!(matches!(done, PollStatus::Completed(_)), "{done:?}");
+    assert!(standin
+        .requests()
+        .iter()
+        .any(|(_, r)| r == "POST /v1/predictions 201"));
+    let error = replicate
+        .submit(&request("../../etc/passwd", 1))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::InvalidInput);
+    assert!(error.message.contains("owner/name"), "{error}");
+}
+
+#[tokio::test]
+async fn a_wrong_token_is_unauthorized_and_the_token_never_appears_in_the_error() {
+    let standin = ReplicateStandIn::start(ReplicateStandInOptions::default()).await;
+    let replicate = provider(&standin, "r8_wrong_token_secretvalue");
+    let error = replicate.submit(&request(MODEL, 1)).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Unauthorized);
+    assert!(!error.retryable());
+    let text = format!("{error} {error:?}");
+    assert!(
+        text.contains("Replicate") && text.contains("401") && text.contains("authentication"),
+        "{text}"
+    );
+    assert!(!text.contains("secretvalue"), "{text}");
+}
+
+#[tokio::test]
+async fn a_validation_error_names_the_field_and_a_throttled_creation_waits_for_the_reset() {
+    let standin = ReplicateStandIn::start(ReplicateStandInOptions {
+        throttle_first_submissions: 1,
+        ..ReplicateStandInOptions::default()
+    })
+    .await;
+    let replicate = provider(&standin, &token());
+    let mut bad = request(MODEL, 2);
+    bad.params.insert("num_inference_steps".into(), json!(9));
+    let error = replicate.submit(&bad).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::InvalidInput);
+    assert!(
+        error
+            .message
+            .contains("num_inference_steps: Must be less than or equal to 4"),
+        "{error}"
+    );
+    assert!(!error.maybe_accepted, "a 4xx is a refusal");
+
+    let throttled = replicate.submit(&request(MODEL, 3)).await.unwrap_err();
+    assert_eq!(throttled.kind, ErrorKind::RateLimited);
+    assert!(throttled.retryable());
+    assert_eq!(throttled.retry_after, Some(Duration::from_secs(1)));
+    assert!(!throttled.maybe_accepted);
+}
+
+#[tokio::test]
+async fn cancel_is_requested_while_running_too_late_once_done_and_unknown_ids_are_not_found() {
+    let slow = ReplicateStandIn::start(ReplicateStandInOptions {
+        start_time: Duration::from_secs(30),
+        ..ReplicateStandInOptions::default()
+    })
+    .await;
+    let replicate = provider(&slow, &token());
+    let waiting = submit(&replicate, MODEL, 1).await;
+    assert_eq!(
+        replicate.cancel(at(&waiting)).await.unwrap(),
+        CancelOutcome::Requested
+    );
+    assert_eq!(slow.canceled(), 1);
+    assert!(matches!(
+        replicate.poll(at(&waiting)).await.unwrap(),
+        PollStatus::Canceled
+    ));
+    assert_eq!(
+        replicate.cancel(at("rpunknown0000")).await.unwrap(),
+        CancelOutcome::NotFound
+    );
+
+    let quick = ReplicateStandIn::start(ReplicateStandInOptions::default()).await;
+    let replicate = provider(&quick, &token());
+    let done = submit(&replicate, MODEL, 2).await;
+    poll_to_end(&replicate, &done).await;
+    assert_eq!(
+        replicate.cancel(at(&done)).await.unwrap(),
+        CancelOutcome::AlreadyFinished
+    );
+}
+
+#[tokio::test]
+async fn an_expired_prediction_is_not_found_and_odd_ids_or_hosts_are_refused() {
+    let standin = ReplicateStandIn::start(ReplicateStandInOptions::default()).await;
+    let replicate = provider(&standin, &token());
+    let id = submit(&replicate, MODEL, 3).await;
+    standin.expire(&id);
+    let error = replicate.poll(at(&id)).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::NotFound);
+    let error = replicate.poll(at("../../v1/account")).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::NotFound);
+    let elsewhere = Output::Url {
+        url: "https://169.254.169.254/latest/meta-data".into(),
+        declared_mime: None,
+    };
+    let error = replicate.fetch(&elsewhere).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::BadOutput);
+    assert!(error.message.contains("169.254.169.254"), "{error}");
+}
+
+#[tokio::test]
+async fn the_engine_runs_a_batch_through_replicate_once_per_job_and_stores_every_image() {
+    let standin = ReplicateStandIn::start(ReplicateStandInOptions {
+        throttle_first_submissions: 2,
+        ..ReplicateStandInOptions::default()
+    })
+    .await;
+    let replicate: Arc<dyn Provider> = Arc::new(provider(&standin, &token()));
+    let setup = setup_with_providers(5, vec![replicate]).await;
+    let (batch, jobs) = queue::run_batch(
+        &setup,
+        "replicate",
+        MODEL,
+        "a {harbour|lighthouse|cliff}",
+        json!({"aspect_ratio": "3:2"}),
+        2,
+    )
+    .await;
+
+    assert!(
+        jobs.iter().all(|j| j.state() == JobState::Succeeded),
+        "{jobs:#?}"
+    );
+    let submissions = standin.submissions_per_seed();
+    for job in &jobs {
+        assert_eq!(submissions.get(&job.seed), Some(&1), "job {}", job.id);
+        assert!(!job.possibly_duplicated, "a 429 is a refusal, not a maybe");
+    }
+    let stored = products::list_for_batch(&mut *setup.db.conn().await, batch)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 6);
+}
