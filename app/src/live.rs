@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
-use crate::dto::{JobDto, JobState, LiveMessage, ProductDto, QueueTotalsDto};
+use crate::dto::{JobDto, JobState, LiveMessage, ProductDto, ProviderPauseDto, QueueTotalsDto};
 
 /// Products kept in memory for the pages showing a batch as it runs.
 const RECENT_PRODUCTS: usize = 1000;
@@ -25,6 +25,8 @@ pub struct Live {
     pub products: RwSignal<Vec<ProductDto>>,
     pub totals: RwSignal<QueueTotalsDto>,
     pub paused: RwSignal<bool>,
+    /// Providers rate limited, by id (expired pauses are simply past their `until`).
+    pub provider_pauses: RwSignal<BTreeMap<String, ProviderPauseDto>>,
     pub connected: RwSignal<bool>,
     pub toasts: RwSignal<Vec<Toast>>,
     last_seq: RwSignal<u64>,
@@ -38,6 +40,7 @@ pub fn provide_live() -> Live {
         products: RwSignal::new(Vec::new()),
         totals: RwSignal::new(QueueTotalsDto::default()),
         paused: RwSignal::new(false),
+        provider_pauses: RwSignal::new(BTreeMap::new()),
         connected: RwSignal::new(false),
         toasts: RwSignal::new(Vec::new()),
         last_seq: RwSignal::new(0),
@@ -63,10 +66,17 @@ impl Live {
                 paused,
                 totals,
                 jobs,
+                provider_pauses,
             } => {
                 self.jobs.set(jobs.into_iter().map(|j| (j.id, j)).collect());
                 self.totals.set(totals);
                 self.paused.set(paused);
+                self.provider_pauses.set(
+                    provider_pauses
+                        .into_iter()
+                        .map(|p| (p.provider.clone(), p))
+                        .collect(),
+                );
                 self.last_seq.set(seq);
             }
             message if message.seq() <= self.last_seq.get_untracked() => {}
@@ -109,6 +119,12 @@ impl Live {
             LiveMessage::Paused { seq, paused } => {
                 self.last_seq.set(seq);
                 self.paused.set(paused);
+            }
+            LiveMessage::ProviderPaused { seq, pause } => {
+                self.last_seq.set(seq);
+                self.provider_pauses.update(|p| {
+                    p.insert(pause.provider.clone(), pause);
+                });
             }
         }
     }

@@ -30,6 +30,8 @@ pub enum EventKind {
     QueuePaused {
         paused: bool,
     },
+    /// A provider answered 429: no call goes to it before the pause ends.
+    ProviderPaused(crate::providers::limits::Pause),
 }
 
 #[derive(Clone)]

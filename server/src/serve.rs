@@ -6,8 +6,9 @@ use std::time::Duration;
 use anyhow::Context;
 use factory::jobs::worker::WorkerConfig;
 use factory::providers::fal::FalProvider;
+use factory::providers::limits::RateLimits;
 use factory::providers::replicate::ReplicateProvider;
-use factory::providers::Providers;
+use factory::providers::{Provider, Providers};
 use factory::{Engine, EngineSettings};
 
 use crate::config::Config;
@@ -58,22 +59,44 @@ fn engine(config: &Config, database: &Database) -> anyhow::Result<Engine> {
     ))
 }
 
-/// The offline generator, plus each hosted provider that has a key.
+/// The offline generator, plus each hosted provider that has a key, behind its rate limits.
 fn providers(config: &Config) -> anyhow::Result<Providers> {
     let mut providers = Providers::builtin();
+    let mut hosted: Vec<Arc<dyn Provider>> = Vec::new();
     if let Some(fal) = &config.fal {
-        providers.add(Arc::new(
+        hosted.push(Arc::new(
             FalProvider::new(fal.clone()).map_err(anyhow::Error::msg)?,
         ));
-        tracing::info!("fal.ai is enabled");
     }
     if let Some(replicate) = &config.replicate {
-        providers.add(Arc::new(
+        hosted.push(Arc::new(
             ReplicateProvider::new(replicate.clone()).map_err(anyhow::Error::msg)?,
         ));
-        tracing::info!("Replicate is enabled");
+    }
+    for provider in hosted {
+        let limits = rate_limits(config, &provider.info().id);
+        tracing::info!(
+            submissions_per_minute = ?limits.submissions_per_minute,
+            calls_per_minute = ?limits.calls_per_minute,
+            "{} is enabled",
+            provider.info().name
+        );
+        providers.add_limited(provider, limits, config.max_retry_after);
     }
     Ok(providers)
+}
+
+/// A provider's published limits, with what the configuration says instead.
+fn rate_limits(config: &Config, provider: &str) -> RateLimits {
+    let mut limits = RateLimits::published(provider);
+    let given = |list: &[(String, u32)]| list.iter().find(|(p, _)| p == provider).map(|(_, n)| *n);
+    if let Some(n) = given(&config.submissions_per_minute) {
+        limits.submissions_per_minute = Some(n);
+    }
+    if let Some(n) = given(&config.calls_per_minute) {
+        limits.calls_per_minute = Some(n);
+    }
+    limits
 }
 
 fn worker_config(config: &Config) -> WorkerConfig {

@@ -4,6 +4,7 @@ pub mod batch;
 pub mod field;
 pub mod job;
 pub mod params;
+pub mod pauses;
 pub mod shell;
 pub mod templates;
 pub mod toasts;

@@ -125,6 +125,9 @@ pub enum LiveMessage {
         paused: bool,
         totals: QueueTotalsDto,
         jobs: Vec<JobDto>,
+        /// Providers rate limited right now.
+        #[serde(default)]
+        provider_pauses: Vec<ProviderPauseDto>,
     },
     Job {
         seq: u64,
@@ -138,6 +141,30 @@ pub enum LiveMessage {
         seq: u64,
         paused: bool,
     },
+    ProviderPaused {
+        seq: u64,
+        pause: ProviderPauseDto,
+    },
+}
+
+/// A provider that answered 429: nothing is sent to it before `until`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderPauseDto {
+    pub provider: String,
+    /// "Replicate: rate limited".
+    pub reason: String,
+    pub until: DateTime<Utc>,
+}
+
+#[cfg(feature = "ssr")]
+impl From<factory::providers::limits::Pause> for ProviderPauseDto {
+    fn from(p: factory::providers::limits::Pause) -> Self {
+        Self {
+            provider: p.provider,
+            reason: p.reason,
+            until: p.until,
+        }
+    }
 }
 
 impl LiveMessage {
@@ -146,7 +173,8 @@ impl LiveMessage {
             LiveMessage::Snapshot { seq, .. }
             | LiveMessage::Job { seq, .. }
             | LiveMessage::ProductCreated { seq, .. }
-            | LiveMessage::Paused { seq, .. } => *seq,
+            | LiveMessage::Paused { seq, .. }
+            | LiveMessage::ProviderPaused { seq, .. } => *seq,
         }
     }
 }

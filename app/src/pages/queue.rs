@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use crate::api::queue::{cancel_job, move_job_to_front, retry_job, set_queue_paused};
 use crate::components::button;
 use crate::components::job::{describe, fraction, ProgressBar, StateBadge};
+use crate::components::pauses::ProviderPauses;
 use crate::dto::{JobDto, JobState};
 use crate::live::{use_live, Live};
 
@@ -57,6 +58,7 @@ pub fn QueuePage() -> impl IntoView {
                 "The queue is paused: nothing new starts until you resume it. Jobs already running finish."
             </p>
         </Show>
+        <ProviderPauses />
         <Show
             when=move || live.connected.get() || !live.jobs.get().is_empty()
             fallback=|| view! { <p class="mt-6 text-sm text-stone-500">"Connecting to the live queue…"</p> }

@@ -11,6 +11,7 @@
 
 pub mod fal;
 pub mod http;
+pub mod limits;
 pub mod local;
 pub mod params;
 pub mod replicate;
@@ -216,6 +217,11 @@ pub trait Provider: Send + Sync {
 
     async fn cancel(&self, request: RequestRef<'_>) -> Result<CancelOutcome, ProviderError>;
 
+    /// The provider's rate limits in this process, when it has any ([`limits::Limited`]).
+    fn gate(&self) -> Option<&Arc<limits::Gate>> {
+        None
+    }
+
     /// The bytes of one output. Inline outputs need no download.
     async fn fetch(&self, output: &Output) -> Result<Vec<u8>, ProviderError> {
         match output {
@@ -245,6 +251,18 @@ impl Providers {
 
     pub fn add(&mut self, provider: Arc<dyn Provider>) {
         self.by_id.insert(provider.info().id.clone(), provider);
+    }
+
+    /// Adds a hosted provider behind its rate limits; a 429 pauses it for at most
+    /// `longest_pause`.
+    pub fn add_limited(
+        &mut self,
+        provider: Arc<dyn Provider>,
+        limits: limits::RateLimits,
+        longest_pause: Duration,
+    ) {
+        let gate = Arc::new(limits::Gate::new(limits, longest_pause));
+        self.add(Arc::new(limits::Limited::new(provider, gate)));
     }
 
     pub fn get(&self, id: &str) -> Option<&Arc<dyn Provider>> {

@@ -28,8 +28,13 @@ pub struct ReplicateStandInOptions {
     /// A pause after a prediction is recorded and before it is answered.
     pub submit_delay: Duration,
     pub image_side: u32,
-    /// This many creations are throttled first (429, `Retry-After: 1`).
+    /// This many creations are throttled first (429 with `Retry-After`); every request in
+    /// the window that follows is throttled too, as a real rate limit is.
     pub throttle_first_submissions: usize,
+    /// The reset a throttled request is told to wait for.
+    pub throttle_for: Duration,
+    /// Creations let through before throttling starts.
+    pub throttle_after: usize,
 }
 
 impl Default for ReplicateStandInOptions {
@@ -41,6 +46,8 @@ impl Default for ReplicateStandInOptions {
             submit_delay: Duration::ZERO,
             image_side: 64,
             throttle_first_submissions: 0,
+            throttle_for: Duration::from_secs(1),
+            throttle_after: 0,
         }
     }
 }
@@ -61,6 +68,9 @@ struct State {
     predictions: HashMap<String, Prediction>,
     submissions: Submissions,
     throttled: usize,
+    created: usize,
+    /// Every request before this is throttled.
+    throttled_until: Option<Instant>,
     next_id: u64,
     base: String,
     /// Every request, in order (`POST /v1/models/.../predictions 201`), for tests that check
@@ -177,6 +187,8 @@ async fn route(
             "Unauthenticated",
             "You did not pass a valid authentication token",
         )
+    } else if let Some(left) = throttled_for(state) {
+        throttled(left)
     } else {
         match (&method, segments.as_slice()) {
             (&Method::POST, ["v1", "models", owner, name, "predictions"]) => {
@@ -254,17 +266,13 @@ async fn create(
     }
     let id = {
         let mut state = state.lock().unwrap();
-        if state.throttled < options.throttle_first_submissions {
+        state.created += 1;
+        if state.created > options.throttle_after
+            && state.throttled < options.throttle_first_submissions
+        {
             state.throttled += 1;
-            let mut response = problem(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Request was throttled",
-                "Request was throttled. Your rate limit resets in ~1s.",
-            );
-            response
-                .headers_mut()
-                .insert("retry-after", "1".parse().expect("a header value"));
-            return response;
+            state.throttled_until = Some(Instant::now() + options.throttle_for);
+            return throttled(options.throttle_for);
         }
         state.next_id += 1;
         let id = format!("rp{:06}q{:012x}", state.next_id, state.next_id * 7919);
@@ -292,6 +300,27 @@ async fn create(
         StatusCode::CREATED,
         prediction_json(&state.base, &id, prediction, options),
     )
+}
+
+/// How long requests are still throttled, if they are.
+fn throttled_for(state: &Mutex<State>) -> Option<Duration> {
+    let until = state.lock().unwrap().throttled_until?;
+    until.checked_duration_since(Instant::now())
+}
+
+/// A 429 with the reset in `Retry-After` and in the words Replicate uses.
+fn throttled(left: Duration) -> Response {
+    let seconds = left.as_secs_f64().ceil().max(1.0) as u64;
+    let mut response = problem(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Request was throttled",
+        &format!("Request was throttled. Your rate limit resets in ~{seconds}s."),
+    );
+    response.headers_mut().insert(
+        "retry-after",
+        seconds.to_string().parse().expect("a header value"),
+    );
+    response
 }
 
 enum Phase {

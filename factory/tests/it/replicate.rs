@@ -3,9 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use factory::events::EventKind;
+use factory::jobs::worker::WorkerConfig;
 use factory::jobs::JobState;
 use factory::media::ImageFormat;
 use factory::products;
+use factory::providers::limits::{Gate, Limited, RateLimits};
 use factory::providers::replicate::{ReplicateConfig, ReplicateProvider};
 use factory::providers::{
     CancelOutcome, ErrorKind, GenerationRequest, Output, PollStatus, Provider, RequestRef,
@@ -260,4 +263,113 @@ async fn the_engine_runs_a_batch_through_replicate_once_per_job_and_stores_every
         .await
         .unwrap();
     assert_eq!(stored.len(), 6);
+}
+
+/// The Replicate adapter behind its rate limits, as the server sets it up.
+fn limited(standin: &ReplicateStandIn) -> Arc<dyn Provider> {
+    let gate = Gate::new(
+        RateLimits::published(factory::providers::replicate::ID),
+        Duration::from_secs(600),
+    );
+    Arc::new(Limited::new(
+        Arc::new(provider(standin, &token())),
+        Arc::new(gate),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_429_pauses_every_call_to_the_provider_until_the_reset_it_announced() {
+    let reset = Duration::from_secs(2);
+    // Eight creations at once: four go through and their predictions are polled while the
+    // fifth is throttled (and so is everything in the two seconds after it).
+    let standin = ReplicateStandIn::start(ReplicateStandInOptions {
+        throttle_after: 4,
+        throttle_first_submissions: 1,
+        throttle_for: reset,
+        run_time: Duration::from_millis(1500),
+        ..ReplicateStandInOptions::default()
+    })
+    .await;
+    let setup = setup_with_providers(5, vec![limited(&standin)]).await;
+    let mut events = setup.engine.events().subscribe();
+    // Polls keep going through failures, as they do over a real outage.
+    let mut config = WorkerConfig {
+        poll_failures_allowed: 1000,
+        ..queue::fast_worker()
+    };
+    config.provider_concurrency.insert("replicate".into(), 8);
+    let worker = queue::start_with(&setup, config);
+    let launch = factory::batches::LaunchRequest {
+        params: Default::default(),
+        ..queue::request(&setup, "replicate", MODEL, "a {a|b|c|d|e|f|g|h} bay", 1)
+    };
+    let (batch, _) = setup.engine.launch(&launch).await.unwrap();
+    let jobs = queue::wait_until_finished(&setup, batch.id).await;
+    worker.shut_down(Duration::from_secs(1)).await;
+    assert!(
+        jobs.iter().all(|j| j.state() == JobState::Succeeded),
+        "{jobs:#?}"
+    );
+    let submissions = standin.submissions_per_seed();
+    assert!(jobs.iter().all(|j| submissions.get(&j.seed) == Some(&1)));
+
+    // The stand-in's own log: once it answered 429, nothing more arrived before the reset but
+    // what was already on its way.
+    let log = standin.requests();
+    let first_429 = log
+        .iter()
+        .find(|(_, r)| r.ends_with(" 429"))
+        .map(|(at, _)| *at)
+        .expect("a request was throttled");
+    let in_flight = Duration::from_millis(300);
+    let early: Vec<&String> = log
+        .iter()
+        .filter(|(at, _)| *at > first_429 + in_flight && *at < first_429 + reset)
+        .map(|(_, r)| r)
+        .collect();
+    assert!(
+        early.is_empty(),
+        "{} requests sent before the reset, the first: {:?}",
+        early.len(),
+        early.iter().take(3).collect::<Vec<_>>()
+    );
+    assert!(
+        log.iter().any(|(at, _)| *at >= first_429 + reset),
+        "calls resumed after the reset"
+    );
+
+    // Every process sharing the database learns of it (the row outlives the test's reset only
+    // if the reset has not passed yet, so it is read from the event), and so does the person.
+    let mut announced = None;
+    while let Ok(event) = events.try_recv() {
+        if let EventKind::ProviderPaused(pause) = event.kind {
+            announced = Some(pause);
+        }
+    }
+    let pause = announced.expect("the pause was announced");
+    assert_eq!(pause.provider, "replicate");
+    assert_eq!(pause.reason, "Replicate: rate limited");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pause_another_process_recorded_holds_this_one_until_the_reset() {
+    let standin = ReplicateStandIn::start(ReplicateStandInOptions::default()).await;
+    let setup = setup_with_providers(5, vec![limited(&standin)]).await;
+    let started = std::time::Instant::now();
+    factory::providers::limits::record_pause(
+        &mut *setup.db.conn().await,
+        "replicate",
+        chrono::Utc::now() + chrono::Duration::seconds(2),
+        "Replicate: rate limited",
+    )
+    .await
+    .unwrap();
+    let (_, jobs) = queue::run_batch(&setup, "replicate", MODEL, "a bay", json!({}), 2).await;
+    assert!(jobs.iter().all(|j| j.state() == JobState::Succeeded));
+    let first = standin.requests()[0].0;
+    assert!(
+        first >= started + Duration::from_millis(1800),
+        "the first call waited for the reset: {:?}",
+        first - started
+    );
 }

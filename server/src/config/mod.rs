@@ -101,6 +101,17 @@ pub struct ServeArgs {
     #[arg(long, env = "ART_FACTORY_PROVIDER_CONCURRENCY", value_name = "LIST")]
     pub provider_concurrency: Option<String>,
 
+    /// Submissions per minute allowed to each provider, as `provider=n` pairs (e.g.
+    /// `replicate=600`). Default: each provider's published limit (Replicate 600); none where
+    /// the provider limits concurrency instead (fal).
+    #[arg(long, env = "ART_FACTORY_SUBMISSIONS_PER_MINUTE", value_name = "LIST")]
+    pub submissions_per_minute: Option<String>,
+
+    /// Other API calls per minute (status, cancel) allowed to each provider, as `provider=n`
+    /// pairs. Default: the published limit (Replicate 3000).
+    #[arg(long, env = "ART_FACTORY_CALLS_PER_MINUTE", value_name = "LIST")]
+    pub calls_per_minute: Option<String>,
+
     /// Most images one launch may queue (a prompt's expansion times its image count).
     /// Default: 1000.
     #[arg(long, env = "ART_FACTORY_MAX_ITEMS", value_name = "N")]
@@ -158,6 +169,8 @@ pub struct FileConfig {
     pub db_pool_size: Option<usize>,
     pub workers: Option<usize>,
     pub provider_concurrency: Option<String>,
+    pub submissions_per_minute: Option<String>,
+    pub calls_per_minute: Option<String>,
     pub max_items: Option<u64>,
     pub confirm_items: Option<u64>,
     pub job_lease: Option<u64>,
@@ -179,6 +192,9 @@ pub struct Config {
     pub workers: usize,
     /// Explicit per-provider limits; providers not listed keep the engine's defaults.
     pub provider_concurrency: Vec<(String, usize)>,
+    /// Per-provider rate limits given explicitly; others keep their published ones.
+    pub submissions_per_minute: Vec<(String, u32)>,
+    pub calls_per_minute: Vec<(String, u32)>,
     pub max_items: u64,
     pub confirm_items: u64,
     pub job_lease: Duration,
@@ -301,6 +317,15 @@ impl Config {
             Some(list) => parse_concurrency(&list)?,
             None => Vec::new(),
         };
+        let submissions_per_minute =
+            match args.submissions_per_minute.or(file.submissions_per_minute) {
+                Some(list) => parse_per_provider("submissions_per_minute", "replicate=600", &list)?,
+                None => Vec::new(),
+            };
+        let calls_per_minute = match args.calls_per_minute.or(file.calls_per_minute) {
+            Some(list) => parse_per_provider("calls_per_minute", "replicate=3000", &list)?,
+            None => Vec::new(),
+        };
         let max_items = args
             .max_items
             .or(file.max_items)
@@ -365,6 +390,8 @@ impl Config {
             max_retry_after: Duration::from_secs(max_retry_after),
             workers,
             provider_concurrency,
+            submissions_per_minute,
+            calls_per_minute,
             max_items,
             confirm_items,
             data_dir,
@@ -381,16 +408,30 @@ impl Config {
 
 /// `local=2, fal=4` -> [("local", 2), ("fal", 4)].
 fn parse_concurrency(list: &str) -> anyhow::Result<Vec<(String, usize)>> {
+    parse_per_provider("provider_concurrency", "local=2", list)
+}
+
+/// `setting` as `provider=n` pairs separated by commas, each n at least 1.
+fn parse_per_provider<N: std::str::FromStr + PartialOrd + From<u8>>(
+    setting: &str,
+    example: &str,
+    list: &str,
+) -> anyhow::Result<Vec<(String, N)>> {
     list.split(',')
         .map(str::trim)
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
-            let (id, n) = pair.split_once('=').with_context(|| {
-                format!("provider_concurrency: “{pair}” should look like local=2")
-            })?;
-            let n: usize = n.trim().parse().ok().filter(|n| *n > 0).with_context(|| {
-                format!("provider_concurrency: “{pair}” needs a whole number of at least 1")
-            })?;
+            let (id, n) = pair
+                .split_once('=')
+                .with_context(|| format!("{setting}: “{pair}” should look like {example}"))?;
+            let n: N = n
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| *n >= N::from(1))
+                .with_context(|| {
+                    format!("{setting}: “{pair}” needs a whole number of at least 1")
+                })?;
             Ok((id.trim().to_string(), n))
         })
         .collect()

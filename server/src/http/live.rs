@@ -18,6 +18,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::Response;
 use factory::events::{Event, EventKind};
 use factory::jobs::queue;
+use factory::providers::limits;
 use factory::Engine;
 use futures::{Stream, StreamExt};
 use tokio::sync::{broadcast, mpsc};
@@ -80,6 +81,7 @@ pub async fn server_sent_events(
             LiveMessage::Job { .. } => "job",
             LiveMessage::ProductCreated { .. } => "product_created",
             LiveMessage::Paused { .. } => "paused",
+            LiveMessage::ProviderPaused { .. } => "provider_paused",
         };
         let event = SseEvent::default()
             .event(kind)
@@ -149,11 +151,15 @@ async fn send_snapshot(engine: &Engine, tx: &mpsc::Sender<LiveMessage>) -> Optio
         let jobs = queue::list_recent(&mut conn, SNAPSHOT_FINISHED_JOBS)
             .await
             .map_err(|e| e.to_string())?;
+        let pauses = limits::load_pauses(&mut conn)
+            .await
+            .map_err(|e| e.to_string())?;
         Ok::<_, String>(LiveMessage::Snapshot {
             seq,
             paused,
             totals: totals.into(),
             jobs: jobs.into_iter().map(JobDto::from).collect(),
+            provider_pauses: pauses.into_values().map(Into::into).collect(),
         })
     };
     match snapshot.await {
@@ -177,5 +183,9 @@ fn live_message(event: Event) -> LiveMessage {
             product: ProductDto::from(*product),
         },
         EventKind::QueuePaused { paused } => LiveMessage::Paused { seq, paused },
+        EventKind::ProviderPaused(pause) => LiveMessage::ProviderPaused {
+            seq,
+            pause: pause.into(),
+        },
     }
 }

@@ -186,3 +186,31 @@ async fn media_is_served_at_content_hash_urls_with_immutable_caching_and_nothing
     }
     let _ = socket.send(Message::Close(None)).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_provider_paused_by_a_429_is_in_every_snapshot_until_the_reset() {
+    let app = TestApp::spawn().await;
+    let until = chrono::Utc::now() + chrono::Duration::seconds(30);
+    factory::providers::limits::record_pause(
+        &mut app.engine.conn().await.unwrap(),
+        "replicate",
+        until,
+        "Replicate: rate limited",
+    )
+    .await
+    .unwrap();
+    let mut socket = connect(&app).await;
+    let LiveMessage::Snapshot {
+        provider_pauses, ..
+    } = next(&mut socket).await
+    else {
+        panic!("the first message is a snapshot")
+    };
+    assert_eq!(provider_pauses.len(), 1);
+    assert_eq!(provider_pauses[0].provider, "replicate");
+    assert_eq!(provider_pauses[0].reason, "Replicate: rate limited");
+    assert_eq!(
+        provider_pauses[0].until.timestamp_millis(),
+        until.timestamp_millis()
+    );
+}

@@ -27,6 +27,7 @@ use super::{Job, JobId};
 use crate::db::{self, Pool};
 use crate::events::EventBus;
 use crate::media::MediaStore;
+use crate::providers::limits;
 use crate::providers::Providers;
 
 #[derive(Debug, Clone)]
@@ -220,8 +221,40 @@ impl Dispatcher {
         }
     }
 
-    /// Claims for every provider with free capacity; returns whether anything was claimed.
+    /// Applies the pauses other processes recorded (a provider that answered them 429) to this
+    /// process's gates, so that no task here calls it before the reset either.
+    async fn sync_pauses(&self) {
+        let loaded = match db::get_conn(&self.ctx.pool).await {
+            Ok(mut conn) => limits::load_pauses(&mut conn)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match loaded {
+            Ok(pauses) => {
+                for (provider, pause) in pauses {
+                    if let Some(gate) = self.ctx.providers.get(&provider).and_then(|p| p.gate()) {
+                        gate.pause_until(pause.until);
+                    }
+                }
+            }
+            Err(e) => tracing::warn!("could not read provider pauses: {e}"),
+        }
+    }
+
+    /// Whether a provider is paused (rate limited) in this process.
+    fn paused(&self, provider: &str) -> bool {
+        self.ctx
+            .providers
+            .get(provider)
+            .and_then(|p| p.gate())
+            .is_some_and(|gate| gate.paused_until().is_some())
+    }
+
+    /// Claims for every provider with free capacity that is not paused; returns whether
+    /// anything was claimed.
     async fn claim_round(&mut self) -> bool {
+        self.sync_pauses().await;
         let mut claimed_any = false;
         let providers: Vec<(String, Arc<Semaphore>)> = self
             .per_provider
@@ -233,7 +266,7 @@ impl Dispatcher {
                 .global
                 .available_permits()
                 .min(slots.available_permits());
-            if free == 0 {
+            if free == 0 || self.paused(&provider) {
                 continue;
             }
             let jobs = match self.claim(&provider, free).await {

@@ -6,11 +6,13 @@ use tokio::sync::watch;
 
 use super::{lease, Context};
 use crate::db;
+use crate::events::EventKind;
 use crate::jobs::transitions::{self, backoff, Failure};
 use crate::jobs::{Job, JobState, Lease};
 use crate::media::png::{embed_metadata, ImageMetadata};
 use crate::media::ImageFormat;
 use crate::products::NewProduct;
+use crate::providers::limits;
 use crate::providers::{
     CancelOutcome, ErrorKind, GenerationRequest, Output, PollStatus, Provider, ProviderError,
     RequestRef, Submitted,
@@ -125,7 +127,10 @@ impl Task<'_> {
                 self.poll_until_done(provider, job, &request_id).await
             }
             // Sent, and perhaps accepted: submitting again may pay twice, so say so.
-            Err(e) => Err(self.fail(&job, &e, false, remote && e.maybe_accepted).await),
+            Err(e) => {
+                self.note_rate_limit(provider, &e).await;
+                Err(self.fail(&job, &e, false, remote && e.maybe_accepted).await)
+            }
         }
     }
 
@@ -167,13 +172,17 @@ impl Task<'_> {
                 Ok(PollStatus::Failed(e)) => return Err(self.fail(&job, &e, false, false).await),
                 Ok(PollStatus::Canceled) => return Err(self.mark_canceled().await),
                 Err(e) if e.retryable() && failures < self.ctx.config.poll_failures_allowed => {
+                    self.note_rate_limit(provider, &e).await;
                     failures += 1;
                     tracing::debug!(job = job.id, "status poll failed ({failures}): {e}");
                 }
                 // Trouble reaching a request that still exists there: keep its id, so the retry
                 // polls it again rather than paying for a new one. A request the provider no
                 // longer knows is gone: a retry submits anew.
-                Err(e) => return Err(self.fail(&job, &e, e.retryable(), false).await),
+                Err(e) => {
+                    self.note_rate_limit(provider, &e).await;
+                    return Err(self.fail(&job, &e, e.retryable(), false).await);
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(pause) => {}
@@ -260,6 +269,37 @@ impl Task<'_> {
         }
         self.ctx.events.publish(job.event());
         Ok(Outcome::Succeeded)
+    }
+
+    /// A 429 pauses the whole provider: the gate has paused this process already; the pause is
+    /// recorded for every process sharing the database, and announced.
+    async fn note_rate_limit(&self, provider: &dyn Provider, error: &ProviderError) {
+        if error.kind != ErrorKind::RateLimited {
+            return;
+        }
+        let Some(until) = provider.gate().and_then(|g| g.paused_until()) else {
+            return;
+        };
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        let until = chrono::Utc::now() + left;
+        let reason = format!("{}: rate limited", provider.info().name);
+        let recorded = async {
+            let mut conn = db::get_conn(&self.ctx.pool)
+                .await
+                .map_err(|e| e.to_string())?;
+            limits::record_pause(&mut conn, &provider.info().id, until, &reason)
+                .await
+                .map_err(|e| e.to_string())
+        };
+        match recorded.await {
+            Ok(pause) => {
+                self.ctx.events.publish(EventKind::ProviderPaused(pause));
+            }
+            Err(e) => tracing::warn!(
+                "could not record the pause of {}: {e}",
+                provider.info().name
+            ),
+        }
     }
 
     /// Records a failed attempt: a retry later (retryable, attempts left) or a final failure.

@@ -92,7 +92,13 @@ pub(crate) fn start_with(setup: &Setup, config: WorkerConfig) -> WorkerHandle {
     setup.engine.start_worker(config, Duration::from_secs(2))
 }
 
-fn request(setup: &Setup, provider: &str, model: &str, prompt: &str, count: u32) -> LaunchRequest {
+pub(crate) fn request(
+    setup: &Setup,
+    provider: &str,
+    model: &str,
+    prompt: &str,
+    count: u32,
+) -> LaunchRequest {
     let params = if provider == "local" {
         json!({"width": 128, "height": 96})
     } else {

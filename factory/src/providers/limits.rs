@@ -1,0 +1,279 @@
+//! A provider's rate limits, held for the whole provider rather than job by job.
+//!
+//! Every hosted provider sits behind a [`Gate`] ([`Limited`] wraps it): a GCRA limiter
+//! (`governor`) on submissions and another on every other API call, at the provider's published
+//! rates, and a pause that a 429 imposes on all of them. The first 429 pauses every task of this
+//! process at once, until the reset the provider announced (capped); the pause is also written
+//! to `provider_pauses`, so that every process sharing the database stops claiming for that
+//! provider and applies the same pause to its own gate ([`load_pauses`]). No request goes out
+//! before the reset.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use diesel::sql_types::{Text, Timestamptz};
+use diesel::{sql_query, QueryResult, QueryableByName};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+
+use super::{
+    CancelOutcome, ErrorKind, GenerationRequest, Output, PollStatus, Provider, ProviderError,
+    ProviderInfo, RequestRef, Submitted,
+};
+
+/// How fast a provider may be called, per minute; `None` is no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RateLimits {
+    pub submissions_per_minute: Option<u32>,
+    pub calls_per_minute: Option<u32>,
+}
+
+impl RateLimits {
+    /// The limits a provider publishes (Replicate: 600 creations and 3000 other calls a
+    /// minute); fal limits concurrency instead, which the worker's cap already holds.
+    pub fn published(provider: &str) -> Self {
+        match provider {
+            super::replicate::ID => Self {
+                submissions_per_minute: Some(600),
+                calls_per_minute: Some(3000),
+            },
+            _ => Self::default(),
+        }
+    }
+}
+
+/// A provider's limits in this process.
+pub struct Gate {
+    submissions: Option<DefaultDirectRateLimiter>,
+    calls: Option<DefaultDirectRateLimiter>,
+    paused_until: Mutex<Option<Instant>>,
+    /// The longest pause a 429 may impose.
+    longest_pause: Duration,
+}
+
+fn limiter(per_minute: Option<u32>) -> Option<DefaultDirectRateLimiter> {
+    let per_minute = NonZeroU32::new(per_minute?)?;
+    // A burst of a second's worth: the published rate, never a minute's calls at once.
+    let burst = NonZeroU32::new(per_minute.get().div_ceil(60)).unwrap_or(NonZeroU32::MIN);
+    let quota = Quota::with_period(Duration::from_secs(60) / per_minute.get())?.allow_burst(burst);
+    Some(RateLimiter::direct(quota))
+}
+
+impl Gate {
+    pub fn new(limits: RateLimits, longest_pause: Duration) -> Self {
+        Self {
+            submissions: limiter(limits.submissions_per_minute),
+            calls: limiter(limits.calls_per_minute),
+            paused_until: Mutex::new(None),
+            longest_pause,
+        }
+    }
+
+    /// Applies a pause another process recorded (see [`load_pauses`]).
+    pub fn pause_until(&self, until: DateTime<Utc>) {
+        if let Ok(left) = (until - Utc::now()).to_std() {
+            self.pause(left);
+        }
+    }
+
+    /// When the current pause ends, if one is on.
+    pub fn paused_until(&self) -> Option<Instant> {
+        self.paused_until
+            .lock()
+            .unwrap()
+            .filter(|until| *until > Instant::now())
+    }
+
+    /// Pauses every call for `wait` (capped), or longer if a pause already runs longer.
+    /// Returns when the pause ends.
+    pub fn pause(&self, wait: Duration) -> Instant {
+        let until = Instant::now() + wait.min(self.longest_pause);
+        let mut current = self.paused_until.lock().unwrap();
+        let until = current.map_or(until, |c| c.max(until));
+        *current = Some(until);
+        until
+    }
+
+    async fn wait_out_pause(&self) {
+        while let Some(until) = self.paused_until() {
+            tokio::time::sleep_until(until.into()).await;
+        }
+    }
+
+    /// Waits until a submission may go out.
+    pub async fn before_submission(&self) {
+        self.wait_out_pause().await;
+        if let Some(limiter) = &self.submissions {
+            limiter.until_ready().await;
+        }
+        // A pause may have started while this waited for its turn.
+        self.wait_out_pause().await;
+    }
+
+    /// Waits until any other call may go out.
+    pub async fn before_call(&self) {
+        self.wait_out_pause().await;
+        if let Some(limiter) = &self.calls {
+            limiter.until_ready().await;
+        }
+        self.wait_out_pause().await;
+    }
+
+    /// Notes what a call answered: a 429 pauses the provider until its announced reset.
+    fn after<T>(&self, result: &Result<T, ProviderError>) {
+        if let Err(error) = result {
+            if error.kind == ErrorKind::RateLimited {
+                self.pause(error.retry_after.unwrap_or(DEFAULT_PAUSE));
+            }
+        }
+    }
+}
+
+/// The pause after a 429 that names no reset.
+pub const DEFAULT_PAUSE: Duration = Duration::from_secs(10);
+
+/// A provider behind its [`Gate`].
+pub struct Limited {
+    inner: Arc<dyn Provider>,
+    gate: Arc<Gate>,
+}
+
+impl Limited {
+    pub fn new(inner: Arc<dyn Provider>, gate: Arc<Gate>) -> Self {
+        Self { inner, gate }
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for Limited {
+    fn info(&self) -> &ProviderInfo {
+        self.inner.info()
+    }
+
+    fn gate(&self) -> Option<&Arc<Gate>> {
+        Some(&self.gate)
+    }
+
+    async fn submit(&self, request: &GenerationRequest) -> Result<Submitted, ProviderError> {
+        self.gate.before_submission().await;
+        let result = self.inner.submit(request).await;
+        self.gate.after(&result);
+        result
+    }
+
+    async fn poll(&self, request: RequestRef<'_>) -> Result<PollStatus, ProviderError> {
+        self.gate.before_call().await;
+        let result = self.inner.poll(request).await;
+        self.gate.after(&result);
+        result
+    }
+
+    async fn cancel(&self, request: RequestRef<'_>) -> Result<CancelOutcome, ProviderError> {
+        self.gate.before_call().await;
+        let result = self.inner.cancel(request).await;
+        self.gate.after(&result);
+        result
+    }
+
+    /// Outputs come from the provider's file hosts, which its API limits do not cover.
+    async fn fetch(&self, output: &Output) -> Result<Vec<u8>, ProviderError> {
+        self.inner.fetch(output).await
+    }
+}
+
+/// A provider's pause, as every process sees it.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct Pause {
+    #[diesel(sql_type = Text)]
+    pub provider: String,
+    #[diesel(sql_type = Timestamptz)]
+    pub until: DateTime<Utc>,
+    #[diesel(sql_type = Text)]
+    pub reason: String,
+}
+
+/// Records that `provider` is paused until `until` (never shortening a longer pause), and
+/// returns the pause in force.
+pub async fn record_pause(
+    conn: &mut AsyncPgConnection,
+    provider: &str,
+    until: DateTime<Utc>,
+    reason: &str,
+) -> QueryResult<Pause> {
+    sql_query(
+        "INSERT INTO provider_pauses (provider, until, reason) VALUES ($1, $2, $3)
+         ON CONFLICT (provider) DO UPDATE SET
+             until = GREATEST(provider_pauses.until, EXCLUDED.until),
+             reason = CASE WHEN EXCLUDED.until >= provider_pauses.until
+                           THEN EXCLUDED.reason ELSE provider_pauses.reason END,
+             updated_at = now()
+         RETURNING provider, until, reason",
+    )
+    .bind::<Text, _>(provider)
+    .bind::<Timestamptz, _>(until)
+    .bind::<Text, _>(reason)
+    .get_result(conn)
+    .await
+}
+
+/// The pauses still running, by provider.
+pub async fn load_pauses(conn: &mut AsyncPgConnection) -> QueryResult<HashMap<String, Pause>> {
+    let pauses: Vec<Pause> = sql_query(
+        "SELECT provider, until, reason FROM provider_pauses WHERE until > now() ORDER BY provider",
+    )
+    .load(conn)
+    .await?;
+    Ok(pauses
+        .into_iter()
+        .map(|p| (p.provider.clone(), p))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_pause_holds_every_call_and_never_shortens_a_longer_one() {
+        let gate = Gate::new(RateLimits::default(), Duration::from_secs(600));
+        let until = gate.pause(Duration::from_millis(200));
+        assert_eq!(gate.pause(Duration::from_millis(10)), until);
+        let started = Instant::now();
+        gate.before_call().await;
+        assert!(Instant::now() >= until, "waited for the reset");
+        assert!(started.elapsed() >= Duration::from_millis(150));
+        assert_eq!(gate.paused_until(), None);
+    }
+
+    #[tokio::test]
+    async fn a_pause_is_capped() {
+        let gate = Gate::new(RateLimits::default(), Duration::from_millis(50));
+        let until = gate.pause(Duration::from_secs(86_400));
+        assert!(until <= Instant::now() + Duration::from_millis(50));
+    }
+
+    #[tokio::test]
+    async fn calls_are_spaced_to_the_quota() {
+        let gate = Gate::new(
+            RateLimits {
+                submissions_per_minute: Some(1200),
+                calls_per_minute: None,
+            },
+            Duration::from_secs(1),
+        );
+        // 1200 a minute is 20 a second, with a burst of 20: the 41st call waits about a second.
+        let started = Instant::now();
+        for _ in 0..41 {
+            gate.before_submission().await;
+        }
+        assert!(
+            started.elapsed() >= Duration::from_millis(900),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(gate.calls.is_none(), "no limit on other calls");
+    }
+}
