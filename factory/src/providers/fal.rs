@@ -229,16 +229,9 @@ pub fn app_path(model: &str) -> &str {
     }
 }
 
-/// The model input: the validated parameters plus prompt, seed and one image per job.
+/// The model input, with `num_images` asking for one result per job.
 pub fn input(request: &GenerationRequest) -> Value {
-    let mut body = request.params.clone();
-    body.insert("prompt".into(), json!(request.prompt));
-    body.insert("seed".into(), json!(request.seed));
-    body.insert("num_images".into(), json!(1));
-    if !request.negative_prompt.is_empty() {
-        body.insert("negative_prompt".into(), json!(request.negative_prompt));
-    }
-    Value::Object(body)
+    request.model_input("num_images")
 }
 
 #[derive(Deserialize)]

@@ -192,12 +192,9 @@ impl Refusal {
     pub async fn read(response: reqwest::Response, key: &Secret) -> Self {
         let status = response.status();
         let headers = response.headers().clone();
-        let retry_after = headers
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
         let body = response.text().await.unwrap_or_default();
         let detail = key.scrub(&detail_of(&body));
+        let retry_after = wait_asked(&headers, &detail);
         Self {
             status,
             detail,
@@ -250,6 +247,37 @@ impl Refusal {
     }
 }
 
+/// How long a refused call was told to wait: `Retry-After`, else the draft standard's
+/// `RateLimit-Reset` (seconds), else a "resets in ~30s" in the message itself (Replicate's
+/// throttling answer says it only there).
+fn wait_asked(headers: &HeaderMap, detail: &str) -> Option<Duration> {
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+    };
+    header(RETRY_AFTER.as_str())
+        .and_then(|v| parse_retry_after(v, chrono::Utc::now()))
+        .or_else(|| {
+            header("ratelimit-reset")
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs)
+        })
+        .or_else(|| resets_in(detail))
+}
+
+/// "Request was throttled. Your rate limit resets in ~30s." -> 30 s.
+fn resets_in(detail: &str) -> Option<Duration> {
+    let after = &detail[detail.find("resets in")? + "resets in".len()..];
+    let digits: String = after
+        .trim_start()
+        .trim_start_matches('~')
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok().map(Duration::from_secs)
+}
+
 /// `Retry-After` as seconds (`120`) or an HTTP date (`Wed, 21 Oct 2026 07:28:00 GMT`). The
 /// worker caps it (a provider, or a proxy, can ask for any wait at all).
 pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
@@ -265,12 +293,17 @@ pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Opt
     )
 }
 
-/// The readable part of an error body: a JSON `detail` (string, or a validation list of
-/// `{loc, msg}`), `error` or `message`; else the text itself, shortened.
+/// The readable part of an error body: the fields a problem-details answer names as invalid
+/// (`invalid_fields`), a JSON `detail` (string, or a validation list of `{loc, msg}`), `error`
+/// or `message`; else the text itself, shortened.
 pub fn detail_of(body: &str) -> String {
     let Ok(json) = serde_json::from_str::<Value>(body) else {
         return shorten(body.trim(), 300);
     };
+    if let Some(fields) = json["invalid_fields"].as_array().filter(|f| !f.is_empty()) {
+        let parts: Vec<String> = fields.iter().map(invalid_field).collect();
+        return shorten(&parts.join("; "), 500);
+    }
     for field in ["detail", "error", "message"] {
         match &json[field] {
             Value::String(s) => return shorten(s, 300),
@@ -311,6 +344,14 @@ fn validation_item(item: &Value) -> String {
     } else {
         format!("{}: {msg}", loc.join("."))
     }
+}
+
+/// `{field: "input.num_inference_steps", description: "..."}` -> `num_inference_steps: ...`.
+fn invalid_field(item: &Value) -> String {
+    let field = item["field"].as_str().unwrap_or("input");
+    let field = field.strip_prefix("input.").unwrap_or(field);
+    let description = item["description"].as_str().unwrap_or("is not valid");
+    format!("{field}: {description}")
 }
 
 fn shorten(text: &str, max_chars: usize) -> String {
@@ -461,6 +502,27 @@ pub fn check_image(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_throttled_answer_says_when_it_resets() {
+        assert_eq!(
+            resets_in("Request was throttled. Your rate limit resets in ~30s."),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(resets_in("slow down"), None);
+    }
+
+    #[test]
+    fn problem_details_name_the_invalid_fields() {
+        let body = r#"{"title":"Input validation failed","status":422,
+            "detail":"- input.num_inference_steps: Must be less than or equal to 4",
+            "invalid_fields":[{"type":"less_than_equal","field":"input.num_inference_steps",
+            "description":"Must be less than or equal to 4"}]}"#;
+        assert_eq!(
+            detail_of(body),
+            "num_inference_steps: Must be less than or equal to 4"
+        );
+    }
 
     #[test]
     fn retry_after_is_read_as_seconds_or_as_an_http_date() {

@@ -80,6 +80,25 @@ pub struct GenerationRequest {
     pub params: Map<String, Value>,
 }
 
+impl GenerationRequest {
+    /// What a hosted model is sent: the validated parameters plus prompt, seed, the negative
+    /// prompt when there is one, and one output per job (`count_field` is the provider's name
+    /// for how many: fal's `num_images`, Replicate's `num_outputs`).
+    pub fn model_input(&self, count_field: &str) -> Value {
+        let mut body = self.params.clone();
+        body.insert("prompt".into(), Value::from(self.prompt.as_str()));
+        body.insert("seed".into(), Value::from(self.seed));
+        body.insert(count_field.into(), Value::from(1));
+        if !self.negative_prompt.is_empty() {
+            body.insert(
+                "negative_prompt".into(),
+                Value::from(self.negative_prompt.as_str()),
+            );
+        }
+        Value::Object(body)
+    }
+}
+
 /// A result a provider reports: inline bytes, or a URL to download promptly.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]

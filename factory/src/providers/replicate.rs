@@ -84,53 +84,10 @@ impl ReplicateProvider {
         Ok(http::endpoint(&self.base, &segments))
     }
 
-    /// A refusal in Replicate's words: its problem details (`title`, `detail`), the fields an
-    /// input validation names, and the reset a throttled request is told to wait for.
     async fn refused(&self, response: reqwest::Response, what: &str) -> ProviderError {
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| http::parse_retry_after(v, chrono::Utc::now()))
-            .or_else(|| {
-                response
-                    .headers()
-                    .get("ratelimit-reset")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs)
-            });
-        let headers = response.headers().clone();
-        let body = response.text().await.unwrap_or_default();
-        let problem: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-        let invalid: Vec<String> = problem["invalid_fields"]
-            .as_array()
-            .map(|fields| {
-                fields
-                    .iter()
-                    .map(|f| {
-                        let field = f["field"].as_str().unwrap_or("input");
-                        let field = field.strip_prefix("input.").unwrap_or(field);
-                        let what = f["description"].as_str().unwrap_or("is not valid");
-                        format!("{field}: {what}")
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let detail = if invalid.is_empty() {
-            http::detail_of(&body)
-        } else {
-            invalid.join("; ")
-        };
-        let retry_after = retry_after.or_else(|| resets_in(&detail));
-        let refusal = Refusal {
-            status,
-            detail: self.token.scrub(&detail),
-            retry_after,
-            headers,
-        };
-        refusal.into_error(NAME, what)
+        Refusal::read(response, &self.token)
+            .await
+            .into_error(NAME, what)
     }
 
     async fn prediction(
@@ -140,18 +97,6 @@ impl ReplicateProvider {
     ) -> Result<Prediction, ProviderError> {
         http::read_json(NAME, &self.token, response, what).await
     }
-}
-
-/// "Request was throttled. Your rate limit resets in ~30s." -> 30 s.
-fn resets_in(detail: &str) -> Option<Duration> {
-    let after = &detail[detail.find("resets in")? + "resets in".len()..];
-    let digits: String = after
-        .trim_start()
-        .trim_start_matches('~')
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok().map(Duration::from_secs)
 }
 
 /// `owner/name` or `owner/name:version`, each part plain (letters, digits, `-`, `_`, `.`), so
@@ -299,16 +244,9 @@ fn info() -> ProviderInfo {
     }
 }
 
-/// The model input: the validated parameters plus prompt, seed and one output per job.
+/// The model input, with `num_outputs` asking for one result per job.
 pub fn input(request: &GenerationRequest) -> Value {
-    let mut body = request.params.clone();
-    body.insert("prompt".into(), json!(request.prompt));
-    body.insert("seed".into(), json!(request.seed));
-    body.insert("num_outputs".into(), json!(1));
-    if !request.negative_prompt.is_empty() {
-        body.insert("negative_prompt".into(), json!(request.negative_prompt));
-    }
-    Value::Object(body)
+    request.model_input("num_outputs")
 }
 
 /// A prediction, as far as the adapter reads it.
@@ -519,15 +457,6 @@ mod tests {
         assert_eq!(progress, Some(0.5));
         assert_eq!(message.as_deref(), Some("50%|█████     | 2/4"));
         assert_eq!(progress_of("loading weights").0, None);
-    }
-
-    #[test]
-    fn a_throttled_answer_says_when_it_resets() {
-        assert_eq!(
-            resets_in("Request was throttled. Your rate limit resets in ~30s."),
-            Some(Duration::from_secs(30))
-        );
-        assert_eq!(resets_in("slow down"), None);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::ledger::{bind, result_png, Served, StandIn, Submissions};
+use super::standin::{bind, result_png, Served, StandIn, Submissions};
 
 #[derive(Debug, Clone)]
 pub struct StandInOptions {

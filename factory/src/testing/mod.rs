@@ -11,8 +11,8 @@
 //! generated in this process (`af_test_<pid>_...`); it never touches any other database.
 
 pub mod fal_standin;
-pub mod ledger;
 pub mod replicate_standin;
+pub mod standin;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};

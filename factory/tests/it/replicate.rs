@@ -16,8 +16,8 @@ use factory::providers::{
 };
 use factory::secret::Secret;
 use factory::testing::eventually;
-use factory::testing::ledger::StandIn;
 use factory::testing::replicate_standin::{ReplicateStandIn, ReplicateStandInOptions};
+use factory::testing::standin::StandIn;
 use serde_json::json;
 
 use crate::queue::{self, setup_with_providers};

@@ -12,8 +12,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use factory::testing::fal_standin::{FalStandIn, StandInOptions};
-use factory::testing::ledger::StandIn;
 use factory::testing::replicate_standin::{ReplicateStandIn, ReplicateStandInOptions};
+use factory::testing::standin::StandIn;
 use serde_json::Value;
 
 use crate::support::{form_body, ServerProcess};

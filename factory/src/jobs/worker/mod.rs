@@ -150,6 +150,8 @@ struct Dispatcher {
     global: Arc<Semaphore>,
     per_provider: HashMap<String, Arc<Semaphore>>,
     remote: Vec<String>,
+    /// Whether any provider holds rate limits (only those can be paused).
+    gated: bool,
     running: Arc<Mutex<HashSet<JobId>>>,
     tasks: JoinSet<()>,
     /// Notified whenever a task ends and frees its slots.
@@ -210,10 +212,16 @@ impl Dispatcher {
             .filter(|i| i.remote_queue)
             .map(|i| i.id.clone())
             .collect();
+        let gated = ctx
+            .providers
+            .ids()
+            .iter()
+            .any(|id| ctx.providers.get(id).is_some_and(|p| p.gate().is_some()));
         Self {
             global: Arc::new(Semaphore::new(ctx.config.max_concurrent.max(1))),
             per_provider,
             remote,
+            gated,
             running: Arc::default(),
             tasks: JoinSet::new(),
             freed: Arc::new(Notify::new()),
@@ -222,8 +230,12 @@ impl Dispatcher {
     }
 
     /// Applies the pauses other processes recorded (a provider that answered them 429) to this
-    /// process's gates, so that no task here calls it before the reset either.
+    /// process's gates, so that no task here calls it before the reset either. Without a
+    /// gated provider there is nothing to pause, and no query to make on every round.
     async fn sync_pauses(&self) {
+        if !self.gated {
+            return;
+        }
         let loaded = match db::get_conn(&self.ctx.pool).await {
             Ok(mut conn) => limits::load_pauses(&mut conn)
                 .await

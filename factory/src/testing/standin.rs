@@ -1,7 +1,7 @@
-//! What every stand-in provider records for the crash tests: each submission, by seed (tests give
-//! each job its own seed), and whether an earlier request for that seed had already been polled
-//! when it arrived — which would mean a committed request id was submitted again, the one thing
-//! the engine must never do.
+//! What every stand-in provider shares (binding a port, the result picture) and records for the
+//! crash tests: each submission, by seed (tests give each job its own seed), and whether an
+//! earlier request for that seed had already been polled when it arrived — which would mean a
+//! committed request id was submitted again, the one thing the engine must never do.
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
