@@ -1,0 +1,182 @@
+//! Downloading a provider's outputs safely: only from the hosts it serves files from (checked at
+//! every redirect), a size cap, and bytes that must be the image type they claim.
+
+use reqwest::header::LOCATION;
+use reqwest::Url;
+
+use super::{is_loopback, network_error, Refusal};
+use crate::media::ImageFormat;
+use crate::providers::{ErrorKind, ProviderError};
+use crate::secret::Secret;
+
+/// Largest output we download (a 4K PNG is about 30 MB).
+pub const MAX_DOWNLOAD_BYTES: usize = 64 * 1024 * 1024;
+const MAX_REDIRECTS: usize = 3;
+
+/// Where a provider's files may be downloaded from: its API host, and the domains (with their
+/// subdomains) it serves results from.
+#[derive(Debug, Clone)]
+pub struct FileHosts {
+    api_host: String,
+    domains: Vec<String>,
+}
+
+impl FileHosts {
+    pub fn new(api: &Url, domains: &[&str]) -> Self {
+        Self {
+            api_host: api.host_str().unwrap_or_default().to_ascii_lowercase(),
+            domains: domains.iter().map(|d| d.to_ascii_lowercase()).collect(),
+        }
+    }
+
+    pub fn allows(&self, url: &Url) -> bool {
+        let Some(host) = url.host_str().map(str::to_ascii_lowercase) else {
+            return false;
+        };
+        let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && is_loopback(url));
+        scheme_ok
+            && (host == self.api_host
+                || self
+                    .domains
+                    .iter()
+                    .any(|d| host == *d || host.ends_with(&format!(".{d}"))))
+    }
+}
+
+/// Downloads one output: allowed hosts only (checked at every redirect), at most
+/// [`MAX_DOWNLOAD_BYTES`], and the bytes must be an image of the type declared, when declared.
+pub async fn download(
+    client: &reqwest::Client,
+    provider: &str,
+    key: &Secret,
+    hosts: &FileHosts,
+    url: &str,
+    declared_mime: Option<&str>,
+) -> Result<Vec<u8>, ProviderError> {
+    let bad = |message: String| ProviderError::new(provider, ErrorKind::BadOutput, message);
+    let mut url = Url::parse(url).map_err(|e| bad(format!("the output URL is invalid ({e})")))?;
+    let mut hops = 0;
+    let mut response = loop {
+        if !hosts.allows(&url) {
+            return Err(bad(format!(
+                "refused to download from {}: not a host {provider} serves files from",
+                url.host_str().unwrap_or("an unnamed host")
+            )));
+        }
+        let response = client
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(|e| network_error(provider, key, &e))?;
+        if !response.status().is_redirection() {
+            break response;
+        }
+        hops += 1;
+        if hops > MAX_REDIRECTS {
+            return Err(bad(format!(
+                "the output URL redirected more than {MAX_REDIRECTS} times"
+            )));
+        }
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .ok_or_else(|| bad("a redirect without a Location".into()))?;
+        url = url
+            .join(location)
+            .map_err(|e| bad(format!("a redirect to an invalid URL ({e})")))?;
+    };
+    if !response.status().is_success() {
+        let refusal = Refusal::read(response, key).await;
+        let mut error = refusal.into_error(provider, "downloading the result");
+        if error.kind == ErrorKind::NotFound {
+            error
+                .message
+                .push_str("; results expire at the provider, so it may be gone");
+        }
+        return Err(error);
+    }
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_DOWNLOAD_BYTES as u64)
+    {
+        return Err(bad(format!(
+            "the output is larger than the {} MB limit",
+            MAX_DOWNLOAD_BYTES / (1024 * 1024)
+        )));
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| network_error(provider, key, &e))?
+    {
+        if bytes.len() + chunk.len() > MAX_DOWNLOAD_BYTES {
+            return Err(bad(format!(
+                "the output is larger than the {} MB limit",
+                MAX_DOWNLOAD_BYTES / (1024 * 1024)
+            )));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    check_image(provider, &bytes, declared_mime)?;
+    Ok(bytes)
+}
+
+/// The bytes are an image we store, and the type the provider declared (if it did).
+pub fn check_image(
+    provider: &str,
+    bytes: &[u8],
+    declared_mime: Option<&str>,
+) -> Result<ImageFormat, ProviderError> {
+    let bad = |message: String| ProviderError::new(provider, ErrorKind::BadOutput, message);
+    let format = ImageFormat::sniff(bytes).ok_or_else(|| {
+        bad(format!(
+            "the output ({} bytes) is not a PNG, JPEG or WebP image",
+            bytes.len()
+        ))
+    })?;
+    if let Some(declared) = declared_mime.map(|m| m.trim().to_ascii_lowercase()) {
+        let matches =
+            declared == format.mime() || (declared == "image/jpg" && format.mime() == "image/jpeg");
+        if declared.starts_with("image/") && !matches {
+            return Err(bad(format!(
+                "the output claims to be {declared} but is {}",
+                format.mime()
+            )));
+        }
+    }
+    Ok(format)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_hosts_are_the_api_host_and_the_providers_domains() {
+        let api = Url::parse("http://127.0.0.1:4000").unwrap();
+        let hosts = FileHosts::new(&api, &["fal.media"]);
+        let allowed = |u: &str| hosts.allows(&Url::parse(u).unwrap());
+        assert!(allowed("http://127.0.0.1:4000/files/x.png"));
+        assert!(allowed("https://v3.fal.media/files/x.png"));
+        assert!(allowed("https://fal.media/x"));
+        assert!(
+            !allowed("http://v3.fal.media/x"),
+            "plain http off this machine"
+        );
+        assert!(!allowed("https://evilfal.media/x"));
+        assert!(!allowed("https://fal.media.evil.com/x"));
+        assert!(!allowed("https://169.254.169.254/latest"));
+    }
+
+    #[test]
+    fn a_declared_type_must_match_the_bytes() {
+        let png = crate::media::png::encode_rgb(1, 1, &[0, 0, 0]).unwrap();
+        assert!(check_image("p", &png, Some("image/png")).is_ok());
+        assert!(check_image("p", &png, None).is_ok());
+        let err = check_image("p", &png, Some("image/jpeg")).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::BadOutput);
+        assert!(check_image("p", b"<html>", Some("image/png")).is_err());
+    }
+}
