@@ -110,6 +110,20 @@ mod from_engine {
         }
     }
 
+    impl From<factory::credentials::KeyError> for AppError {
+        fn from(e: factory::credentials::KeyError) -> Self {
+            use factory::credentials::KeyError;
+            match e {
+                KeyError::UnknownProvider(_) => AppError::NotFound(e.to_string()),
+                KeyError::Invalid(_) | KeyError::Rejected { .. } => {
+                    AppError::invalid("key", e.to_string())
+                }
+                KeyError::NoKey(_) => AppError::Conflict(e.to_string()),
+                KeyError::Db(db) => db.into(),
+            }
+        }
+    }
+
     impl From<DbError> for AppError {
         fn from(e: DbError) -> Self {
             tracing::error!(error = %e, "database error");

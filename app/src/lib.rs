@@ -27,7 +27,7 @@ use crate::components::shell::AppShell;
 use crate::components::toasts::Toasts;
 use crate::pages::{
     generate::GeneratePage, grid::GridPage, not_found::NotFound, projects::ProjectsPage,
-    queue::QueuePage, wildcards::WildcardsPage,
+    queue::QueuePage, settings::SettingsPage, wildcards::WildcardsPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -68,6 +68,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/generate") view=GeneratePage />
                     <Route path=path!("/queue") view=QueuePage />
                     <Route path=path!("/wildcards") view=WildcardsPage />
+                    <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/batches/:id/grid") view=GridPage />
                 </Routes>
             </AppShell>

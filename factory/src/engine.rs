@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use crate::batches::{self, Batch, LaunchError, LaunchRequest};
+use crate::credentials::{Credentials, KeyError, KeyStatus};
 use crate::db::{DbError, Pool, PooledConnection};
 use crate::events::{EventBus, EventKind};
 use crate::jobs::queue::{self, Canceled};
@@ -51,6 +52,8 @@ pub struct Engine {
     events: EventBus,
     wake: Arc<Notify>,
     settings: Arc<EngineSettings>,
+    /// The hosted providers and their keys; none in tests that set providers up directly.
+    credentials: Option<Arc<Credentials>>,
 }
 
 impl Engine {
@@ -62,7 +65,58 @@ impl Engine {
             events: EventBus::new(),
             wake: Arc::new(Notify::new()),
             settings: Arc::new(settings),
+            credentials: None,
         }
+    }
+
+    /// Lets the app manage hosted providers' keys. `credentials` must feed this engine's
+    /// [`Providers`].
+    pub fn with_credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(Arc::new(credentials));
+        self
+    }
+
+    fn credentials(&self) -> Result<&Credentials, KeyError> {
+        self.credentials
+            .as_deref()
+            .ok_or_else(|| KeyError::Invalid("Keys are not managed in this app.".into()))
+    }
+
+    /// Sets up every hosted provider with a key in force (configuration, or stored in the app).
+    pub async fn install_providers(&self) -> Result<Vec<String>, KeyError> {
+        let installed = self
+            .credentials()?
+            .install(&mut *self.conn().await?)
+            .await?;
+        self.wake.notify_one();
+        Ok(installed)
+    }
+
+    pub async fn key_statuses(&self) -> Result<Vec<KeyStatus>, KeyError> {
+        self.credentials()?.statuses(&mut *self.conn().await?).await
+    }
+
+    /// Tests and stores a key; the provider takes work at once (unless configuration overrides
+    /// the stored key).
+    pub async fn set_key(&self, provider: &str, key: &str) -> Result<(), KeyError> {
+        let credentials = self.credentials()?;
+        credentials
+            .set(&mut *self.conn().await?, provider, key)
+            .await?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    pub async fn remove_key(&self, provider: &str) -> Result<(), KeyError> {
+        self.credentials()?
+            .remove(&mut *self.conn().await?, provider)
+            .await
+    }
+
+    pub async fn test_key(&self, provider: &str) -> Result<(), KeyError> {
+        self.credentials()?
+            .test(&mut *self.conn().await?, provider)
+            .await
     }
 
     /// A connection from the pool, waiting at most the pool's timeout.

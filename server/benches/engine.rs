@@ -94,7 +94,7 @@ struct Row(String, String, String);
 async fn main() {
     let db = TestDb::new().await;
     let files = tempfile::tempdir().unwrap();
-    let mut providers = Providers::builtin();
+    let providers = Providers::builtin();
     providers.add(noop());
     let mut settings = EngineSettings::new(files.path());
     settings.max_items = 100_000;

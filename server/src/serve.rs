@@ -4,14 +4,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use factory::credentials::vault::Vault;
+use factory::credentials::{Build, Credentials, Hosted};
 use factory::jobs::worker::WorkerConfig;
-use factory::providers::fal::FalProvider;
-use factory::providers::limits::RateLimits;
-use factory::providers::replicate::ReplicateProvider;
+use factory::providers::fal::{self, FalConfig, FalProvider};
+use factory::providers::limits::{Gate, RateLimits};
+use factory::providers::replicate::{self, ReplicateConfig, ReplicateProvider};
 use factory::providers::{Provider, Providers};
 use factory::{Engine, EngineSettings};
 
-use crate::config::Config;
+use crate::config::{Config, ProviderSetup};
 use crate::database::Database;
 use crate::http;
 
@@ -26,6 +28,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(data_dir = %config.data_dir.display(), "starting");
     let database = Database::open(&config).await?;
     let engine = engine(&config, &database)?;
+    for provider in engine.install_providers().await? {
+        tracing::info!("{provider} is enabled");
+    }
     if database.is_exclusive() {
         let released =
             factory::jobs::claim::release_orphaned_leases(&mut *engine.conn().await?).await?;
@@ -52,38 +57,59 @@ fn engine(config: &Config, database: &Database) -> anyhow::Result<Engine> {
     let mut settings = EngineSettings::new(&config.data_dir);
     settings.max_items = config.max_items;
     settings.confirm_items = config.confirm_items;
-    Ok(Engine::new(
-        database.pool.clone(),
-        providers(config)?,
-        settings,
-    ))
+    let providers = Providers::builtin();
+    let vault = Vault::open_dir(&config.data_dir)?;
+    let credentials = Credentials::new(vault, hosted(config), providers.clone());
+    Ok(Engine::new(database.pool.clone(), providers, settings).with_credentials(credentials))
 }
 
-/// The offline generator, plus each hosted provider that has a key, behind its rate limits.
-fn providers(config: &Config) -> anyhow::Result<Providers> {
-    let mut providers = Providers::builtin();
-    let mut hosted: Vec<Arc<dyn Provider>> = Vec::new();
-    if let Some(fal) = &config.fal {
-        hosted.push(Arc::new(
-            FalProvider::new(fal.clone()).map_err(anyhow::Error::msg)?,
-        ));
-    }
-    if let Some(replicate) = &config.replicate {
-        hosted.push(Arc::new(
-            ReplicateProvider::new(replicate.clone()).map_err(anyhow::Error::msg)?,
-        ));
-    }
-    for provider in hosted {
-        let limits = rate_limits(config, &provider.info().id);
-        tracing::info!(
-            submissions_per_minute = ?limits.submissions_per_minute,
-            calls_per_minute = ?limits.calls_per_minute,
-            "{} is enabled",
-            provider.info().name
-        );
-        providers.add_limited(provider, limits, config.max_retry_after);
-    }
-    Ok(providers)
+/// Every hosted provider, each behind its rate limits, with the key configuration gives it.
+/// Keys set in the app come from the database when the engine installs the providers.
+fn hosted(config: &Config) -> Vec<Hosted> {
+    let setup = |id: &str, name: &str, setup: &ProviderSetup, build: Build| {
+        let limits = rate_limits(config, id);
+        Hosted {
+            id: id.into(),
+            name: name.into(),
+            configured: setup
+                .key
+                .as_ref()
+                .map(|(key, origin)| (key.clone(), origin.to_string())),
+            limits,
+            gate: Arc::new(Gate::new(limits, config.max_retry_after)),
+            build,
+        }
+    };
+    let fal_url = config.fal.base_url.clone();
+    let replicate_url = config.replicate.base_url.clone();
+    vec![
+        setup(
+            fal::ID,
+            fal::NAME,
+            &config.fal,
+            Arc::new(move |key| {
+                let config = FalConfig {
+                    key,
+                    base_url: fal_url.clone(),
+                    timeout: None,
+                };
+                Ok(Arc::new(FalProvider::new(config)?) as Arc<dyn Provider>)
+            }),
+        ),
+        setup(
+            replicate::ID,
+            replicate::NAME,
+            &config.replicate,
+            Arc::new(move |token| {
+                let config = ReplicateConfig {
+                    token,
+                    base_url: replicate_url.clone(),
+                    timeout: None,
+                };
+                Ok(Arc::new(ReplicateProvider::new(config)?) as Arc<dyn Provider>)
+            }),
+        ),
+    ]
 }
 
 /// A provider's published limits, with what the configuration says instead.

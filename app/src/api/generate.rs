@@ -27,7 +27,7 @@ pub async fn generate_options() -> Result<GenerateOptionsDto, AppError> {
                 .providers()
                 .infos()
                 .into_iter()
-                .map(Into::into)
+                .map(|info| (&info).into())
                 .collect(),
             max_count: engine.settings().max_items.min(u64::from(u32::MAX)) as u32,
             confirm_above: engine.settings().confirm_items,

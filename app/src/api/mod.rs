@@ -4,6 +4,7 @@ pub mod generate;
 pub mod library;
 pub mod projects;
 pub mod queue;
+pub mod settings;
 
 /// The engine, from the context the server provides for every request.
 #[cfg(feature = "ssr")]

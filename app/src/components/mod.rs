@@ -1,5 +1,6 @@
 //! The small set of shared pieces pages are built from.
 
+pub mod actions;
 pub mod batch;
 pub mod field;
 pub mod job;

@@ -11,6 +11,7 @@ const NAV: &[(&str, &str)] = &[
     ("/generate", "Generate"),
     ("/queue", "Queue"),
     ("/wildcards", "Wildcards"),
+    ("/settings", "Settings"),
 ];
 
 #[component]

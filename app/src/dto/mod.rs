@@ -6,9 +6,11 @@ mod jobs;
 mod library;
 mod products;
 mod projects;
+mod settings;
 
 pub use generate::*;
 pub use jobs::*;
 pub use library::*;
 pub use products::*;
 pub use projects::*;
+pub use settings::*;

@@ -5,4 +5,5 @@ pub mod grid;
 pub mod not_found;
 pub mod projects;
 pub mod queue;
+pub mod settings;
 pub mod wildcards;

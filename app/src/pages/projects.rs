@@ -9,10 +9,10 @@ use crate::api::projects::{
     list_projects, CreateProject, DeleteProject, RenameProject, SetProjectArchived,
     UpdateProjectDescription,
 };
+use crate::components::actions::{last_error, on_success};
 use crate::components::button;
 use crate::components::field::{FormMessage, TextArea, TextField};
 use crate::dto::ProjectDto;
-use crate::error::AppError;
 
 /// Bumped after every successful change, so the list re-reads.
 #[derive(Clone, Copy)]
@@ -22,28 +22,6 @@ impl ProjectsChanged {
     fn notify(&self) {
         self.0.update(|n| *n += 1);
     }
-}
-
-/// The error of an action's last run, if it failed.
-fn last_error<T>(action: ServerAction<T>) -> impl Fn() -> Option<AppError> + Copy + Send + Sync
-where
-    T: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    T::Output: Clone + Send + Sync + 'static,
-{
-    move || action.value().get().and_then(|r| r.err())
-}
-
-/// Runs `then` each time the action completes successfully.
-fn on_success<T>(action: ServerAction<T>, then: impl Fn() + 'static)
-where
-    T: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    T::Output: Clone + Send + Sync + 'static,
-{
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            then();
-        }
-    });
 }
 
 #[component]

@@ -361,6 +361,24 @@ impl Provider for FalProvider {
         }
     }
 
+    /// fal has no account call on its queue API: asks for the status of a request that cannot
+    /// exist (`GET /fal-ai/flux/requests/00000000-0000-0000-0000-000000000000/status`). A key
+    /// fal does not know is refused with 401 before the lookup; a key it knows gets 404.
+    async fn verify_key(&self) -> Result<(), ProviderError> {
+        let probe = RequestRef {
+            model: "fal-ai/flux",
+            request_id: "00000000-0000-0000-0000-000000000000",
+        };
+        let response = self
+            .send(self.client.get(self.request_url(probe, &["status"])?))
+            .await?;
+        let code = response.status();
+        if code.is_success() || code == StatusCode::NOT_FOUND {
+            return Ok(());
+        }
+        Err(self.refused(response, "checking the key").await)
+    }
+
     async fn cancel(&self, request: RequestRef<'_>) -> Result<CancelOutcome, ProviderError> {
         let url = self.request_url(request, &["cancel"])?;
         let response = self.send(self.client.put(url)).await?;

@@ -178,6 +178,13 @@ impl Provider for Limited {
         result
     }
 
+    async fn verify_key(&self) -> Result<(), ProviderError> {
+        self.gate.before_call().await;
+        let result = self.inner.verify_key().await;
+        self.gate.after(&result);
+        result
+    }
+
     /// Outputs come from the provider's file hosts, which its API limits do not cover.
     async fn fetch(&self, output: &Output) -> Result<Vec<u8>, ProviderError> {
         self.inner.fetch(output).await

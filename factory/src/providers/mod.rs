@@ -18,7 +18,8 @@ pub mod replicate;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -236,6 +237,12 @@ pub trait Provider: Send + Sync {
 
     async fn cancel(&self, request: RequestRef<'_>) -> Result<CancelOutcome, ProviderError>;
 
+    /// Proves the key works with one cheap authenticated call that generates nothing and costs
+    /// nothing. Providers without a key have nothing to prove.
+    async fn verify_key(&self) -> Result<(), ProviderError> {
+        Ok(())
+    }
+
     /// The provider's rate limits in this process, when it has any ([`limits::Limited`]).
     fn gate(&self) -> Option<&Arc<limits::Gate>> {
         None
@@ -254,28 +261,34 @@ pub trait Provider: Send + Sync {
     }
 }
 
-/// The providers this process can use, by id.
+/// The providers this process can use, by id. Clones share one set, which changes while the
+/// app runs (a key set or removed on the Settings page); [`Providers::version`] tells a reader
+/// holding derived state (the worker's slots) that it changed.
 #[derive(Clone, Default)]
 pub struct Providers {
-    by_id: BTreeMap<String, Arc<dyn Provider>>,
+    by_id: Arc<RwLock<BTreeMap<String, Arc<dyn Provider>>>>,
+    version: Arc<AtomicU64>,
 }
 
 impl Providers {
     /// The providers that need no configuration: the offline generator.
     pub fn builtin() -> Self {
-        let mut providers = Self::default();
+        let providers = Self::default();
         providers.add(Arc::new(local::LocalProvider::new()));
         providers
     }
 
-    pub fn add(&mut self, provider: Arc<dyn Provider>) {
-        self.by_id.insert(provider.info().id.clone(), provider);
+    /// Adds a provider, replacing one with the same id.
+    pub fn add(&self, provider: Arc<dyn Provider>) {
+        let id = provider.info().id.clone();
+        self.by_id.write().unwrap().insert(id, provider);
+        self.version.fetch_add(1, Ordering::Release);
     }
 
     /// Adds a hosted provider behind its rate limits; a 429 pauses it for at most
     /// `longest_pause`.
     pub fn add_limited(
-        &mut self,
+        &self,
         provider: Arc<dyn Provider>,
         limits: limits::RateLimits,
         longest_pause: Duration,
@@ -284,15 +297,28 @@ impl Providers {
         self.add(Arc::new(limits::Limited::new(provider, gate)));
     }
 
-    pub fn get(&self, id: &str) -> Option<&Arc<dyn Provider>> {
-        self.by_id.get(id)
+    /// Takes a provider out (its key was removed). Jobs already running keep their handle.
+    pub fn remove(&self, id: &str) {
+        if self.by_id.write().unwrap().remove(id).is_some() {
+            self.version.fetch_add(1, Ordering::Release);
+        }
     }
 
-    pub fn infos(&self) -> Vec<&ProviderInfo> {
-        self.by_id.values().map(|p| p.info()).collect()
+    pub fn get(&self, id: &str) -> Option<Arc<dyn Provider>> {
+        self.by_id.read().unwrap().get(id).cloned()
+    }
+
+    pub fn infos(&self) -> Vec<ProviderInfo> {
+        let by_id = self.by_id.read().unwrap();
+        by_id.values().map(|p| p.info().clone()).collect()
     }
 
     pub fn ids(&self) -> Vec<String> {
-        self.by_id.keys().cloned().collect()
+        self.by_id.read().unwrap().keys().cloned().collect()
+    }
+
+    /// Counts changes to the set.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
     }
 }

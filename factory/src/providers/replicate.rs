@@ -305,6 +305,17 @@ impl Provider for ReplicateProvider {
         &self.info
     }
 
+    /// `GET /account`: who the token belongs to; free, and 401 for a token Replicate does not
+    /// know.
+    async fn verify_key(&self) -> Result<(), ProviderError> {
+        let url = http::endpoint(&self.base, &["account"]);
+        let response = self.send(self.client.get(url)).await?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        Err(self.refused(response, "checking the token").await)
+    }
+
     async fn submit(&self, request: &GenerationRequest) -> Result<Submitted, ProviderError> {
         let Some((owner, name, version)) = model_reference(&request.model) else {
             return Err(ProviderError::new(

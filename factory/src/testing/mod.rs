@@ -65,6 +65,28 @@ impl TestDb {
     pub async fn conn(&self) -> db::PooledConnection {
         db::get_conn(&self.pool).await.expect("test connection")
     }
+
+    /// `pg_dump` of this database (schema and data, plain SQL), as a person backing it up would
+    /// run it.
+    pub fn dump(&self) -> String {
+        let binaries = crate::db::binaries::discover(&crate::db::binaries::candidate_dirs(None));
+        let pg_dump = binaries
+            .iter()
+            .map(|b| b.tool("pg_dump"))
+            .find(|tool| tool.exists())
+            .expect("pg_dump beside a PostgreSQL installation");
+        let output = std::process::Command::new(pg_dump)
+            .arg("--dbname")
+            .arg(&self.url)
+            .output()
+            .expect("run pg_dump");
+        assert!(
+            output.status.success(),
+            "pg_dump failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("a plain SQL dump is text")
+    }
 }
 
 impl Drop for TestDb {

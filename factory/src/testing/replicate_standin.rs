@@ -209,6 +209,10 @@ async fn route(
                     ),
                 }
             }
+            (&Method::GET, ["v1", "account"]) => reply(
+                StatusCode::OK,
+                json!({"type": "user", "username": "standin", "name": "Stand-in", "github_url": null}),
+            ),
             (&Method::GET, ["v1", "predictions", id]) => get(state, options, id),
             (&Method::POST, ["v1", "predictions", id, "cancel"]) => cancel(state, options, id),
             _ => problem(StatusCode::NOT_FOUND, "Not found", "Not found."),

@@ -1,6 +1,7 @@
 //! Integration tests of the engine against a real PostgreSQL (one binary for the crate).
 
 mod cluster;
+mod credentials;
 mod fal;
 mod library;
 mod projects;

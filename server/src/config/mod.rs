@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
-use factory::providers::fal::{self, FalConfig};
-use factory::providers::replicate::{self, ReplicateConfig};
+use factory::providers::fal;
+use factory::providers::replicate;
 use factory::secret::Secret;
 use serde::Deserialize;
 
@@ -199,10 +199,39 @@ pub struct Config {
     pub confirm_items: u64,
     pub job_lease: Duration,
     pub max_retry_after: Duration,
-    /// Set when a fal key is configured.
-    pub fal: Option<FalConfig>,
-    /// Set when a Replicate token is configured.
-    pub replicate: Option<ReplicateConfig>,
+    pub fal: ProviderSetup,
+    pub replicate: ProviderSetup,
+}
+
+/// A hosted provider's settings. Without a key here, a key set in the app enables it.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderSetup {
+    /// A key from configuration, and where it was given (for the Settings page, which shows
+    /// that it overrides a key stored in the app).
+    pub key: Option<(Secret, &'static str)>,
+    /// The provider's API, when not its public one (tests, proxies).
+    pub base_url: Option<String>,
+}
+
+impl ProviderSetup {
+    /// `keys` is (flag or environment, file); the first given wins.
+    fn resolve(
+        name: &str,
+        keys: (Option<String>, Option<String>),
+        flag_origin: &'static str,
+        base_url: Option<String>,
+    ) -> anyhow::Result<Self> {
+        let key = match keys {
+            (Some(key), _) => Secret::new(key).map(|k| (k, flag_origin)),
+            (None, Some(key)) => Secret::new(key).map(|k| (k, CONFIG_FILE)),
+            (None, None) => None,
+        };
+        // Checked now, so a bad URL stops the start with its reason.
+        if let Some(url) = &base_url {
+            factory::providers::http::base_url(name, url).map_err(anyhow::Error::msg)?;
+        }
+        Ok(Self { key, base_url })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -348,41 +377,18 @@ impl Config {
             .max_retry_after
             .or(file.max_retry_after)
             .unwrap_or(DEFAULT_MAX_RETRY_AFTER_SECS);
-        let fal = match args.fal_key.or(file.fal_key).and_then(Secret::new) {
-            Some(key) => {
-                let config = FalConfig {
-                    key,
-                    base_url: args.fal_base_url.or(file.fal_base_url),
-                    timeout: None,
-                };
-                // Checked now, so a bad URL stops the start with its reason.
-                if let Some(url) = &config.base_url {
-                    factory::providers::http::base_url(fal::NAME, url)
-                        .map_err(anyhow::Error::msg)?;
-                }
-                Some(config)
-            }
-            None => None,
-        };
-        let replicate = match args
-            .replicate_token
-            .or(file.replicate_token)
-            .and_then(Secret::new)
-        {
-            Some(token) => {
-                let base_url = args.replicate_base_url.or(file.replicate_base_url);
-                if let Some(url) = &base_url {
-                    factory::providers::http::base_url(replicate::NAME, url)
-                        .map_err(anyhow::Error::msg)?;
-                }
-                Some(ReplicateConfig {
-                    token,
-                    base_url,
-                    timeout: None,
-                })
-            }
-            None => None,
-        };
+        let fal = ProviderSetup::resolve(
+            fal::NAME,
+            (args.fal_key, file.fal_key),
+            "the FAL_KEY environment variable or --fal-key",
+            args.fal_base_url.or(file.fal_base_url),
+        )?;
+        let replicate = ProviderSetup::resolve(
+            replicate::NAME,
+            (args.replicate_token, file.replicate_token),
+            "the REPLICATE_API_TOKEN environment variable or --replicate-token",
+            args.replicate_base_url.or(file.replicate_base_url),
+        )?;
         Ok(Self {
             fal,
             replicate,

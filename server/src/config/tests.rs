@@ -137,8 +137,9 @@ fn a_fal_key_enables_fal_and_never_shows_in_the_printed_config() {
         "/data".into(),
     )
     .unwrap();
-    let fal = config.fal.as_ref().expect("fal is configured");
-    assert_eq!(fal.key.expose(), "id:sup3rsecret");
+    let (key, origin) = config.fal.key.as_ref().expect("fal is configured");
+    assert_eq!(key.expose(), "id:sup3rsecret");
+    assert!(origin.contains("FAL_KEY"), "{origin}");
     assert!(!format!("{config:?}").contains("sup3rsecret"));
     let err = Config::resolve(
         parse(&["--fal-key", "k", "--fal-base-url", "http://example.com"]),
@@ -148,7 +149,7 @@ fn a_fal_key_enables_fal_and_never_shows_in_the_printed_config() {
     .unwrap_err();
     assert!(err.to_string().contains("unencrypted"), "{err}");
     let none = Config::resolve(parse(&[]), FileConfig::default(), "/data".into()).unwrap();
-    assert!(none.fal.is_none());
+    assert!(none.fal.key.is_none());
 }
 
 #[test]

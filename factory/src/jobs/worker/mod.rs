@@ -152,6 +152,8 @@ struct Dispatcher {
     remote: Vec<String>,
     /// Whether any provider holds rate limits (only those can be paused).
     gated: bool,
+    /// The provider set the slots were made for.
+    providers_version: Option<u64>,
     running: Arc<Mutex<HashSet<JobId>>>,
     tasks: JoinSet<()>,
     /// Notified whenever a task ends and frees its slots.
@@ -191,42 +193,53 @@ async fn dispatch(
 
 impl Dispatcher {
     fn new(ctx: Arc<Context>) -> Self {
-        let per_provider = ctx
-            .providers
-            .ids()
-            .into_iter()
-            .map(|id| {
-                let n = ctx
-                    .config
-                    .provider_concurrency
-                    .get(&id)
-                    .copied()
-                    .unwrap_or(ctx.config.default_concurrency);
-                (id, Arc::new(Semaphore::new(n.max(1))))
-            })
-            .collect();
-        let remote = ctx
-            .providers
-            .infos()
-            .into_iter()
-            .filter(|i| i.remote_queue)
-            .map(|i| i.id.clone())
-            .collect();
-        let gated = ctx
-            .providers
-            .ids()
-            .iter()
-            .any(|id| ctx.providers.get(id).is_some_and(|p| p.gate().is_some()));
-        Self {
+        let mut dispatcher = Self {
             global: Arc::new(Semaphore::new(ctx.config.max_concurrent.max(1))),
-            per_provider,
-            remote,
-            gated,
+            per_provider: HashMap::new(),
+            remote: Vec::new(),
+            gated: false,
+            providers_version: None,
             running: Arc::default(),
             tasks: JoinSet::new(),
             freed: Arc::new(Notify::new()),
             ctx,
+        };
+        dispatcher.follow_providers();
+        dispatcher
+    }
+
+    /// Brings the slots in line with the providers set up right now (a key set on the Settings
+    /// page adds one while the app runs). A provider that stays keeps its slots, and so the
+    /// permits its running tasks hold.
+    fn follow_providers(&mut self) {
+        let providers = &self.ctx.providers;
+        let version = providers.version();
+        if self.providers_version == Some(version) {
+            return;
         }
+        let infos = providers.infos();
+        let config = &self.ctx.config;
+        self.per_provider
+            .retain(|id, _| infos.iter().any(|i| &i.id == id));
+        for info in &infos {
+            self.per_provider.entry(info.id.clone()).or_insert_with(|| {
+                let n = config
+                    .provider_concurrency
+                    .get(&info.id)
+                    .copied()
+                    .unwrap_or(config.default_concurrency);
+                Arc::new(Semaphore::new(n.max(1)))
+            });
+        }
+        self.remote = infos
+            .iter()
+            .filter(|i| i.remote_queue)
+            .map(|i| i.id.clone())
+            .collect();
+        self.gated = infos
+            .iter()
+            .any(|i| providers.get(&i.id).is_some_and(|p| p.gate().is_some()));
+        self.providers_version = Some(version);
     }
 
     /// Applies the pauses other processes recorded (a provider that answered them 429) to this
@@ -245,7 +258,12 @@ impl Dispatcher {
         match loaded {
             Ok(pauses) => {
                 for (provider, pause) in pauses {
-                    if let Some(gate) = self.ctx.providers.get(&provider).and_then(|p| p.gate()) {
+                    if let Some(gate) = self
+                        .ctx
+                        .providers
+                        .get(&provider)
+                        .and_then(|p| p.gate().cloned())
+                    {
                         gate.pause_until(pause.until);
                     }
                 }
@@ -259,13 +277,14 @@ impl Dispatcher {
         self.ctx
             .providers
             .get(provider)
-            .and_then(|p| p.gate())
+            .and_then(|p| p.gate().cloned())
             .is_some_and(|gate| gate.paused_until().is_some())
     }
 
     /// Claims for every provider with free capacity that is not paused; returns whether
     /// anything was claimed.
     async fn claim_round(&mut self) -> bool {
+        self.follow_providers();
         self.sync_pauses().await;
         let mut claimed_any = false;
         let providers: Vec<(String, Arc<Semaphore>)> = self

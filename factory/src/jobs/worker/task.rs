@@ -65,7 +65,7 @@ struct Task<'a> {
 impl Task<'_> {
     async fn drive(&mut self, job: Job) -> Outcome {
         self.ctx.events.publish(job.event());
-        let Some(provider) = self.ctx.providers.get(&job.provider).cloned() else {
+        let Some(provider) = self.ctx.providers.get(&job.provider) else {
             let error = ProviderError::new(
                 &job.provider,
                 ErrorKind::InvalidInput,

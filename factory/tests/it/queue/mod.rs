@@ -47,7 +47,7 @@ pub(crate) async fn setup_with_providers(
     let db = TestDb::new().await;
     let files = tempfile::tempdir().unwrap();
     let scripted = Arc::new(Scripted::new());
-    let mut providers = Providers::builtin();
+    let providers = Providers::builtin();
     providers.add(scripted.clone());
     for provider in extra {
         providers.add(provider);

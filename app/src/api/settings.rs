@@ -1,0 +1,32 @@
+//! Settings server functions: provider keys, thin wrappers over the engine's credentials. A key
+//! travels only inward (browser to server to provider); what comes back is a hint.
+
+use leptos::prelude::*;
+
+use crate::dto::ProviderKeyDto;
+use crate::error::AppError;
+
+#[server(endpoint = "settings/keys")]
+pub async fn provider_keys() -> Result<Vec<ProviderKeyDto>, AppError> {
+    super::respond(async move {
+        let statuses = super::engine()?.key_statuses().await?;
+        Ok(statuses.into_iter().map(Into::into).collect())
+    })
+    .await
+}
+
+/// Tests the key with the provider and stores it (sealed) only if the provider accepts it.
+#[server(endpoint = "settings/keys/set")]
+pub async fn set_provider_key(provider: String, key: String) -> Result<(), AppError> {
+    super::respond(async move { Ok(super::engine()?.set_key(&provider, &key).await?) }).await
+}
+
+#[server(endpoint = "settings/keys/remove")]
+pub async fn remove_provider_key(provider: String) -> Result<(), AppError> {
+    super::respond(async move { Ok(super::engine()?.remove_key(&provider).await?) }).await
+}
+
+#[server(endpoint = "settings/keys/test")]
+pub async fn test_provider_key(provider: String) -> Result<(), AppError> {
+    super::respond(async move { Ok(super::engine()?.test_key(&provider).await?) }).await
+}

@@ -1,0 +1,196 @@
+//! The Settings page: each hosted provider's key (where the one in force comes from, add,
+//! replace, remove, test) and its rate limits.
+
+use leptos::html;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::settings::{provider_keys, RemoveProviderKey, SetProviderKey, TestProviderKey};
+use crate::components::actions::{last_error, on_success};
+use crate::components::button;
+use crate::components::field::{FieldError, FormMessage, INPUT, LABEL};
+use crate::dto::{KeySourceDto, ProviderKeyDto};
+
+/// Bumped after every change, so the list re-reads.
+#[derive(Clone, Copy)]
+struct KeysChanged(RwSignal<u32>);
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let changed = KeysChanged(RwSignal::new(0));
+    provide_context(changed);
+    let keys = Resource::new(move || changed.0.get(), |_| provider_keys());
+    view! {
+        <Title text="Settings" />
+        <h1 class="text-2xl font-semibold tracking-tight">"Settings"</h1>
+        <section aria-labelledby="keys-heading" class="mt-6">
+            <h2 id="keys-heading" class="text-lg font-semibold">"Provider keys"</h2>
+            <p class="mt-1 max-w-prose text-sm text-stone-600 dark:text-stone-400">
+                "Keys set here are tested with the provider, then encrypted with a data key that is kept \
+                 in the data directory (credentials.key), never in the database. They are never shown \
+                 again: only their last four characters. A key given on the command line, in the \
+                 environment or in art-factory.toml takes precedence over one set here."
+            </p>
+            <Transition fallback=|| view! { <p class="mt-4 text-sm text-stone-500">"Loading keys…"</p> }>
+                {move || Suspend::new(async move {
+                    match keys.await {
+                        Ok(list) => view! {
+                            <ul class="mt-4 space-y-4" aria-label="Providers">
+                                {list.into_iter().map(|p| view! { <ProviderKey status=p /> }).collect_view()}
+                            </ul>
+                        }
+                        .into_any(),
+                        Err(e) => view! { <div class="mt-4"><FormMessage message=Signal::stored(Some(e.to_string())) /></div> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%-d %b %Y, %H:%M UTC").to_string()
+}
+
+/// What the person reads about the key in force.
+fn describe(status: &ProviderKeyDto) -> String {
+    let hint = status
+        .hint
+        .as_deref()
+        .map(|h| format!(" (…{h})"))
+        .unwrap_or_default();
+    match &status.in_force {
+        KeySourceDto::None => "Not set: this provider is off until a key is added.".into(),
+        KeySourceDto::Configured { origin } => {
+            format!("Set from {origin}{hint}, which overrides a key set here. Change it there.")
+        }
+        KeySourceDto::App => {
+            let verified = status
+                .stored
+                .as_ref()
+                .and_then(|s| s.verified_at)
+                .map(|at| format!(", last verified {}", when(at)))
+                .unwrap_or_default();
+            format!("Set in app{hint}{verified}.")
+        }
+    }
+}
+
+#[component]
+fn ProviderKey(status: ProviderKeyDto) -> impl IntoView {
+    let changed = expect_context::<KeysChanged>();
+    let set = ServerAction::<SetProviderKey>::new();
+    let remove = ServerAction::<RemoveProviderKey>::new();
+    let test = ServerAction::<TestProviderKey>::new();
+    let form = NodeRef::<html::Form>::new();
+    let notify = move || changed.0.update(|n| *n += 1);
+    on_success(set, move || {
+        if let Some(form) = form.get_untracked() {
+            form.reset();
+        }
+        notify();
+    });
+    on_success(remove, notify);
+    on_success(test, notify);
+    let set_error = last_error(set);
+    let other_error = move || {
+        last_error(remove)()
+            .or_else(last_error(test))
+            .map(|e| e.to_string())
+    };
+    let tested = move || matches!(test.value().get(), Some(Ok(())));
+
+    let provider = status.provider.clone();
+    let name = status.name.clone();
+    let input_id = format!("key-{provider}");
+    let error_id = format!("{input_id}-error");
+    let in_force = status.in_force.clone();
+    let stored = status.stored.clone();
+    let has_key = in_force != KeySourceDto::None;
+    let limits = match (status.submissions_per_minute, status.calls_per_minute) {
+        (None, None) => "No rate limit; concurrency is capped by the queue.".to_string(),
+        (s, c) => {
+            let show =
+                |n: Option<u32>| n.map_or("no limit".to_string(), |n| format!("{n} a minute"));
+            format!("Submissions: {}. Other calls: {}.", show(s), show(c))
+        }
+    };
+    let paused = status
+        .paused_until
+        .filter(|until| *until > chrono::Utc::now())
+        .map(|until| format!("Rate limited by {} until {}.", name, when(until)));
+    let (p_test, p_remove, p_form) = (provider.clone(), provider.clone(), provider.clone());
+    let for_name = format!(" for {name}");
+    let (for_test, for_remove) = (for_name.clone(), for_name.clone());
+    let label = if stored.is_some() {
+        "Replace key"
+    } else {
+        "Key"
+    };
+
+    view! {
+        <li
+            class="rounded-lg border border-stone-200 bg-white p-4 shadow-sm dark:border-stone-800 dark:bg-stone-900"
+            data-provider=provider
+        >
+            <h3 class="font-medium">{name.clone()}</h3>
+            <p class="mt-1 text-sm" data-key-status>{describe(&status)}</p>
+            {stored.as_ref().filter(|s| !s.readable).map(|_| view! {
+                <p class="mt-1 text-sm text-amber-700 dark:text-amber-400">
+                    "The key stored here cannot be read with this machine's data key (credentials.key was replaced or lost). Set it again."
+                </p>
+            })}
+            <p class="mt-1 text-xs text-stone-600 dark:text-stone-400">{limits}</p>
+            {paused.map(|text| view! { <p class="mt-1 text-sm text-amber-700 dark:text-amber-400">{text}</p> })}
+            <ActionForm action=set node_ref=form>
+                <input type="hidden" name="provider" value=p_form />
+                <div class="mt-3 flex flex-wrap items-start gap-2">
+                    <div class="min-w-64 flex-1">
+                        <label for=input_id.clone() class=LABEL>
+                            {label}<span class="sr-only">{for_name}</span>
+                        </label>
+                        <input
+                            id=input_id.clone()
+                            name="key"
+                            type="password"
+                            autocomplete="off"
+                            spellcheck="false"
+                            class=INPUT
+                            aria-invalid=move || set_error().and_then(|e| e.for_field("key")).is_some().to_string()
+                            aria-describedby=error_id.clone()
+                        />
+                        <FieldError id=error_id.clone() error=Signal::derive(move || set_error().and_then(|e| e.for_field("key"))) />
+                    </div>
+                    <button type="submit" class=format!("{} mt-6", button::primary()) disabled=move || set.pending().get()>
+                        {move || if set.pending().get() { "Testing…" } else { "Test and save" }}
+                    </button>
+                </div>
+            </ActionForm>
+            <div class="flex flex-wrap items-center gap-2">
+                {has_key.then(|| view! {
+                    <button
+                        type="button"
+                        class=button::secondary()
+                        disabled=move || test.pending().get()
+                        on:click=move |_| { test.dispatch(TestProviderKey { provider: p_test.clone() }); }
+                    >
+                        "Test key"<span class="sr-only">{for_test}</span>
+                    </button>
+                })}
+                {stored.is_some().then(|| view! {
+                    <button
+                        type="button"
+                        class=button::secondary()
+                        on:click=move |_| { remove.dispatch(RemoveProviderKey { provider: p_remove.clone() }); }
+                    >
+                        "Remove stored key"<span class="sr-only">{for_remove}</span>
+                    </button>
+                })}
+                <p class="text-sm text-green-700 dark:text-green-400" aria-live="polite">
+                    {move || tested().then_some("The key works.")}
+                </p>
+            </div>
+            <FormMessage message=Signal::derive(other_error) />
+        </li>
+    }
+}

@@ -1,0 +1,266 @@
+//! Provider keys managed in the app: tested before they are stored, sealed at rest, in force at
+//! once, overridden by configuration, and absent from a database dump.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use factory::credentials::vault::Vault;
+use factory::credentials::{Build, Credentials, Hosted, KeyError, KeySource};
+use factory::providers::fal::{FalConfig, FalProvider};
+use factory::providers::limits::{Gate, RateLimits};
+use factory::providers::replicate::{ReplicateConfig, ReplicateProvider};
+use factory::providers::{Provider, Providers};
+use factory::secret::Secret;
+use factory::testing::fal_standin::{FalStandIn, StandInOptions};
+use factory::testing::replicate_standin::{ReplicateStandIn, ReplicateStandInOptions};
+use factory::testing::TestDb;
+
+struct Setup {
+    db: TestDb,
+    providers: Providers,
+    credentials: Credentials,
+    fal: FalStandIn,
+    replicate: ReplicateStandIn,
+    _data: tempfile::TempDir,
+}
+
+fn hosted(id: &str, configured: Option<&str>, build: Build) -> Hosted {
+    Hosted {
+        id: id.into(),
+        name: id.to_uppercase(),
+        configured: configured.map(|k| (Secret::new(k).unwrap(), "TEST_KEY".to_string())),
+        limits: RateLimits::published(id),
+        gate: Arc::new(Gate::new(
+            RateLimits::published(id),
+            Duration::from_secs(60),
+        )),
+        build,
+    }
+}
+
+async fn setup(fal_configured: Option<&str>) -> Setup {
+    let db = TestDb::new().await;
+    let fal = FalStandIn::start(StandInOptions::default()).await;
+    let replicate = ReplicateStandIn::start(ReplicateStandInOptions::default()).await;
+    let data = tempfile::tempdir().unwrap();
+    let (fal_url, replicate_url) = (fal.base_url(), replicate.api_url());
+    let providers = Providers::builtin();
+    let credentials = Credentials::new(
+        Vault::open_dir(data.path()).unwrap(),
+        vec![
+            hosted(
+                "fal",
+                fal_configured,
+                Arc::new(move |key| {
+                    let config = FalConfig {
+                        key,
+                        base_url: Some(fal_url.clone()),
+                        timeout: None,
+                    };
+                    Ok(Arc::new(FalProvider::new(config)?) as Arc<dyn Provider>)
+                }),
+            ),
+            hosted(
+                "replicate",
+                None,
+                Arc::new(move |token| {
+                    let config = ReplicateConfig {
+                        token,
+                        base_url: Some(replicate_url.clone()),
+                        timeout: None,
+                    };
+                    Ok(Arc::new(ReplicateProvider::new(config)?) as Arc<dyn Provider>)
+                }),
+            ),
+        ],
+        providers.clone(),
+    );
+    Setup {
+        db,
+        providers,
+        credentials,
+        fal,
+        replicate,
+        _data: data,
+    }
+}
+
+async fn stored_rows(db: &TestDb) -> i64 {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count: Count = diesel::sql_query("SELECT count(*) AS n FROM provider_credentials")
+        .get_result(&mut *db.conn().await)
+        .await
+        .unwrap();
+    count.n
+}
+
+#[tokio::test]
+async fn a_key_that_fails_its_test_is_neither_stored_nor_used_and_never_echoed() {
+    let s = setup(None).await;
+    let mut conn = s.db.conn().await;
+    let wrong = "r8_wrongtoken_4242424242";
+    let error = s
+        .credentials
+        .set(&mut conn, "replicate", wrong)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, KeyError::Rejected { .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.contains("did not accept") && message.contains("Nothing was saved"),
+        "{message}"
+    );
+    assert!(!message.contains("wrongtoken") && !format!("{error:?}").contains("wrongtoken"));
+    assert_eq!(stored_rows(&s.db).await, 0);
+    assert!(s.providers.get("replicate").is_none());
+
+    for (bad, says) in [
+        ("", "Paste the key"),
+        ("two words key", "no spaces"),
+        ("abc", "too short"),
+    ] {
+        let error = s
+            .credentials
+            .set(&mut conn, "replicate", bad)
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains(says), "{bad:?}: {error}");
+    }
+    let unknown = s
+        .credentials
+        .set(&mut conn, "nowhere", "r8_whatever_123")
+        .await
+        .unwrap_err();
+    assert!(matches!(unknown, KeyError::UnknownProvider(_)));
+    assert_eq!(stored_rows(&s.db).await, 0);
+}
+
+#[tokio::test]
+async fn a_key_set_in_the_app_is_tested_sealed_put_in_force_at_once_and_removable() {
+    let s = setup(None).await;
+    let mut conn = s.db.conn().await;
+    assert!(s.credentials.install(&mut conn).await.unwrap().is_empty());
+    let token = ReplicateStandInOptions::default().token;
+    s.credentials
+        .set(&mut conn, "replicate", &format!("  {token}\n"))
+        .await
+        .unwrap();
+    assert!(
+        s.providers.get("replicate").is_some(),
+        "in force without a restart"
+    );
+    assert!(
+        s.providers.get("replicate").unwrap().gate().is_some(),
+        "behind its rate limits"
+    );
+    assert!(
+        s.replicate
+            .requests()
+            .iter()
+            .any(|(_, r)| r == "GET /v1/account 200"),
+        "tested with GET /account: {:?}",
+        s.replicate.requests()
+    );
+
+    let statuses = s.credentials.statuses(&mut conn).await.unwrap();
+    let replicate = statuses.iter().find(|k| k.provider == "replicate").unwrap();
+    assert_eq!(replicate.in_force, KeySource::App);
+    assert_eq!(replicate.hint.as_deref(), Some(&token[token.len() - 4..]));
+    let stored = replicate.stored.as_ref().unwrap();
+    assert!(stored.readable && stored.verified_at.is_some());
+    assert_eq!(replicate.limits.submissions_per_minute, Some(600));
+    let fal = statuses.iter().find(|k| k.provider == "fal").unwrap();
+    assert_eq!(fal.in_force, KeySource::None);
+
+    // A restart with the same data key finds it again.
+    let providers_before = s.providers.ids();
+    s.providers.remove("replicate");
+    assert_eq!(
+        s.credentials.install(&mut conn).await.unwrap(),
+        vec!["replicate"]
+    );
+    assert_eq!(s.providers.ids(), providers_before);
+
+    s.credentials.test(&mut conn, "replicate").await.unwrap();
+    s.credentials.remove(&mut conn, "replicate").await.unwrap();
+    assert!(s.providers.get("replicate").is_none());
+    assert_eq!(stored_rows(&s.db).await, 0);
+    let error = s
+        .credentials
+        .test(&mut conn, "replicate")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, KeyError::NoKey(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn configuration_overrides_a_stored_key_and_the_status_says_so() {
+    let fal_key = StandInOptions::default().key;
+    let s = setup(Some(&fal_key)).await;
+    let mut conn = s.db.conn().await;
+    assert_eq!(s.credentials.install(&mut conn).await.unwrap(), vec!["fal"]);
+    // The stored key is tested and kept, but the configured one stays in force.
+    s.credentials.set(&mut conn, "fal", &fal_key).await.unwrap();
+    let statuses = s.credentials.statuses(&mut conn).await.unwrap();
+    let fal = statuses.iter().find(|k| k.provider == "fal").unwrap();
+    assert_eq!(
+        fal.in_force,
+        KeySource::Configured {
+            origin: "TEST_KEY".into()
+        }
+    );
+    assert!(fal.stored.is_some());
+    // Removing the stored key leaves the configured one working.
+    s.credentials.remove(&mut conn, "fal").await.unwrap();
+    assert!(s.providers.get("fal").is_some());
+    s.credentials.test(&mut conn, "fal").await.unwrap();
+    let _ = &s.fal;
+}
+
+#[tokio::test]
+async fn a_database_dump_after_setting_every_key_holds_none_of_them() {
+    let s = setup(None).await;
+    let mut conn = s.db.conn().await;
+    let fal_key = StandInOptions::default().key;
+    let token = ReplicateStandInOptions::default().token;
+    s.credentials.set(&mut conn, "fal", &fal_key).await.unwrap();
+    s.credentials
+        .set(&mut conn, "replicate", &token)
+        .await
+        .unwrap();
+    assert_eq!(stored_rows(&s.db).await, 2);
+    let dump = s.db.dump();
+    assert!(
+        dump.contains("provider_credentials"),
+        "the table is in the dump"
+    );
+    for key in [&fal_key, &token] {
+        let secret_part = key.rsplit(':').next().unwrap();
+        assert!(
+            !dump.contains(secret_part),
+            "a key is in the dump in clear text"
+        );
+        let hex: String = key.bytes().map(|b| format!("{b:02x}")).collect();
+        assert!(!dump.contains(&hex), "a key is in the dump as bytea hex");
+    }
+    // Another machine's data key opens nothing from this database.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let stranger = Credentials::new(
+        Vault::open_dir(elsewhere.path()).unwrap(),
+        vec![hosted(
+            "replicate",
+            None,
+            Arc::new(|_| Err("never built".to_string())),
+        )],
+        Providers::builtin(),
+    );
+    assert!(stranger.install(&mut conn).await.unwrap().is_empty());
+    let status = stranger.statuses(&mut conn).await.unwrap();
+    assert!(!status[0].stored.as_ref().unwrap().readable);
+    assert_eq!(status[0].in_force, KeySource::None);
+}
