@@ -124,6 +124,19 @@ mod from_engine {
         }
     }
 
+    impl From<factory::models::ModelError> for AppError {
+        fn from(e: factory::models::ModelError) -> Self {
+            use factory::models::ModelError;
+            match e {
+                ModelError::UnknownProvider(_) => AppError::invalid("provider", e.to_string()),
+                ModelError::Empty | ModelError::TooLong | ModelError::Provider(_) => {
+                    AppError::invalid("reference", e.to_string())
+                }
+                ModelError::Db(db) => db.into(),
+            }
+        }
+    }
+
     impl From<DbError> for AppError {
         fn from(e: DbError) -> Self {
             tracing::error!(error = %e, "database error");

@@ -14,9 +14,10 @@ use serde_json::{Map, Value};
 
 use crate::jobs::Job;
 use crate::library::wildcards;
+use crate::models;
 use crate::projects::{self, ProjectError};
 use crate::prompt::{self, Expansion, Mode, WildcardSource};
-use crate::providers::{params, GenerationRequest, Providers};
+use crate::providers::{params, GenerationRequest, ModelInfo, Providers};
 use crate::schema::{batches, jobs};
 
 pub const PROMPT_MAX_CHARS: usize = 4000;
@@ -155,12 +156,14 @@ pub struct Plan {
     pub tokens: Vec<prompt::TokenInfo>,
 }
 
-/// Checks a launch without writing anything and expands its prompt.
+/// Checks a launch without writing anything and expands its prompt. `described` is the model
+/// when the provider does not list it but described it on request ([`crate::models`]).
 pub fn plan(
     providers: &Providers,
     limits: ItemLimits,
     wildcards: &dyn WildcardSource,
     request: &LaunchRequest,
+    described: Option<&ModelInfo>,
 ) -> Result<Plan, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut error = |field: &str, message: String| {
@@ -239,7 +242,7 @@ pub fn plan(
                 providers.ids().join(", ")
             ),
         ),
-        Some(provider) => match provider.info().model(&request.model) {
+        Some(provider) => match provider.info().model(&request.model).or(described) {
             None => {
                 let models: Vec<&str> = provider
                     .info()
@@ -299,7 +302,15 @@ pub async fn launch(
 ) -> Result<(Batch, Vec<Job>), LaunchError> {
     let project = projects::get(conn, request.project_id).await?;
     let lists = wildcards::for_project(conn, request.project_id).await?;
-    let plan = plan(providers, limits, &lists, request).map_err(LaunchError::Invalid)?;
+    let listed = providers
+        .get(&request.provider)
+        .is_some_and(|p| p.info().model(&request.model).is_some());
+    let described = match listed {
+        true => None,
+        false => models::find(conn, &request.provider, &request.model).await?,
+    };
+    let plan = plan(providers, limits, &lists, request, described.as_ref())
+        .map_err(LaunchError::Invalid)?;
     if project.is_archived() {
         return Err(LaunchError::ProjectArchived(project.name));
     }

@@ -15,6 +15,7 @@ pub mod hashing;
 pub mod jobs;
 pub mod library;
 pub mod media;
+pub mod models;
 pub mod private_files;
 pub mod products;
 pub mod projects;

@@ -50,12 +50,14 @@ fn noop() -> Arc<Noop> {
         name: "No-op".into(),
         description: String::new(),
         remote_queue: false,
+        any_model: false,
         models: vec![ModelInfo {
             id: "none".into(),
             name: "None".into(),
             description: String::new(),
             capability: Capability::TextToImage,
             negative_prompt: true,
+            image_input: None,
             params: Vec::new(),
         }],
     }))

@@ -5,15 +5,15 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::dto::SeedMode;
 use crate::dto::{
-    ExpansionMode, GenerateOptionsDto, GridDto, JobDto, LaunchForm, LaunchedDto, PreviewDto,
-    ProductDto,
+    ExpansionMode, GenerateOptionsDto, GridDto, JobDto, LaunchForm, LaunchedDto, ModelDto,
+    PreviewDto, ProductDto,
 };
 #[cfg(feature = "ssr")]
-use crate::dto::{GridCellItemDto, PromptErrorDto, TokenDto};
+use crate::dto::{GridCellItemDto, PromptErrorDto, ProviderDto, TokenDto};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
-use factory::{batches, db::DbError, jobs::queue, products, projects};
+use factory::{batches, db::DbError, jobs::queue, models, products, projects};
 
 #[server(endpoint = "generate/options")]
 pub async fn generate_options() -> Result<GenerateOptionsDto, AppError> {
@@ -21,17 +21,33 @@ pub async fn generate_options() -> Result<GenerateOptionsDto, AppError> {
         let engine = super::engine()?;
         let mut conn = engine.conn().await?;
         let projects = projects::list(&mut conn, projects::Listing::Active).await?;
+        let mut providers = Vec::new();
+        for mut info in engine.providers().infos() {
+            // Models loaded by reference before are offered again.
+            if info.any_model {
+                info.models.extend(models::list(&mut conn, &info.id).await?);
+            }
+            providers.push(ProviderDto::from(&info));
+        }
         Ok(GenerateOptionsDto {
             projects: projects.into_iter().map(Into::into).collect(),
-            providers: engine
-                .providers()
-                .infos()
-                .into_iter()
-                .map(|info| (&info).into())
-                .collect(),
+            providers,
             max_count: engine.settings().max_items.min(u64::from(u32::MAX)) as u32,
             confirm_above: engine.settings().confirm_items,
         })
+    })
+    .await
+}
+
+/// Reads a model's published schema by reference (`owner/name[:version]`), keeps it, and
+/// answers it as the form offers it.
+#[server(endpoint = "generate/describe_model")]
+pub async fn describe_model(provider: String, reference: String) -> Result<ModelDto, AppError> {
+    super::respond(async move {
+        let engine = super::engine()?;
+        let mut conn = engine.conn().await?;
+        let info = models::describe(&mut conn, engine.providers(), &provider, &reference).await?;
+        Ok(ModelDto::from(&info))
     })
     .await
 }

@@ -4,6 +4,7 @@ pub mod actions;
 pub mod batch;
 pub mod field;
 pub mod job;
+pub mod model_ref;
 pub mod params;
 pub mod pauses;
 pub mod shell;

@@ -89,6 +89,8 @@ pub struct ProviderDto {
     pub id: String,
     pub name: String,
     pub description: String,
+    /// Whether any model of its catalog can be loaded by reference.
+    pub any_model: bool,
     pub models: Vec<ModelDto>,
 }
 
@@ -109,10 +111,10 @@ pub struct LaunchedDto {
 }
 
 #[cfg(feature = "ssr")]
-impl From<&factory::providers::ProviderInfo> for ProviderDto {
-    fn from(info: &factory::providers::ProviderInfo) -> Self {
+impl From<&factory::providers::ParamSpec> for ParamDto {
+    fn from(p: &factory::providers::ParamSpec) -> Self {
         use factory::providers::ParamKind;
-        let param = |p: &factory::providers::ParamSpec| ParamDto {
+        Self {
             name: p.name.clone(),
             label: p.label.clone(),
             description: p.description.clone(),
@@ -139,22 +141,32 @@ impl From<&factory::providers::ProviderInfo> for ProviderDto {
                     values: values.clone(),
                 },
             },
-        };
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<&factory::providers::ModelInfo> for ModelDto {
+    fn from(m: &factory::providers::ModelInfo) -> Self {
+        Self {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            description: m.description.clone(),
+            negative_prompt: m.negative_prompt,
+            params: m.params.iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<&factory::providers::ProviderInfo> for ProviderDto {
+    fn from(info: &factory::providers::ProviderInfo) -> Self {
         Self {
             id: info.id.clone(),
             name: info.name.clone(),
             description: info.description.clone(),
-            models: info
-                .models
-                .iter()
-                .map(|m| ModelDto {
-                    id: m.id.clone(),
-                    name: m.name.clone(),
-                    description: m.description.clone(),
-                    negative_prompt: m.negative_prompt,
-                    params: m.params.iter().map(param).collect(),
-                })
-                .collect(),
+            any_model: info.any_model,
+            models: info.models.iter().map(Into::into).collect(),
         }
     }
 }

@@ -9,10 +9,12 @@ use crate::api::generate::{generate_options, preview_prompt, LaunchBatch};
 use crate::components::batch::BatchView;
 use crate::components::button;
 use crate::components::field::{FieldError, FormMessage, INPUT, LABEL};
+use crate::components::model_ref::ModelReference;
 use crate::components::params::{defaults, params_json, ParamField};
 use crate::components::templates::TemplatesPanel;
 use crate::dto::{
-    ExpansionMode, GenerateOptionsDto, LaunchForm, PreviewDto, ProviderDto, SeedMode, TemplateForm,
+    ExpansionMode, GenerateOptionsDto, LaunchForm, ModelDto, PreviewDto, ProviderDto, SeedMode,
+    TemplateForm,
 };
 
 #[component]
@@ -42,7 +44,7 @@ pub fn GeneratePage() -> impl IntoView {
 
 #[component]
 fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
-    let providers = StoredValue::new(options.providers.clone());
+    let providers = RwSignal::new(options.providers.clone());
     let first_provider = options.providers.first().cloned();
     let project = RwSignal::new(options.projects[0].id.to_string());
     let provider = RwSignal::new(
@@ -59,7 +61,7 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
             .unwrap_or_default(),
     );
     let current_provider = Memo::new(move |_| {
-        providers.with_value(|ps| ps.iter().find(|p| p.id == provider.get()).cloned())
+        providers.with(|ps| ps.iter().find(|p| p.id == provider.get()).cloned())
     });
     let current_model = Memo::new(move |_| {
         current_provider
@@ -203,7 +205,7 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
     };
     // Applying a template fills the form; nothing is queued.
     let apply = move |form: TemplateForm| {
-        let known = providers.with_value(|ps| {
+        let known = providers.with_untracked(|ps| {
             ps.iter()
                 .any(|p| p.id == form.provider && p.models.iter().any(|m| m.id == form.model))
         });
@@ -270,7 +272,7 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                         prop:value=move || provider.get()
                         on:change=move |ev| {
                             let id = event_target_value(&ev);
-                            let first_model = providers.with_value(|ps| {
+                            let first_model = providers.with_untracked(|ps| {
                                 ps.iter().find(|p| p.id == id).and_then(|p| p.models.first()).map(|m| m.id.clone())
                             });
                             provider.set(id);
@@ -289,6 +291,19 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                     <p class="mt-1 text-xs text-stone-500">{move || current_model.get().map(|m| m.description).unwrap_or_default()}</p>
                     <FieldError id="gen-model-error".into() error=field_error("model") />
                 </div>
+                {move || current_provider.get().filter(|p| p.any_model).map(|p| {
+                    let on_loaded = move |loaded: ModelDto| {
+                        let id = loaded.id.clone();
+                        providers.update(|ps| {
+                            if let Some(at) = ps.iter_mut().find(|q| q.id == p.id) {
+                                at.models.retain(|m| m.id != loaded.id);
+                                at.models.insert(0, loaded);
+                            }
+                        });
+                        model.set(id);
+                    };
+                    view! { <ModelReference provider=Signal::derive(move || provider.get()) on_loaded /> }
+                })}
                 <fieldset class="grid grid-cols-2 gap-3">
                     <legend class="sr-only">"Model parameters"</legend>
                     {move || current_model.get().map(|m| m.params.into_iter().map(|p| view! { <ParamField param=p values=params error /> }).collect_view())}

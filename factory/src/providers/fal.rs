@@ -166,6 +166,7 @@ fn info() -> ProviderInfo {
             "Hosted FLUX models on fal.ai's queue. Needs a fal key; each image is billed by fal."
                 .into(),
         remote_queue: true,
+        any_model: false,
         models: vec![
             ModelInfo {
                 id: "fal-ai/flux/schnell".into(),
@@ -173,6 +174,7 @@ fn info() -> ProviderInfo {
                 description: "Fast FLUX, good in 1–4 steps.".into(),
                 capability: Capability::TextToImage,
                 negative_prompt: false,
+                image_input: None,
                 params: vec![
                     image_size(),
                     ParamSpec::integer(
@@ -194,6 +196,7 @@ fn info() -> ProviderInfo {
                 description: "Higher-quality FLUX; slower, 28 steps by default.".into(),
                 capability: Capability::TextToImage,
                 negative_prompt: false,
+                image_input: None,
                 params: vec![
                     image_size(),
                     ParamSpec::integer(

@@ -20,8 +20,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use super::{
-    CancelOutcome, ErrorKind, GenerationRequest, Output, PollStatus, Provider, ProviderError,
-    ProviderInfo, RequestRef, Submitted,
+    CancelOutcome, ErrorKind, GenerationRequest, ModelInfo, Output, PollStatus, Provider,
+    ProviderError, ProviderInfo, RequestRef, Submitted,
 };
 
 /// How fast a provider may be called, per minute; `None` is no limit.
@@ -181,6 +181,13 @@ impl Provider for Limited {
     async fn verify_key(&self) -> Result<(), ProviderError> {
         self.gate.before_call().await;
         let result = self.inner.verify_key().await;
+        self.gate.after(&result);
+        result
+    }
+
+    async fn describe_model(&self, reference: &str) -> Result<ModelInfo, ProviderError> {
+        self.gate.before_call().await;
+        let result = self.inner.describe_model(reference).await;
         self.gate.after(&result);
         result
     }

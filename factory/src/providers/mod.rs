@@ -44,6 +44,9 @@ pub struct ModelInfo {
     pub capability: Capability,
     /// Whether the model takes a negative prompt (FLUX does not).
     pub negative_prompt: bool,
+    /// The input an image is sent in, for a model that takes one (`image_url`, `image`).
+    #[serde(default)]
+    pub image_input: Option<String>,
     pub params: Vec<ParamSpec>,
 }
 
@@ -55,6 +58,10 @@ pub struct ProviderInfo {
     /// Whether work lives in a queue at the provider (and so survives our restarts, costs money
     /// when submitted twice, and must be cancelled there).
     pub remote_queue: bool,
+    /// Whether any model of the provider's catalog can be named by reference and described
+    /// ([`Provider::describe_model`]), beyond the ones listed.
+    #[serde(default)]
+    pub any_model: bool,
     pub models: Vec<ModelInfo>,
 }
 
@@ -241,6 +248,19 @@ pub trait Provider: Send + Sync {
     /// nothing. Providers without a key have nothing to prove.
     async fn verify_key(&self) -> Result<(), ProviderError> {
         Ok(())
+    }
+
+    /// Reads the published input schema of a model named by reference (for providers that run
+    /// any model: Replicate's `owner/name[:version]`), as a model the form can offer.
+    async fn describe_model(&self, reference: &str) -> Result<ModelInfo, ProviderError> {
+        Err(ProviderError::new(
+            &self.info().name,
+            ErrorKind::InvalidInput,
+            format!(
+                "offers only the models it lists, not “{}”",
+                reference.escape_debug()
+            ),
+        ))
     }
 
     /// The provider's rate limits in this process, when it has any ([`limits::Limited`]).

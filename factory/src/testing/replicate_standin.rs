@@ -213,6 +213,10 @@ async fn route(
                 StatusCode::OK,
                 json!({"type": "user", "username": "standin", "name": "Stand-in", "github_url": null}),
             ),
+            (&Method::GET, ["v1", "models", owner, name]) => model(owner, name, None),
+            (&Method::GET, ["v1", "models", owner, name, "versions", version]) => {
+                model(owner, name, Some(version))
+            }
             (&Method::GET, ["v1", "predictions", id]) => get(state, options, id),
             (&Method::POST, ["v1", "predictions", id, "cancel"]) => cancel(state, options, id),
             _ => problem(StatusCode::NOT_FOUND, "Not found", "Not found."),
@@ -223,6 +227,51 @@ async fn route(
         format!("{method} {} {}", uri.path(), response.status().as_u16()),
     ));
     response
+}
+
+/// The one community model in the stand-in's catalog, with a real Cog schema.
+pub const SDXL: &str = "stability-ai/sdxl";
+pub const SDXL_VERSION: &str = "7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc";
+/// A model whose schema needs an input the form cannot give (a free-text `mask`).
+pub const NEEDS_MASK: &str = "acme/needs-mask";
+
+/// `GET /v1/models/{owner}/{name}` (with its latest version) or a version of it.
+fn model(owner: &str, name: &str, version: Option<&str>) -> Response {
+    let schema: Value =
+        serde_json::from_str(include_str!("fixtures/replicate-sdxl-openapi.json")).expect("JSON");
+    let (schema, version_id) = match format!("{owner}/{name}").as_str() {
+        SDXL => (schema, SDXL_VERSION),
+        NEEDS_MASK => {
+            let mut schema = schema;
+            let input = &mut schema["components"]["schemas"]["Input"];
+            input["properties"]["mask"] = json!({"type": "string", "title": "Mask", "x-order": 3});
+            input["required"] = json!(["prompt", "mask"]);
+            (schema, "0a1b2c3d4e5f")
+        }
+        _ => return problem(StatusCode::NOT_FOUND, "Not found", "Not found."),
+    };
+    let version_body = json!({
+        "id": version_id,
+        "created_at": "2023-07-26T17:53:09.882651Z",
+        "cog_version": "0.8.1",
+        "openapi_schema": schema,
+    });
+    match version {
+        Some(v) if v == version_id => reply(StatusCode::OK, version_body),
+        Some(_) => problem(StatusCode::NOT_FOUND, "Not found", "Not found."),
+        None => reply(
+            StatusCode::OK,
+            json!({
+                "url": format!("https://replicate.com/{owner}/{name}"),
+                "owner": owner,
+                "name": name,
+                "description": "A text-to-image generative AI model that creates beautiful images",
+                "visibility": "public",
+                "run_count": 1,
+                "latest_version": version_body,
+            }),
+        ),
+    }
 }
 
 async fn create(

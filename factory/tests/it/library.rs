@@ -206,7 +206,7 @@ async fn above_the_warning_threshold_a_launch_waits_for_confirmation() {
     let lists = std::collections::HashMap::new();
     let providers = factory::providers::Providers::builtin();
     let request = launch(setup.project, "{a|b|c|d|e}", 1);
-    let errors = factory::batches::plan(&providers, limits, &lists, &request).unwrap_err();
+    let errors = factory::batches::plan(&providers, limits, &lists, &request, None).unwrap_err();
     assert_eq!(errors[0].field, "confirm");
     assert!(
         errors[0].message.contains("This queues 5 images"),
@@ -216,6 +216,6 @@ async fn above_the_warning_threshold_a_launch_waits_for_confirmation() {
         confirmed: true,
         ..request
     };
-    let plan = factory::batches::plan(&providers, limits, &lists, &confirmed).unwrap();
+    let plan = factory::batches::plan(&providers, limits, &lists, &confirmed, None).unwrap();
     assert_eq!(plan.items.len(), 5);
 }

@@ -373,3 +373,161 @@ async fn a_pause_another_process_recorded_holds_this_one_until_the_reset() {
         first - started
     );
 }
+
+mod described_models {
+    use factory::models::{self, ModelError};
+    use factory::providers::Providers;
+    use factory::testing::replicate_standin::{NEEDS_MASK, SDXL, SDXL_VERSION};
+    use factory::testing::TestDb;
+
+    use super::*;
+
+    async fn setup() -> (TestDb, ReplicateStandIn, Providers) {
+        let db = TestDb::new().await;
+        let standin = ReplicateStandIn::start(ReplicateStandInOptions::default()).await;
+        let providers = Providers::builtin();
+        providers.add(Arc::new(provider(&standin, &token())));
+        (db, standin, providers)
+    }
+
+    #[tokio::test]
+    async fn any_model_by_reference_is_read_from_its_schema_pinned_and_kept() {
+        let (db, standin, providers) = setup().await;
+        let mut conn = db.conn().await;
+        let info = models::describe(&mut conn, &providers, "replicate", SDXL)
+            .await
+            .unwrap();
+        assert_eq!(
+            info.id,
+            format!("{SDXL}:{SDXL_VERSION}"),
+            "pinned to the latest version"
+        );
+        assert!(info.negative_prompt);
+        assert_eq!(info.image_input.as_deref(), Some("image"));
+        assert!(info.params.iter().any(|p| p.name == "scheduler"));
+        // Kept: described again (by reference or by pinned id) without asking Replicate.
+        let asked = || {
+            standin
+                .requests()
+                .iter()
+                .filter(|(_, r)| r.starts_with("GET /v1/models/"))
+                .count()
+        };
+        assert_eq!(asked(), 1);
+        let again = models::describe(&mut conn, &providers, "replicate", SDXL)
+            .await
+            .unwrap();
+        let pinned = models::describe(&mut conn, &providers, "replicate", &info.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.id.as_str(), pinned.id.as_str()),
+            (info.id.as_str(), info.id.as_str())
+        );
+        assert_eq!(asked(), 1);
+        assert_eq!(models::list(&mut conn, "replicate").await.unwrap().len(), 1);
+        assert!(models::find(&mut conn, "replicate", &info.id)
+            .await
+            .unwrap()
+            .is_some());
+        // A listed model needs no call at all.
+        let listed = models::describe(&mut conn, &providers, "replicate", MODEL)
+            .await
+            .unwrap();
+        assert_eq!(listed.id, MODEL);
+        assert_eq!(asked(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_launch_of_a_described_model_is_checked_against_its_schema_and_runs_pinned() {
+        let (db, standin, providers) = setup().await;
+        let mut conn = db.conn().await;
+        let info = models::describe(&mut conn, &providers, "replicate", SDXL)
+            .await
+            .unwrap();
+        let project = factory::projects::create(
+            &mut conn,
+            &factory::projects::ProjectName::parse("Described").unwrap(),
+            &factory::projects::Description::parse("").unwrap(),
+        )
+        .await
+        .unwrap();
+        let mut request = factory::batches::LaunchRequest {
+            project_id: project.id,
+            provider: "replicate".into(),
+            model: info.id.clone(),
+            prompt: "a lighthouse".into(),
+            negative_prompt: "fog".into(),
+            params: json!({"scheduler": "NOPE"}).as_object().unwrap().clone(),
+            count: 1,
+            mode: factory::prompt::Mode::Combinatorial,
+            seed: factory::batches::SeedChoice::Fixed(7),
+            confirmed: false,
+        };
+        let limits = factory::batches::ItemLimits {
+            cap: 100,
+            confirm_above: 50,
+        };
+        let refused = factory::batches::launch(&mut conn, &providers, limits, 3, &request)
+            .await
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("DDIM"),
+            "names the allowed values: {refused}"
+        );
+        request.params = json!({"scheduler": "DDIM", "width": 768})
+            .as_object()
+            .unwrap()
+            .clone();
+        let (_, jobs) = factory::batches::launch(&mut conn, &providers, limits, 3, &request)
+            .await
+            .unwrap();
+        let replicate = provider(&standin, &token());
+        let sent = replicate.submit(&jobs[0].request().unwrap()).await.unwrap();
+        assert!(matches!(sent, Submitted::Queued { .. }));
+        assert!(
+            standin
+                .requests()
+                .iter()
+                .any(|(_, r)| r == "POST /v1/predictions 201"),
+            "a pinned model goes through /predictions with its version: {:?}",
+            standin.requests()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reference_that_cannot_be_used_says_why_and_keeps_nothing() {
+        let (db, _standin, providers) = setup().await;
+        let mut conn = db.conn().await;
+        for (reference, says) in [
+            ("nobody/nothing", "has no model “nobody/nothing”"),
+            (&format!("{SDXL}:ffff0000"), "has no version “ffff0000”"),
+            ("not a reference", "not a Replicate model reference"),
+            ("../etc:passwd", "not a Replicate model reference"),
+            (NEEDS_MASK, "required input `mask` is free text"),
+        ] {
+            let error = models::describe(&mut conn, &providers, "replicate", reference)
+                .await
+                .unwrap_err();
+            assert!(matches!(error, ModelError::Provider(_)), "{error:?}");
+            assert!(error.to_string().contains(says), "{reference}: {error}");
+        }
+        let empty = models::describe(&mut conn, &providers, "replicate", "  ")
+            .await
+            .unwrap_err();
+        assert!(matches!(empty, ModelError::Empty));
+        let local = models::describe(&mut conn, &providers, "local", SDXL)
+            .await
+            .unwrap_err();
+        assert!(
+            local
+                .to_string()
+                .contains("offers only the models it lists"),
+            "{local}"
+        );
+        assert!(models::list(&mut conn, "replicate")
+            .await
+            .unwrap()
+            .is_empty());
+    }
+}

@@ -56,7 +56,7 @@ pub async fn download(
     let bad = |message: String| ProviderError::new(provider, ErrorKind::BadOutput, message);
     let mut url = Url::parse(url).map_err(|e| bad(format!("the output URL is invalid ({e})")))?;
     let mut hops = 0;
-    let mut response = loop {
+    let response = loop {
         if !hosts.allows(&url) {
             return Err(bad(format!(
                 "refused to download from {}: not a host {provider} serves files from",
@@ -105,20 +105,12 @@ pub async fn download(
             MAX_DOWNLOAD_BYTES / (1024 * 1024)
         )));
     }
-    let mut bytes = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| network_error(provider, key, &e))?
-    {
-        if bytes.len() + chunk.len() > MAX_DOWNLOAD_BYTES {
-            return Err(bad(format!(
-                "the output is larger than the {} MB limit",
-                MAX_DOWNLOAD_BYTES / (1024 * 1024)
-            )));
-        }
-        bytes.extend_from_slice(&chunk);
-    }
+    let Some(bytes) = super::read_capped(provider, key, response, MAX_DOWNLOAD_BYTES).await? else {
+        return Err(bad(format!(
+            "the output is larger than the {} MB limit",
+            MAX_DOWNLOAD_BYTES / (1024 * 1024)
+        )));
+    };
     check_image(provider, &bytes, declared_mime)?;
     Ok(bytes)
 }

@@ -157,26 +157,54 @@ pub async fn send(
         .map_err(|e| network_error(provider, key, &e))
 }
 
-/// A successful answer's JSON body. One that cannot be read means the provider took the
-/// request and we cannot tell what it said (its id, say): `maybe_accepted`.
+/// The largest JSON answer read (a model's published schema is the largest, tens of KB).
+pub const MAX_JSON_BYTES: usize = 4 * 1024 * 1024;
+
+/// A successful answer's JSON body, read up to [`MAX_JSON_BYTES`]. One that cannot be read
+/// means the provider took the request and we cannot tell what it said (its id, say):
+/// `maybe_accepted`.
 pub async fn read_json<T: serde::de::DeserializeOwned>(
     provider: &str,
     key: &Secret,
     response: reqwest::Response,
     what: &str,
 ) -> Result<T, ProviderError> {
-    let text = response
-        .text()
-        .await
-        .map_err(|e| network_error(provider, key, &e))?;
-    serde_json::from_str(&text).map_err(|e| {
+    let unexpected = |why: String| {
         ProviderError::new(
             provider,
             ErrorKind::Unavailable,
-            format!("{what}: {provider} answered with something unexpected ({e})"),
+            format!("{what}: {provider} answered with something unexpected ({why})"),
         )
         .maybe_accepted()
-    })
+    };
+    let Some(body) = read_capped(provider, key, response, MAX_JSON_BYTES).await? else {
+        return Err(unexpected(format!(
+            "an answer larger than {} MB",
+            MAX_JSON_BYTES / (1024 * 1024)
+        )));
+    };
+    serde_json::from_slice(&body).map_err(|e| unexpected(e.to_string()))
+}
+
+/// A body of at most `cap` bytes, or `None` when it is longer (read no further).
+pub(crate) async fn read_capped(
+    provider: &str,
+    key: &Secret,
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<Option<Vec<u8>>, ProviderError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| network_error(provider, key, &e))?
+    {
+        if body.len() + chunk.len() > cap {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }
 
 #[cfg(test)]

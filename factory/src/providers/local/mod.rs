@@ -36,6 +36,7 @@ impl LocalProvider {
             description: description.to_string(),
             capability: Capability::TextToImage,
             negative_prompt: true,
+            image_input: None,
             params: vec![
                 ParamSpec::integer(
                     "width",
@@ -74,6 +75,7 @@ impl LocalProvider {
                               No network, no key, no AI model; the same input always gives the same image."
                     .into(),
                 remote_queue: false,
+                any_model: false,
                 models: vec![
                     model("aurora", "Aurora", "Soft glowing shapes over a gradient sky."),
                     model("geometric", "Geometric", "Hard-edged circles and bars."),

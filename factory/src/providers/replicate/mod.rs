@@ -8,6 +8,8 @@
 //! `canceled`; `POST .../cancel` cancels. Outputs are deleted about an hour after completion,
 //! so they are fetched at once. See `../shared/PROVIDERS.md`.
 
+pub mod schema;
+
 use std::time::Duration;
 
 use reqwest::{StatusCode, Url};
@@ -183,6 +185,7 @@ fn info() -> ProviderInfo {
                       by Replicate."
             .into(),
         remote_queue: true,
+        any_model: true,
         models: vec![
             ModelInfo {
                 id: "black-forest-labs/flux-schnell".into(),
@@ -190,6 +193,7 @@ fn info() -> ProviderInfo {
                 description: "Fast FLUX, 1–4 steps.".into(),
                 capability: Capability::TextToImage,
                 negative_prompt: false,
+                image_input: None,
                 params: vec![
                     aspect_ratio(),
                     ParamSpec::integer(
@@ -214,6 +218,7 @@ fn info() -> ProviderInfo {
                 description: "Higher-quality FLUX; 28 steps by default.".into(),
                 capability: Capability::TextToImage,
                 negative_prompt: false,
+                image_input: None,
                 params: vec![
                     aspect_ratio(),
                     ParamSpec::integer(
@@ -303,6 +308,62 @@ fn outputs(output: &Value) -> Vec<Output> {
 impl Provider for ReplicateProvider {
     fn info(&self) -> &ProviderInfo {
         &self.info
+    }
+
+    /// `GET /models/{owner}/{name}` (its `latest_version`) or `GET
+    /// /models/{owner}/{name}/versions/{id}`, then the version's `openapi_schema` mapped by
+    /// [`schema`]. The model is pinned to the version read, so what runs is what was described.
+    async fn describe_model(&self, reference: &str) -> Result<ModelInfo, ProviderError> {
+        let Some((owner, name, version)) = model_reference(reference) else {
+            return Err(ProviderError::new(
+                NAME,
+                ErrorKind::InvalidInput,
+                format!(
+                    "“{}” is not a Replicate model reference: write owner/name, or owner/name:version",
+                    reference.escape_debug()
+                ),
+            ));
+        };
+        let path = format!("{owner}/{name}");
+        let url = match version {
+            None => http::endpoint(&self.base, &["models", owner, name]),
+            Some(v) => http::endpoint(&self.base, &["models", owner, name, "versions", v]),
+        };
+        let response = self.send(self.client.get(url)).await?;
+        if response.status() == StatusCode::NOT_FOUND {
+            let what = match version {
+                None => {
+                    format!("Replicate has no model “{path}” (or it is private to another account)")
+                }
+                Some(v) => format!("Replicate has no version “{v}” of “{path}”"),
+            };
+            return Err(ProviderError::new(NAME, ErrorKind::NotFound, what));
+        }
+        if !response.status().is_success() {
+            return Err(self.refused(response, "reading the model").await);
+        }
+        let body: Value = http::read_json(NAME, &self.token, response, "reading the model").await?;
+        let (version_body, description) = match version {
+            None => (
+                &body["latest_version"],
+                body["description"].as_str().unwrap_or(""),
+            ),
+            Some(_) => (&body, ""),
+        };
+        let Some(version_id) = version_body["id"].as_str().filter(|v| http::plain_id(v)) else {
+            return Err(ProviderError::new(
+                NAME,
+                ErrorKind::InvalidInput,
+                format!("“{path}” has no published version to run"),
+            ));
+        };
+        schema::model_info(schema::Published {
+            id: format!("{path}:{version_id}"),
+            name: format!("{path} ({})", &version_id[..version_id.len().min(8)]),
+            description,
+            openapi_schema: &version_body["openapi_schema"],
+        })
+        .map_err(|e| ProviderError::new(NAME, ErrorKind::InvalidInput, e.to_string()))
     }
 
     /// `GET /account`: who the token belongs to; free, and 401 for a token Replicate does not
