@@ -17,7 +17,7 @@ use crate::library::wildcards;
 use crate::models;
 use crate::projects::{self, ProjectError};
 use crate::prompt::{self, Expansion, Mode, WildcardSource};
-use crate::providers::{params, GenerationRequest, ModelInfo, Providers};
+use crate::providers::{civitai, params, GenerationRequest, ModelInfo, Network, Providers};
 use crate::schema::{batches, jobs};
 
 pub const PROMPT_MAX_CHARS: usize = 4000;
@@ -89,6 +89,8 @@ pub struct LaunchRequest {
     pub seed: SeedChoice,
     /// The person confirmed a launch above the warning threshold.
     pub confirmed: bool,
+    /// LoRAs with their strengths, for models that take them.
+    pub networks: Vec<Network>,
 }
 
 /// A problem with one field of a launch.
@@ -270,6 +272,19 @@ pub fn plan(
                         ),
                     );
                 }
+                if !request.networks.is_empty() && !model.networks {
+                    error(
+                        "networks",
+                        format!(
+                            "{} takes no LoRAs. Remove them, or choose a Civitai checkpoint.",
+                            model.name
+                        ),
+                    );
+                } else if !request.networks.is_empty() {
+                    for (field, message) in civitai::check_networks(&model.id, &request.networks) {
+                        error(&field, message);
+                    }
+                }
                 match params::validate(&model.params, &request.params) {
                     Ok(params) => resolved = params,
                     Err(param_errors) => {
@@ -351,6 +366,7 @@ pub async fn launch(
                     negative_prompt: negative.to_string(),
                     seed,
                     params: plan.params.clone(),
+                    networks: request.networks.clone(),
                 };
                 NewJob {
                     batch_id: batch.id,

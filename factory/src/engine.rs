@@ -18,6 +18,7 @@ use crate::jobs::queue::{self, Canceled};
 use crate::jobs::worker::{self, WorkerConfig, WorkerHandle};
 use crate::jobs::{Job, JobError, JobId};
 use crate::media::MediaStore;
+use crate::providers::civitai::catalog::Catalog;
 use crate::providers::Providers;
 
 /// Limits on what a launch may ask for.
@@ -54,6 +55,8 @@ pub struct Engine {
     settings: Arc<EngineSettings>,
     /// The hosted providers and their keys; none in tests that set providers up directly.
     credentials: Option<Arc<Credentials>>,
+    /// Civitai's public catalog, for the model browser.
+    civitai_catalog: Option<Catalog>,
 }
 
 impl Engine {
@@ -66,7 +69,20 @@ impl Engine {
             wake: Arc::new(Notify::new()),
             settings: Arc::new(settings),
             credentials: None,
+            civitai_catalog: None,
         }
+    }
+
+    pub fn with_civitai_catalog(mut self, catalog: Catalog) -> Self {
+        self.civitai_catalog = Some(catalog);
+        self
+    }
+
+    /// Civitai's catalog; the public one unless the server was given another.
+    pub fn civitai_catalog(&self) -> Catalog {
+        self.civitai_catalog
+            .clone()
+            .unwrap_or_else(|| Catalog::new(None, None).expect("the default catalog URL is valid"))
     }
 
     /// Lets the app manage hosted providers' keys. `credentials` must feed this engine's

@@ -58,6 +58,7 @@ fn noop() -> Arc<Noop> {
             capability: Capability::TextToImage,
             negative_prompt: true,
             image_input: None,
+            networks: false,
             params: Vec::new(),
         }],
     }))
@@ -75,6 +76,7 @@ fn launch(project_id: i64, count: u32) -> LaunchRequest {
         seed: SeedChoice::Random,
         mode: factory::prompt::Mode::Combinatorial,
         confirmed: false,
+        networks: Vec::new(),
     }
 }
 
@@ -212,6 +214,7 @@ async fn main() {
             .as_object()
             .unwrap()
             .clone(),
+        networks: Vec::new(),
     };
     let mut generate_ms = Vec::new();
     let mut png = Vec::new();

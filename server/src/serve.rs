@@ -7,6 +7,8 @@ use anyhow::Context;
 use factory::credentials::vault::Vault;
 use factory::credentials::{Build, Credentials, Hosted};
 use factory::jobs::worker::WorkerConfig;
+use factory::providers::civitai::catalog::Catalog;
+use factory::providers::civitai::{self, CivitaiConfig, CivitaiProvider};
 use factory::providers::fal::{self, FalConfig, FalProvider};
 use factory::providers::limits::{Gate, RateLimits};
 use factory::providers::replicate::{self, ReplicateConfig, ReplicateProvider};
@@ -60,7 +62,9 @@ fn engine(config: &Config, database: &Database) -> anyhow::Result<Engine> {
     let providers = Providers::builtin();
     let vault = Vault::open_dir(&config.data_dir)?;
     let credentials = Credentials::new(vault, hosted(config), providers.clone());
-    Ok(Engine::new(database.pool.clone(), providers, settings).with_credentials(credentials))
+    Ok(Engine::new(database.pool.clone(), providers, settings)
+        .with_credentials(credentials)
+        .with_civitai_catalog(civitai_catalog(config)))
 }
 
 /// Every hosted provider, each behind its rate limits, with the key configuration gives it.
@@ -82,6 +86,8 @@ fn hosted(config: &Config) -> Vec<Hosted> {
     };
     let fal_url = config.fal.base_url.clone();
     let replicate_url = config.replicate.base_url.clone();
+    let civitai_url = config.civitai.base_url.clone();
+    let catalog = civitai_catalog(config);
     vec![
         setup(
             fal::ID,
@@ -109,7 +115,27 @@ fn hosted(config: &Config) -> Vec<Hosted> {
                 Ok(Arc::new(ReplicateProvider::new(config)?) as Arc<dyn Provider>)
             }),
         ),
+        setup(
+            civitai::ID,
+            civitai::NAME,
+            &config.civitai,
+            Arc::new(move |token| {
+                let config = CivitaiConfig {
+                    token,
+                    base_url: civitai_url.clone(),
+                    catalog: catalog.clone(),
+                    timeout: None,
+                };
+                Ok(Arc::new(CivitaiProvider::new(config)?) as Arc<dyn Provider>)
+            }),
+        ),
     ]
+}
+
+/// Civitai's catalog (checked when the configuration was read).
+fn civitai_catalog(config: &Config) -> Catalog {
+    Catalog::new(config.civitai_catalog_url.as_deref(), None)
+        .expect("the catalog URL was checked with the configuration")
 }
 
 /// A provider's published limits, with what the configuration says instead.

@@ -78,6 +78,14 @@ pub async fn launch_batch(form: LaunchForm) -> Result<LaunchedDto, AppError> {
             mode,
             seed,
             confirmed: form.confirmed,
+            networks: form
+                .networks
+                .into_iter()
+                .map(|n| factory::providers::Network {
+                    id: n.id,
+                    strength: n.strength,
+                })
+                .collect(),
         };
         let (batch, jobs) = super::engine()?.launch(&request).await?;
         Ok(LaunchedDto {

@@ -81,6 +81,9 @@ pub struct ModelDto {
     pub description: String,
     /// Whether the model takes a negative prompt.
     pub negative_prompt: bool,
+    /// Whether LoRAs can be added to it.
+    #[serde(default)]
+    pub networks: bool,
     pub params: Vec<ParamDto>,
 }
 
@@ -153,6 +156,7 @@ impl From<&factory::providers::ModelInfo> for ModelDto {
             name: m.name.clone(),
             description: m.description.clone(),
             negative_prompt: m.negative_prompt,
+            networks: m.networks,
             params: m.params.iter().map(Into::into).collect(),
         }
     }
@@ -192,6 +196,16 @@ pub struct LaunchForm {
     /// The person confirmed a launch above the warning threshold.
     #[serde(default)]
     pub confirmed: bool,
+    /// LoRAs, for models that take them.
+    #[serde(default)]
+    pub networks: Vec<NetworkDto>,
+}
+
+/// A LoRA applied to a launch (Civitai: its AIR), with its strength.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetworkDto {
+    pub id: String,
+    pub strength: f64,
 }
 
 /// What the live preview shows while the prompt is typed.

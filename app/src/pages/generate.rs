@@ -186,6 +186,7 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                 seed_mode: seed_mode.get_untracked(),
                 seed: seed.get_untracked().trim().parse().ok(),
                 confirmed: confirmed.get_untracked(),
+                networks: Vec::new(),
             },
         });
     };

@@ -175,6 +175,7 @@ fn info() -> ProviderInfo {
                 capability: Capability::TextToImage,
                 negative_prompt: false,
                 image_input: None,
+                networks: false,
                 params: vec![
                     image_size(),
                     ParamSpec::integer(
@@ -197,6 +198,7 @@ fn info() -> ProviderInfo {
                 capability: Capability::TextToImage,
                 negative_prompt: false,
                 image_input: None,
+                networks: false,
                 params: vec![
                     image_size(),
                     ParamSpec::integer(
@@ -417,17 +419,7 @@ impl Provider for FalProvider {
                 http::check_image(NAME, &bytes, declared_mime.as_deref())?;
                 Ok(bytes)
             }
-            Output::Url { url, declared_mime } => {
-                http::download(
-                    &self.client,
-                    NAME,
-                    &self.key,
-                    &self.files,
-                    url,
-                    declared_mime.as_deref(),
-                )
-                .await
-            }
+            other => http::fetch_output(&self.client, NAME, &self.key, &self.files, other).await,
         }
     }
 }
@@ -464,6 +456,7 @@ mod tests {
                 .as_object()
                 .unwrap()
                 .clone(),
+            networks: Vec::new(),
         };
         assert_eq!(
             input(&request),

@@ -9,6 +9,7 @@
 //! One module per provider: [`local`] (the offline generator), [`fal`] and [`replicate`] (and
 //! `civitai` to come) speak their providers' HTTP protocols against a configurable base URL.
 
+pub mod civitai;
 pub mod fal;
 pub mod http;
 pub mod limits;
@@ -47,6 +48,9 @@ pub struct ModelInfo {
     /// The input an image is sent in, for a model that takes one (`image_url`, `image`).
     #[serde(default)]
     pub image_input: Option<String>,
+    /// Whether the model takes add-on networks (LoRAs).
+    #[serde(default)]
+    pub networks: bool,
     pub params: Vec<ParamSpec>,
 }
 
@@ -86,6 +90,17 @@ pub struct GenerationRequest {
     pub seed: i64,
     /// Validated against the model's [`ParamSpec`]s.
     pub params: Map<String, Value>,
+    /// Add-on networks (LoRAs) with their strengths, for models that take them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub networks: Vec<Network>,
+}
+
+/// An add-on network (a LoRA) applied to a generation, named the provider's way (Civitai's
+/// AIR), with its strength.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Network {
+    pub id: String,
+    pub strength: f64,
 }
 
 impl GenerationRequest {

@@ -37,6 +37,10 @@ pub struct StandInOptions {
     /// Error bodies quote the `Authorization` header they received, as a careless provider or
     /// proxy might: the adapter must never pass the key on.
     pub echo_key_in_errors: bool,
+    /// This many submissions are throttled (429 with `Retry-After`), and every request in the
+    /// `throttle_for` window that follows each.
+    pub throttle_first_submissions: usize,
+    pub throttle_for: Duration,
 }
 
 /// What the stand-in does to a submission instead of answering it properly, after recording it
@@ -70,6 +74,8 @@ impl Default for StandInOptions {
             image_side: 64,
             refuse_first_submissions: 0,
             echo_key_in_errors: false,
+            throttle_first_submissions: 0,
+            throttle_for: Duration::from_secs(1),
         }
     }
 }
@@ -100,6 +106,10 @@ struct State {
     /// Cancel calls received, by request id.
     cancel_calls: Vec<String>,
     status_polls: usize,
+    throttled: usize,
+    throttled_until: Option<Instant>,
+    /// Every request, in order (`POST /fal-ai/flux/schnell 200`).
+    log: Vec<(Instant, String)>,
 }
 
 /// The running stand-in. Dropping it stops the server.
@@ -174,6 +184,11 @@ impl FalStandIn {
         self.state.lock().unwrap().cancel_calls.clone()
     }
 
+    /// Every request so far with when it arrived: `METHOD path status`.
+    pub fn requests(&self) -> Vec<(Instant, String)> {
+        self.state.lock().unwrap().log.clone()
+    }
+
     /// Forgets one request, as fal does when a result expires.
     pub fn expire(&self, request_id: &str) {
         self.state.lock().unwrap().requests.remove(request_id);
@@ -219,11 +234,19 @@ async fn route(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
+    let throttled_for = {
+        let state = state.lock().unwrap();
+        state
+            .throttled_until
+            .and_then(|until| until.checked_duration_since(Instant::now()))
+    };
     let response = if authorization != format!("Key {}", options.key) {
         reply(
             StatusCode::UNAUTHORIZED,
             json!({"detail": "No user found for Key ID and Secret"}),
         )
+    } else if let Some(left) = throttled_for {
+        throttled(left)
     } else {
         match (&method, segments.as_slice()) {
             (&Method::GET, [owner, app, "requests", id, "status"]) => {
@@ -242,9 +265,27 @@ async fn route(
             _ => reply(StatusCode::NOT_FOUND, json!({"detail": "Not Found"})),
         }
     };
+    state.lock().unwrap().log.push((
+        Instant::now(),
+        format!("{method} {} {}", uri.path(), response.status().as_u16()),
+    ));
     if options.echo_key_in_errors && !response.status().is_success() {
         return echo(response, &authorization).await;
     }
+    response
+}
+
+/// A 429 with the reset in `Retry-After`.
+fn throttled(left: Duration) -> Response {
+    let seconds = left.as_secs_f64().ceil().max(1.0) as u64;
+    let mut response = reply(
+        StatusCode::TOO_MANY_REQUESTS,
+        json!({"detail": format!("Too many requests; try again in {seconds} seconds.")}),
+    );
+    response.headers_mut().insert(
+        "retry-after",
+        seconds.to_string().parse().expect("a header value"),
+    );
     response
 }
 
@@ -307,6 +348,11 @@ async fn submit(
     }
     let (id, fault) = {
         let mut state = state.lock().unwrap();
+        if state.throttled < options.throttle_first_submissions {
+            state.throttled += 1;
+            state.throttled_until = Some(Instant::now() + options.throttle_for);
+            return throttled(options.throttle_for);
+        }
         if state.refused < options.refuse_first_submissions {
             state.refused += 1;
             let mut response = reply(

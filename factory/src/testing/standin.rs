@@ -54,6 +54,29 @@ pub trait StandIn: Send + Sync {
     fn resubmitted_after_poll(&self) -> Vec<i64>;
 }
 
+/// What a stand-in's request log (`(when, "METHOD path status")`, in order) says about its
+/// first 429: the requests that arrived after it and before the reset it announced (`reset`
+/// later), except those already on their way when it was answered (within `in_flight`); and
+/// whether any request came after the reset (work resumed).
+pub fn sent_before_reset(
+    log: &[(std::time::Instant, String)],
+    reset: std::time::Duration,
+    in_flight: std::time::Duration,
+) -> (Vec<String>, bool) {
+    let first_429 = log
+        .iter()
+        .find(|(_, r)| r.ends_with(" 429"))
+        .map(|(at, _)| *at)
+        .expect("a request was throttled");
+    let early = log
+        .iter()
+        .filter(|(at, _)| *at > first_429 + in_flight && *at < first_429 + reset)
+        .map(|(_, r)| r.clone())
+        .collect();
+    let resumed = log.iter().any(|(at, _)| *at >= first_429 + reset);
+    (early, resumed)
+}
+
 /// The picture a stand-in returns for a prompt and seed: the offline generator's, so every
 /// result is a real, distinct PNG.
 pub fn result_png(prompt: &str, seed: i64, side: u32) -> Vec<u8> {

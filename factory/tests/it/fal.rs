@@ -39,6 +39,7 @@ fn request(seed: i64) -> GenerationRequest {
             .as_object()
             .unwrap()
             .clone(),
+        networks: Vec::new(),
     }
 }
 
@@ -277,8 +278,56 @@ async fn a_negative_prompt_is_refused_for_a_model_without_one() {
         seed: SeedChoice::Random,
         mode: factory::prompt::Mode::Combinatorial,
         confirmed: false,
+        networks: Vec::new(),
     };
     let error = setup.engine.launch(&launch).await.unwrap_err().to_string();
     assert!(error.contains("takes no negative prompt"), "{error}");
     assert!(standin.submissions_per_seed().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_429_pauses_fal_until_the_reset_and_nothing_is_sent_before_it() {
+    use factory::providers::limits::{Gate, Limited, RateLimits};
+    use factory::testing::standin::sent_before_reset;
+
+    let reset = Duration::from_secs(2);
+    let standin = FalStandIn::start(StandInOptions {
+        throttle_first_submissions: 1,
+        throttle_for: reset,
+        ..StandInOptions::default()
+    })
+    .await;
+    let gate = Gate::new(RateLimits::published("fal"), Duration::from_secs(600));
+    let fal: Arc<dyn Provider> = Arc::new(Limited::new(
+        Arc::new(provider(&standin, &StandInOptions::default().key)),
+        Arc::new(gate),
+    ));
+    let setup = setup_with_providers(5, vec![fal]).await;
+    let mut config = factory::jobs::worker::WorkerConfig {
+        poll_failures_allowed: 1000,
+        ..queue::fast_worker()
+    };
+    config.provider_concurrency.insert("fal".into(), 4);
+    let worker = queue::start_with(&setup, config);
+    let launch = LaunchRequest {
+        params: json!({"image_size": "square"}).as_object().unwrap().clone(),
+        ..queue::request(&setup, "fal", MODEL, "a {a|b|c|d} bay", 1)
+    };
+    let (batch, _) = setup.engine.launch(&launch).await.unwrap();
+    let jobs = queue::wait_until_finished(&setup, batch.id).await;
+    worker.shut_down(Duration::from_secs(1)).await;
+    assert!(
+        jobs.iter().all(|j| j.state() == JobState::Succeeded),
+        "{jobs:#?}"
+    );
+    let submissions = standin.submissions_per_seed();
+    assert!(jobs.iter().all(|j| submissions.get(&j.seed) == Some(&1)));
+    let (early, resumed) =
+        sent_before_reset(&standin.requests(), reset, Duration::from_millis(300));
+    println!(
+        "fal 429 test: {} requests sent before the announced reset",
+        early.len()
+    );
+    assert!(early.is_empty(), "sent before the reset: {early:?}");
+    assert!(resumed, "calls resumed after the reset");
 }

@@ -112,6 +112,7 @@ fn launch(project: i64, prompt: &str, count: u32) -> LaunchRequest {
         mode: Mode::Combinatorial,
         seed: SeedChoice::Derived(Some(42)),
         confirmed: false,
+        networks: Vec::new(),
     }
 }
 

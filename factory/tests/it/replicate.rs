@@ -17,7 +17,7 @@ use factory::providers::{
 use factory::secret::Secret;
 use factory::testing::eventually;
 use factory::testing::replicate_standin::{ReplicateStandIn, ReplicateStandInOptions};
-use factory::testing::standin::StandIn;
+use factory::testing::standin::{sent_before_reset, StandIn};
 use serde_json::json;
 
 use crate::queue::{self, setup_with_providers};
@@ -47,6 +47,7 @@ fn request(model: &str, seed: i64) -> GenerationRequest {
             .as_object()
             .unwrap()
             .clone(),
+        networks: Vec::new(),
     }
 }
 
@@ -315,28 +316,14 @@ async fn a_429_pauses_every_call_to_the_provider_until_the_reset_it_announced() 
 
     // The stand-in's own log: once it answered 429, nothing more arrived before the reset but
     // what was already on its way.
-    let log = standin.requests();
-    let first_429 = log
-        .iter()
-        .find(|(_, r)| r.ends_with(" 429"))
-        .map(|(at, _)| *at)
-        .expect("a request was throttled");
-    let in_flight = Duration::from_millis(300);
-    let early: Vec<&String> = log
-        .iter()
-        .filter(|(at, _)| *at > first_429 + in_flight && *at < first_429 + reset)
-        .map(|(_, r)| r)
-        .collect();
-    assert!(
-        early.is_empty(),
-        "{} requests sent before the reset, the first: {:?}",
-        early.len(),
-        early.iter().take(3).collect::<Vec<_>>()
+    let (early, resumed) =
+        sent_before_reset(&standin.requests(), reset, Duration::from_millis(300));
+    println!(
+        "Replicate 429 test: {} requests sent before the announced reset",
+        early.len()
     );
-    assert!(
-        log.iter().any(|(at, _)| *at >= first_429 + reset),
-        "calls resumed after the reset"
-    );
+    assert!(early.is_empty(), "sent before the reset: {early:?}");
+    assert!(resumed, "calls resumed after the reset");
 
     // Every process sharing the database learns of it (the row outlives the test's reset only
     // if the reset has not passed yet, so it is read from the event), and so does the person.
@@ -463,6 +450,7 @@ mod described_models {
             mode: factory::prompt::Mode::Combinatorial,
             seed: factory::batches::SeedChoice::Fixed(7),
             confirmed: false,
+            networks: Vec::new(),
         };
         let limits = factory::batches::ItemLimits {
             cap: 100,

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
+use factory::providers::civitai;
 use factory::providers::fal;
 use factory::providers::replicate;
 use factory::secret::Secret;
@@ -156,6 +157,26 @@ pub struct ServeArgs {
     /// Replicate's API. Default: https://api.replicate.com/v1. Plain http only to this machine.
     #[arg(long, env = "ART_FACTORY_REPLICATE_BASE_URL", value_name = "URL")]
     pub replicate_base_url: Option<String>,
+
+    /// A Civitai API token, which enables the Civitai provider. Prefer the CIVITAI_API_TOKEN
+    /// environment variable, art-factory.toml or the Settings page to this flag.
+    #[arg(
+        long,
+        env = "CIVITAI_API_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub civitai_token: Option<String>,
+
+    /// Civitai's orchestration API. Default: https://orchestration.civitai.com. Plain http only
+    /// to this machine.
+    #[arg(long, env = "ART_FACTORY_CIVITAI_BASE_URL", value_name = "URL")]
+    pub civitai_base_url: Option<String>,
+
+    /// Civitai's public catalog, which the model browser searches. Default:
+    /// https://civitai.com/api/v1.
+    #[arg(long, env = "ART_FACTORY_CIVITAI_CATALOG_URL", value_name = "URL")]
+    pub civitai_catalog_url: Option<String>,
 }
 
 /// `art-factory.toml`: the same settings as the flags, minus the data dir.
@@ -179,6 +200,9 @@ pub struct FileConfig {
     pub fal_base_url: Option<String>,
     pub replicate_token: Option<String>,
     pub replicate_base_url: Option<String>,
+    pub civitai_token: Option<String>,
+    pub civitai_base_url: Option<String>,
+    pub civitai_catalog_url: Option<String>,
 }
 
 /// The resolved configuration.
@@ -201,6 +225,9 @@ pub struct Config {
     pub max_retry_after: Duration,
     pub fal: ProviderSetup,
     pub replicate: ProviderSetup,
+    pub civitai: ProviderSetup,
+    /// Civitai's catalog, when not its public one.
+    pub civitai_catalog_url: Option<String>,
 }
 
 /// A hosted provider's settings. Without a key here, a key set in the app enables it.
@@ -389,9 +416,22 @@ impl Config {
             "the REPLICATE_API_TOKEN environment variable or --replicate-token",
             args.replicate_base_url.or(file.replicate_base_url),
         )?;
+        let civitai = ProviderSetup::resolve(
+            civitai::NAME,
+            (args.civitai_token, file.civitai_token),
+            "the CIVITAI_API_TOKEN environment variable or --civitai-token",
+            args.civitai_base_url.or(file.civitai_base_url),
+        )?;
+        let civitai_catalog_url = args.civitai_catalog_url.or(file.civitai_catalog_url);
+        if let Some(url) = &civitai_catalog_url {
+            factory::providers::http::base_url("Civitai's catalog", url)
+                .map_err(anyhow::Error::msg)?;
+        }
         Ok(Self {
             fal,
             replicate,
+            civitai,
+            civitai_catalog_url,
             job_lease: Duration::from_secs(job_lease),
             max_retry_after: Duration::from_secs(max_retry_after),
             workers,
@@ -451,7 +491,10 @@ fn read_config_file(path: &Path) -> anyhow::Result<FileConfig> {
     };
     let config: FileConfig = toml::from_str(&text)
         .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), describe_toml_error(&text, &e)))?;
-    if config.fal_key.is_some() || config.replicate_token.is_some() {
+    if config.fal_key.is_some()
+        || config.replicate_token.is_some()
+        || config.civitai_token.is_some()
+    {
         keep_private(path);
     }
     Ok(config)

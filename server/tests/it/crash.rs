@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
+use factory::testing::civitai_standin::{CivitaiStandIn, CivitaiStandInOptions};
 use factory::testing::fal_standin::{FalStandIn, StandInOptions};
 use factory::testing::replicate_standin::{ReplicateStandIn, ReplicateStandInOptions};
 use factory::testing::standin::StandIn;
@@ -208,6 +209,36 @@ async fn a_batch_at_replicate_killed_again_and_again_never_submits_a_committed_r
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_batch_at_civitai_killed_again_and_again_never_submits_a_committed_request_twice() {
+    let options = CivitaiStandInOptions {
+        queue_time: Duration::from_millis(100),
+        run_time: Duration::from_millis(200),
+        submit_delay: Duration::from_millis(40),
+        ..CivitaiStandInOptions::default()
+    };
+    let standin = CivitaiStandIn::start(options.clone()).await;
+    let (base_url, catalog_url) = (standin.api_url(), standin.catalog_url());
+    let args = [
+        "--civitai-token",
+        options.token.as_str(),
+        "--civitai-base-url",
+        &base_url,
+        "--civitai-catalog-url",
+        &catalog_url,
+    ];
+    let params = r#"{"steps":20,"width":512,"height":512}"#;
+    crash_at(
+        &standin,
+        "urn:air:sdxl:checkpoint:civitai:101055@128078",
+        params,
+        16,
+        &args,
+        "Civitai stand-in",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_batch_whose_submissions_stall_past_the_lease_killed_again_and_again_never_resubmits_a_committed_request(
 ) {
     // Every submission takes longer than a whole lease: only the lease ticker keeps the job
@@ -296,7 +327,7 @@ async fn crash_at(
         seeds
             .iter()
             .all(|s| submissions.get(s).is_some_and(|n| *n >= 1)),
-        "every job reached fal"
+        "every job reached the provider"
     );
     assert!(
         standin.resubmitted_after_poll().is_empty(),

@@ -130,6 +130,7 @@ pub fn local_launch(project_id: i64, prompt: &str, count: u32) -> factory::batch
         seed: factory::batches::SeedChoice::Random,
         mode: factory::prompt::Mode::Combinatorial,
         confirmed: true,
+        networks: Vec::new(),
     }
 }
 

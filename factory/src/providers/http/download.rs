@@ -115,6 +115,22 @@ pub async fn download(
     Ok(bytes)
 }
 
+/// The bytes of an output: inline ones as they are, a URL downloaded by [`download`].
+pub async fn fetch_output(
+    client: &reqwest::Client,
+    provider: &str,
+    key: &Secret,
+    hosts: &FileHosts,
+    output: &crate::providers::Output,
+) -> Result<Vec<u8>, ProviderError> {
+    match output {
+        crate::providers::Output::Inline { bytes } => Ok(bytes.clone()),
+        crate::providers::Output::Url { url, declared_mime } => {
+            download(client, provider, key, hosts, url, declared_mime.as_deref()).await
+        }
+    }
+}
+
 /// The bytes are an image we store, and the type the provider declared (if it did).
 pub fn check_image(
     provider: &str,

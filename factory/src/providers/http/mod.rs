@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-pub use download::{check_image, download, FileHosts, MAX_DOWNLOAD_BYTES};
+pub use download::{check_image, download, fetch_output, FileHosts, MAX_DOWNLOAD_BYTES};
 pub use refusal::Refusal;
 
 use super::{ErrorKind, ProviderError};
@@ -53,7 +53,7 @@ pub fn base_url(provider: &str, text: &str) -> Result<Url, String> {
     Ok(url)
 }
 
-pub(super) fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host_str() {
         Some("localhost") => true,
         Some(host) => host

@@ -134,6 +134,20 @@ pub fn detail_of(body: &str) -> String {
         let parts: Vec<String> = fields.iter().map(invalid_field).collect();
         return shorten(&parts.join("; "), 500);
     }
+    // ASP.NET's validation problem details (Civitai): `errors: {"params.steps": ["..."]}`.
+    if let Some(fields) = json["errors"].as_object().filter(|f| !f.is_empty()) {
+        let parts: Vec<String> = fields
+            .iter()
+            .map(|(field, messages)| {
+                let said: Vec<&str> = messages
+                    .as_array()
+                    .map(|m| m.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                format!("{field}: {}", said.join(" "))
+            })
+            .collect();
+        return shorten(&parts.join("; "), 500);
+    }
     for field in ["detail", "error", "message"] {
         match &json[field] {
             Value::String(s) => return shorten(s, 300),
@@ -215,6 +229,17 @@ mod tests {
         assert_eq!(
             detail_of(body),
             "num_inference_steps: Must be less than or equal to 4"
+        );
+    }
+
+    #[test]
+    fn validation_problem_details_name_their_fields() {
+        let body = r#"{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1",
+            "title":"One or more validation errors occurred.","status":400,
+            "errors":{"params.steps":["The field steps must be between 1 and 150."]}}"#;
+        assert_eq!(
+            detail_of(body),
+            "params.steps: The field steps must be between 1 and 150."
         );
     }
 

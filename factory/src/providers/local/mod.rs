@@ -37,6 +37,7 @@ impl LocalProvider {
             capability: Capability::TextToImage,
             negative_prompt: true,
             image_input: None,
+            networks: false,
             params: vec![
                 ParamSpec::integer(
                     "width",
@@ -169,6 +170,7 @@ mod tests {
                 .as_object()
                 .unwrap()
                 .clone(),
+            networks: Vec::new(),
         }
     }
 

@@ -194,6 +194,7 @@ fn info() -> ProviderInfo {
                 capability: Capability::TextToImage,
                 negative_prompt: false,
                 image_input: None,
+                networks: false,
                 params: vec![
                     aspect_ratio(),
                     ParamSpec::integer(
@@ -219,6 +220,7 @@ fn info() -> ProviderInfo {
                 capability: Capability::TextToImage,
                 negative_prompt: false,
                 image_input: None,
+                networks: false,
                 params: vec![
                     aspect_ratio(),
                     ParamSpec::integer(
@@ -477,20 +479,7 @@ impl Provider for ReplicateProvider {
     }
 
     async fn fetch(&self, output: &Output) -> Result<Vec<u8>, ProviderError> {
-        match output {
-            Output::Inline { bytes } => Ok(bytes.clone()),
-            Output::Url { url, declared_mime } => {
-                http::download(
-                    &self.client,
-                    NAME,
-                    &self.token,
-                    &self.files,
-                    url,
-                    declared_mime.as_deref(),
-                )
-                .await
-            }
-        }
+        http::fetch_output(&self.client, NAME, &self.token, &self.files, output).await
     }
 }
 

@@ -120,6 +120,7 @@ pub fn model_info(published: Published<'_>) -> Result<ModelInfo, SchemaError> {
         },
         negative_prompt,
         image_input,
+        networks: false,
         params,
     })
 }

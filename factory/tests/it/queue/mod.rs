@@ -115,6 +115,7 @@ pub(crate) fn request(
         seed: SeedChoice::Derived(Some(1000)),
         mode: factory::prompt::Mode::Combinatorial,
         confirmed: false,
+        networks: Vec::new(),
     }
 }
 

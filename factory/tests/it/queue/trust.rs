@@ -45,6 +45,7 @@ fn fal_request(seed: i64, steps: i64) -> GenerationRequest {
             .as_object()
             .unwrap()
             .clone(),
+        networks: Vec::new(),
     }
 }
 
