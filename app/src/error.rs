@@ -137,6 +137,15 @@ mod from_engine {
         }
     }
 
+    impl From<factory::picks::PickError> for AppError {
+        fn from(e: factory::picks::PickError) -> Self {
+            match e {
+                factory::picks::PickError::Invalid(m) => AppError::invalid("pick", m),
+                factory::picks::PickError::Db(db) => db.into(),
+            }
+        }
+    }
+
     impl From<DbError> for AppError {
         fn from(e: DbError) -> Self {
             tracing::error!(error = %e, "database error");

@@ -26,7 +26,7 @@ async function seriousViolations(page: Page): Promise<string[]> {
     .map((v: { id: string; targets: string[] }) => `${v.id}: ${v.targets.join(", ")}`);
 }
 
-for (const path of ["/", "/projects", "/generate", "/queue", "/wildcards", "/no-such-page"]) {
+for (const path of ["/", "/projects", "/generate", "/queue", "/wildcards", "/settings", "/no-such-page"]) {
   test(`${path} has no serious or critical accessibility violations`, async ({ page, request }) => {
     await newProject(request, "Accessible");
     await hydrated(page, path);

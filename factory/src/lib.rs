@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod library;
 pub mod media;
 pub mod models;
+pub mod picks;
 pub mod private_files;
 pub mod products;
 pub mod projects;

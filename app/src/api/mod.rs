@@ -1,5 +1,6 @@
 //! Server functions, one module per noun.
 
+pub mod catalog;
 pub mod generate;
 pub mod library;
 pub mod projects;

@@ -4,6 +4,8 @@ pub mod actions;
 pub mod batch;
 pub mod field;
 pub mod job;
+pub mod loras;
+pub mod model_browser;
 pub mod model_ref;
 pub mod params;
 pub mod pauses;

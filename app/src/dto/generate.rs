@@ -94,6 +94,8 @@ pub struct ProviderDto {
     pub description: String,
     /// Whether any model of its catalog can be loaded by reference.
     pub any_model: bool,
+    /// Whether its catalog can be browsed (Civitai's model browser).
+    pub browsable: bool,
     pub models: Vec<ModelDto>,
 }
 
@@ -170,6 +172,7 @@ impl From<&factory::providers::ProviderInfo> for ProviderDto {
             name: info.name.clone(),
             description: info.description.clone(),
             any_model: info.any_model,
+            browsable: info.id == factory::providers::civitai::ID,
             models: info.models.iter().map(Into::into).collect(),
         }
     }

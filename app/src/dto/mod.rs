@@ -1,6 +1,7 @@
 //! Wire types: what the server sends the browser. Plain data, wasm-safe, no database types; one
 //! module per noun, all re-exported here.
 
+mod catalog;
 mod generate;
 mod jobs;
 mod library;
@@ -8,6 +9,7 @@ mod products;
 mod projects;
 mod settings;
 
+pub use catalog::*;
 pub use generate::*;
 pub use jobs::*;
 pub use library::*;

@@ -9,12 +9,14 @@ use crate::api::generate::{generate_options, preview_prompt, LaunchBatch};
 use crate::components::batch::BatchView;
 use crate::components::button;
 use crate::components::field::{FieldError, FormMessage, INPUT, LABEL};
+use crate::components::loras::{LoraEntry, LoraList};
+use crate::components::model_browser::ModelBrowser;
 use crate::components::model_ref::ModelReference;
 use crate::components::params::{defaults, params_json, ParamField};
 use crate::components::templates::TemplatesPanel;
 use crate::dto::{
-    ExpansionMode, GenerateOptionsDto, LaunchForm, ModelDto, PreviewDto, ProviderDto, SeedMode,
-    TemplateForm,
+    ExpansionMode, GenerateOptionsDto, LaunchForm, ModelDto, NetworkDto, PickDto, PreviewDto,
+    ProviderDto, SeedMode, TemplateForm,
 };
 
 #[component]
@@ -88,6 +90,7 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
         id
     });
     let prompt = RwSignal::new(String::new());
+    let loras = RwSignal::new(Vec::<LoraEntry>::new());
     let negative = RwSignal::new(String::new());
     let takes_negative = move || current_model.get().is_none_or(|m| m.negative_prompt);
     let count = RwSignal::new("1".to_string());
@@ -186,7 +189,11 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                 seed_mode: seed_mode.get_untracked(),
                 seed: seed.get_untracked().trim().parse().ok(),
                 confirmed: confirmed.get_untracked(),
-                networks: Vec::new(),
+                networks: if current_model.get_untracked().is_some_and(|m| m.networks) {
+                    loras.with_untracked(|l| l.iter().map(|e| e.network.clone()).collect())
+                } else {
+                    Vec::new()
+                },
             },
         });
     };
@@ -240,6 +247,47 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
         seed.set(form.seed.map(|s| s.to_string()).unwrap_or_default());
     };
     let project_id = Signal::derive(move || project.get().parse::<i64>().ok());
+    // A model read by reference or picked in the browser joins its provider's list, chosen.
+    let add_model = move |loaded: ModelDto| {
+        let id = loaded.id.clone();
+        let at = provider.get_untracked();
+        providers.update(|ps| {
+            if let Some(p) = ps.iter_mut().find(|p| p.id == at) {
+                p.models.retain(|m| m.id != loaded.id);
+                p.models.insert(0, loaded);
+            }
+        });
+        model.set(id);
+    };
+    // A LoRA picked in the browser, at a usual strength; its trigger words join the prompt.
+    let add_lora = move |pick: PickDto| {
+        if loras.with_untracked(|l| l.iter().any(|e| e.network.id == pick.air)) {
+            return;
+        }
+        let missing: Vec<String> = prompt.with_untracked(|p| {
+            pick.trained_words
+                .iter()
+                .filter(|w| !p.contains(w.as_str()))
+                .cloned()
+                .collect()
+        });
+        if !missing.is_empty() {
+            prompt.update(|p| {
+                let sep = if p.trim().is_empty() { "" } else { ", " };
+                p.push_str(&format!("{sep}{}", missing.join(", ")));
+            });
+        }
+        loras.update(|l| {
+            l.push(LoraEntry {
+                name: pick.name.clone(),
+                network: NetworkDto {
+                    id: pick.air.clone(),
+                    strength: 0.8,
+                },
+                strength_text: "0.8".into(),
+            })
+        });
+    };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
             ev.prevent_default();
@@ -292,19 +340,15 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                     <p class="mt-1 text-xs text-stone-500">{move || current_model.get().map(|m| m.description).unwrap_or_default()}</p>
                     <FieldError id="gen-model-error".into() error=field_error("model") />
                 </div>
-                {move || current_provider.get().filter(|p| p.any_model).map(|p| {
-                    let on_loaded = move |loaded: ModelDto| {
-                        let id = loaded.id.clone();
-                        providers.update(|ps| {
-                            if let Some(at) = ps.iter_mut().find(|q| q.id == p.id) {
-                                at.models.retain(|m| m.id != loaded.id);
-                                at.models.insert(0, loaded);
-                            }
-                        });
-                        model.set(id);
-                    };
-                    view! { <ModelReference provider=Signal::derive(move || provider.get()) on_loaded /> }
+                {move || current_provider.get().filter(|p| p.any_model).map(|_| {
+                    view! { <ModelReference provider=Signal::derive(move || provider.get()) on_loaded=add_model /> }
                 })}
+                {move || current_provider.get().filter(|p| p.browsable).map(|_| view! {
+                    <ModelBrowser project_id provider="civitai" on_model=add_model on_lora=add_lora />
+                })}
+                <Show when=move || current_model.get().is_some_and(|m| m.networks)>
+                    <LoraList loras error />
+                </Show>
                 <fieldset class="grid grid-cols-2 gap-3">
                     <legend class="sr-only">"Model parameters"</legend>
                     {move || current_model.get().map(|m| m.params.into_iter().map(|p| view! { <ParamField param=p values=params error /> }).collect_view())}

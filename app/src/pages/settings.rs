@@ -11,13 +11,14 @@ use crate::components::button;
 use crate::components::field::{FieldError, FormMessage, INPUT, LABEL};
 use crate::dto::{KeySourceDto, ProviderKeyDto};
 
-/// Bumped after every change, so the list re-reads.
+/// Bumped after every change, so the list re-reads; and the provider whose key last passed
+/// its test (kept here, as the list re-reads and its rows start afresh).
 #[derive(Clone, Copy)]
-struct KeysChanged(RwSignal<u32>);
+struct KeysChanged(RwSignal<u32>, RwSignal<Option<String>>);
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    let changed = KeysChanged(RwSignal::new(0));
+    let changed = KeysChanged(RwSignal::new(0), RwSignal::new(None));
     provide_context(changed);
     let keys = Resource::new(move || changed.0.get(), |_| provider_keys());
     view! {
@@ -88,17 +89,26 @@ fn ProviderKey(status: ProviderKeyDto) -> impl IntoView {
         if let Some(form) = form.get_untracked() {
             form.reset();
         }
+        changed.1.set(None);
         notify();
     });
-    on_success(remove, notify);
-    on_success(test, notify);
+    on_success(remove, move || {
+        changed.1.set(None);
+        notify();
+    });
+    let tested_provider = status.provider.clone();
+    on_success(test, move || {
+        changed.1.set(Some(tested_provider.clone()));
+        notify();
+    });
     let set_error = last_error(set);
     let other_error = move || {
         last_error(remove)()
             .or_else(last_error(test))
             .map(|e| e.to_string())
     };
-    let tested = move || matches!(test.value().get(), Some(Ok(())));
+    let this = status.provider.clone();
+    let tested = move || changed.1.with(|t| t.as_deref() == Some(this.as_str()));
 
     let provider = status.provider.clone();
     let name = status.name.clone();

@@ -358,3 +358,62 @@ async fn a_429_pauses_civitai_until_the_reset_and_nothing_is_sent_before_it() {
     assert!(early.is_empty(), "sent before the reset: {early:?}");
     assert!(resumed, "calls resumed after the reset");
 }
+
+#[tokio::test]
+async fn picks_are_remembered_per_project_newest_first_and_checked() {
+    use factory::picks::{self, Pick};
+    let setup = setup_with_providers(5, Vec::new()).await;
+    let mut conn = setup.db.conn().await;
+    let pick = |air: &str, kind: ModelKind| Pick {
+        provider: "civitai".into(),
+        air: air.into(),
+        kind,
+        name: "Detail Tweaker XL — v1.0".into(),
+        base_model: "SDXL 1.0".into(),
+        preview_url: Some("https://image.civitai.com/x/1.jpeg".into()),
+        trained_words: vec!["detailed".into()],
+    };
+    picks::remember(&mut conn, setup.project, &pick(LORA, ModelKind::Lora))
+        .await
+        .unwrap();
+    picks::remember(
+        &mut conn,
+        setup.project,
+        &pick(MODEL, ModelKind::Checkpoint),
+    )
+    .await
+    .unwrap();
+    let airs = |list: Vec<Pick>| list.into_iter().map(|p| p.air).collect::<Vec<_>>();
+    assert_eq!(
+        airs(picks::list(&mut conn, setup.project).await.unwrap()),
+        [MODEL, LORA]
+    );
+    // Picking again moves it up; the list holds each model once.
+    picks::remember(&mut conn, setup.project, &pick(LORA, ModelKind::Lora))
+        .await
+        .unwrap();
+    let listed = picks::list(&mut conn, setup.project).await.unwrap();
+    assert_eq!(listed[0].trained_words, ["detailed"]);
+    assert_eq!(airs(listed), [LORA, MODEL]);
+    let wrong = picks::remember(&mut conn, setup.project, &pick(MODEL, ModelKind::Lora))
+        .await
+        .unwrap_err();
+    assert!(
+        wrong.to_string().contains("is a checkpoint, not a lora"),
+        "{wrong}"
+    );
+    let broken = picks::remember(&mut conn, setup.project, &pick("sdxl", ModelKind::Lora))
+        .await
+        .unwrap_err();
+    assert!(broken.to_string().contains("is not an AIR"), "{broken}");
+    for n in 1..=60 {
+        let air = format!("urn:air:sdxl:lora:civitai:{n}@{n}");
+        picks::remember(&mut conn, setup.project, &pick(&air, ModelKind::Lora))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        picks::list(&mut conn, setup.project).await.unwrap().len(),
+        50
+    );
+}

@@ -155,7 +155,14 @@ fn param(name: &str, p: &Map<String, Value>) -> Result<ParamSpec, String> {
         .get("title")
         .and_then(Value::as_str)
         .map(str::to_string)
-        .unwrap_or_else(|| name.replace('_', " "));
+        .unwrap_or_else(|| {
+            let words = name.replace('_', " ");
+            let mut chars = words.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        });
     let description: String = p
         .get("description")
         .and_then(Value::as_str)

@@ -1,0 +1,44 @@
+//! The stand-in providers as one process, for the browser tests: fal, Replicate and Civitai
+//! on free local ports, speaking their real protocols. Prints one `name=url` line per API
+//! (`fal`, `replicate`, `civitai`, `civitai_catalog`), then serves until killed.
+
+use factory::testing::civitai_standin::{CivitaiStandIn, CivitaiStandInOptions};
+use factory::testing::fal_standin::{FalStandIn, StandInOptions};
+use factory::testing::replicate_standin::{ReplicateStandIn, ReplicateStandInOptions};
+use std::time::Duration;
+
+#[tokio::main]
+async fn main() {
+    // Slow enough that a person (or a test) sees each job wait and run.
+    let fal = FalStandIn::start(StandInOptions {
+        queue_time: Duration::from_millis(300),
+        run_time: Duration::from_millis(600),
+        image_side: 128,
+        ..StandInOptions::default()
+    })
+    .await;
+    let replicate = ReplicateStandIn::start(ReplicateStandInOptions {
+        start_time: Duration::from_millis(300),
+        run_time: Duration::from_millis(600),
+        image_side: 128,
+        ..ReplicateStandInOptions::default()
+    })
+    .await;
+    let civitai = CivitaiStandIn::start(CivitaiStandInOptions {
+        queue_time: Duration::from_millis(300),
+        run_time: Duration::from_millis(600),
+        image_side: 128,
+        ..CivitaiStandInOptions::default()
+    })
+    .await;
+    println!("fal={}", fal.base_url());
+    println!("replicate={}", replicate.api_url());
+    println!("civitai={}", civitai.api_url());
+    println!("civitai_catalog={}", civitai.catalog_url());
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("install the SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
