@@ -15,9 +15,12 @@ use serde_json::{Map, Value};
 use crate::jobs::Job;
 use crate::library::wildcards;
 use crate::models;
+use crate::products;
 use crate::projects::{self, ProjectError};
 use crate::prompt::{self, Expansion, Mode, WildcardSource};
-use crate::providers::{civitai, params, GenerationRequest, ModelInfo, Network, Providers};
+use crate::providers::{
+    civitai, params, Capability, GenerationRequest, InputImage, ModelInfo, Network, Providers,
+};
 use crate::schema::{batches, jobs};
 
 pub const PROMPT_MAX_CHARS: usize = 4000;
@@ -91,6 +94,8 @@ pub struct LaunchRequest {
     pub confirmed: bool,
     /// LoRAs with their strengths, for models that take them.
     pub networks: Vec<Network>,
+    /// The product an image-to-image launch starts from.
+    pub input_image: Option<i64>,
 }
 
 /// A problem with one field of a launch.
@@ -153,6 +158,8 @@ struct NewJob<'a> {
 #[derive(Debug)]
 pub struct Plan {
     pub params: Map<String, Value>,
+    /// The model input the input image goes in, when the launch has one.
+    pub image_field: Option<String>,
     pub batch_seed: i64,
     pub items: Vec<prompt::Item>,
     pub tokens: Vec<prompt::TokenInfo>,
@@ -235,6 +242,7 @@ pub fn plan(
         }
     }
     let mut resolved = Map::new();
+    let mut image_field = None;
     match providers.get(&request.provider) {
         None => error(
             "provider",
@@ -263,6 +271,18 @@ pub fn plan(
                 );
             }
             Some(model) => {
+                match (&model.image_input, request.input_image) {
+                    (None, Some(_)) => error(
+                        "input_image",
+                        format!("{} does not start from an image. Remove the input image, or choose a model that takes one.", model.name),
+                    ),
+                    (_, None) if model.capability == Capability::ImageToImage => error(
+                        "input_image",
+                        format!("{} starts from an image: upload or paste one, or use a result as input.", model.name),
+                    ),
+                    (Some(field), Some(_)) => image_field = Some(field.clone()),
+                    _ => {}
+                }
                 if !model.negative_prompt && negative_chars > 0 {
                     error(
                         "negative_prompt",
@@ -286,7 +306,14 @@ pub fn plan(
                     }
                 }
                 match params::validate(&model.params, &request.params) {
-                    Ok(params) => resolved = params,
+                    Ok(mut params) => {
+                        // The strength means nothing without a picture to move away from.
+                        if let (Some(strength), None) = (&model.image_strength, request.input_image)
+                        {
+                            params.remove(strength);
+                        }
+                        resolved = params
+                    }
                     Err(param_errors) => {
                         for e in param_errors {
                             error(&format!("params.{}", e.field), e.message);
@@ -299,6 +326,7 @@ pub fn plan(
     match expanded {
         Some(expanded) if errors.is_empty() => Ok(Plan {
             params: resolved,
+            image_field,
             batch_seed,
             items: expanded.items,
             tokens: expanded.tokens,
@@ -326,6 +354,25 @@ pub async fn launch(
     };
     let plan = plan(providers, limits, &lists, request, described.as_ref())
         .map_err(LaunchError::Invalid)?;
+    let input_image = match (request.input_image, &plan.image_field) {
+        (Some(id), Some(field)) => {
+            let usable = products::get(conn, id)
+                .await?
+                .filter(|p| p.kind == "image" || p.kind == "upload");
+            if usable.is_none() {
+                return Err(LaunchError::Invalid(vec![FieldError {
+                    field: "input_image".into(),
+                    message: format!("There is no picture #{id} to start from (was it deleted?). Choose another."),
+                }]));
+            }
+            Some(InputImage {
+                product_id: id,
+                field: field.clone(),
+                data: None,
+            })
+        }
+        _ => None,
+    };
     if project.is_archived() {
         return Err(LaunchError::ProjectArchived(project.name));
     }
@@ -367,6 +414,7 @@ pub async fn launch(
                     seed,
                     params: plan.params.clone(),
                     networks: request.networks.clone(),
+                    input_image: input_image.clone(),
                 };
                 NewJob {
                     batch_id: batch.id,

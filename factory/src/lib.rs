@@ -24,6 +24,7 @@ pub mod prompt;
 pub mod providers;
 pub mod schema;
 pub mod secret;
+pub mod uploads;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -71,6 +71,8 @@ pub struct NewProduct {
     pub output_index: i32,
     pub bindings: Value,
     pub thumbhash: Option<String>,
+    /// The product it was made from (image-to-image).
+    pub parent_id: Option<i64>,
 }
 
 impl NewProduct {
@@ -101,6 +103,7 @@ impl NewProduct {
             output_index: index as i32,
             bindings: job.bindings.clone(),
             thumbhash: Some(stored.thumbhash),
+            parent_id: request.input_image.as_ref().map(|i| i.product_id),
         }
     }
 }
@@ -144,4 +147,34 @@ pub async fn count_for_project(conn: &mut AsyncPgConnection, project_id: i64) ->
         .count()
         .get_result(conn)
         .await
+}
+
+/// One product.
+pub async fn get(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Product>> {
+    products::table
+        .find(id)
+        .select(Product::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Where a product came from and what it went into: its parent (the input it was made from),
+/// and the products made from it, oldest first.
+pub async fn lineage(
+    conn: &mut AsyncPgConnection,
+    product: &Product,
+) -> QueryResult<(Option<Product>, Vec<Product>)> {
+    let parent = match product.parent_id {
+        Some(id) => get(conn, id).await?,
+        None => None,
+    };
+    let children = products::table
+        .filter(products::parent_id.eq(product.id))
+        .order((products::created_at.asc(), products::id.asc()))
+        .limit(200)
+        .select(Product::as_select())
+        .load(conn)
+        .await?;
+    Ok((parent, children))
 }

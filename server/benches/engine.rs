@@ -58,6 +58,7 @@ fn noop() -> Arc<Noop> {
             capability: Capability::TextToImage,
             negative_prompt: true,
             image_input: None,
+            image_strength: None,
             networks: false,
             params: Vec::new(),
         }],
@@ -77,6 +78,7 @@ fn launch(project_id: i64, count: u32) -> LaunchRequest {
         mode: factory::prompt::Mode::Combinatorial,
         confirmed: false,
         networks: Vec::new(),
+        input_image: None,
     }
 }
 
@@ -215,6 +217,7 @@ async fn main() {
             .unwrap()
             .clone(),
         networks: Vec::new(),
+        input_image: None,
     };
     let mut generate_ms = Vec::new();
     let mut png = Vec::new();

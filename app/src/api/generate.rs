@@ -86,6 +86,7 @@ pub async fn launch_batch(form: LaunchForm) -> Result<LaunchedDto, AppError> {
                     strength: n.strength,
                 })
                 .collect(),
+            input_image: form.input_image,
         };
         let (batch, jobs) = super::engine()?.launch(&request).await?;
         Ok(LaunchedDto {

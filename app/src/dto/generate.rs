@@ -202,6 +202,9 @@ pub struct LaunchForm {
     /// LoRAs, for models that take them.
     #[serde(default)]
     pub networks: Vec<NetworkDto>,
+    /// The product an image-to-image launch starts from.
+    #[serde(default)]
+    pub input_image: Option<i64>,
 }
 
 /// A LoRA applied to a launch (Civitai: its AIR), with its strength.

@@ -194,6 +194,7 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                 } else {
                     Vec::new()
                 },
+                input_image: None,
             },
         });
     };

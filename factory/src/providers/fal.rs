@@ -11,14 +11,15 @@ use serde_json::{json, Value};
 
 use super::http::{self, FileHosts, Refusal};
 use super::{
-    CancelOutcome, Capability, ErrorKind, GenerationRequest, ModelInfo, Output, ParamSpec,
-    PollStatus, Provider, ProviderError, ProviderInfo, RequestRef, Submitted,
+    CancelOutcome, Capability, ErrorKind, GenerationRequest, InputImage, ModelInfo, Output,
+    ParamSpec, PollStatus, Provider, ProviderError, ProviderInfo, RequestRef, Submitted,
 };
 use crate::secret::Secret;
 
 pub const ID: &str = "fal";
 pub const NAME: &str = "fal.ai";
 pub const DEFAULT_BASE_URL: &str = "https://queue.fal.run";
+pub const DEFAULT_STORAGE_URL: &str = "https://rest.fal.ai";
 /// Domains fal serves result files from.
 const FILE_DOMAINS: &[&str] = &["fal.media", "fal.run", "fal.ai"];
 
@@ -45,6 +46,9 @@ pub struct FalProvider {
     info: ProviderInfo,
     client: reqwest::Client,
     base: Url,
+    /// fal's storage API, for input images too large to send inline: `https://rest.fal.ai`,
+    /// or the configured base URL when there is one (a stand-in or proxy serves both).
+    storage: Url,
     key: Secret,
     files: FileHosts,
 }
@@ -52,8 +56,13 @@ pub struct FalProvider {
 impl FalProvider {
     pub fn new(config: FalConfig) -> Result<Self, String> {
         let base = http::base_url(NAME, config.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        let storage = match config.base_url {
+            Some(_) => base.clone(),
+            None => http::base_url(NAME, DEFAULT_STORAGE_URL)?,
+        };
         Ok(Self {
             info: info(),
+            storage,
             client: http::client(config.timeout.unwrap_or(http::DEFAULT_TIMEOUT)),
             files: FileHosts::new(&base, FILE_DOMAINS),
             base,
@@ -84,6 +93,48 @@ impl FalProvider {
     ) -> Result<reqwest::Response, ProviderError> {
         let authorization = http::authorization(format!("Key {}", self.key.expose()));
         http::send(NAME, &self.key, authorization, builder).await
+    }
+
+    /// Where fal finds an input image: inline for a small one, else uploaded to fal's storage
+    /// (`POST {storage}/storage/upload/initiate`, then `PUT` the bytes to the `upload_url` it
+    /// answers; the image is then its `file_url`).
+    async fn image_url(&self, image: &InputImage) -> Result<String, ProviderError> {
+        let data = match http::inline_input(NAME, image)? {
+            (_, Some(inline)) => return Ok(inline),
+            (data, None) => data,
+        };
+        let mut url = http::endpoint(&self.storage, &["storage", "upload", "initiate"]);
+        url.set_query(Some("storage_type=fal-cdn-v3"));
+        let ext = data.mime.rsplit('/').next().unwrap_or("png");
+        let body = json!({"file_name": format!("input.{ext}"), "content_type": data.mime});
+        let response = self.send(self.client.post(url).json(&body)).await?;
+        if !response.status().is_success() {
+            return Err(self.refused(response, "uploading the input image").await);
+        }
+        let initiated: Value = self.json(response, "uploading the input image").await?;
+        let (Some(upload_url), Some(file_url)) = (
+            initiated["upload_url"].as_str(),
+            initiated["file_url"].as_str(),
+        ) else {
+            return Err(ProviderError::new(
+                NAME,
+                ErrorKind::Unavailable,
+                "uploading the input image: fal named no upload address",
+            ));
+        };
+        let target = http::upload_target(NAME, upload_url)?;
+        let put = self
+            .client
+            .put(target)
+            .header("content-type", data.mime.as_str())
+            .body(data.bytes.clone())
+            .send()
+            .await
+            .map_err(|e| http::network_error(NAME, &self.key, &e))?;
+        if !put.status().is_success() {
+            return Err(self.refused(put, "uploading the input image").await);
+        }
+        Ok(file_url.to_string())
     }
 
     async fn refused(&self, response: reqwest::Response, what: &str) -> ProviderError {
@@ -175,6 +226,7 @@ fn info() -> ProviderInfo {
                 capability: Capability::TextToImage,
                 negative_prompt: false,
                 image_input: None,
+                image_strength: None,
                 networks: false,
                 params: vec![
                     image_size(),
@@ -198,6 +250,7 @@ fn info() -> ProviderInfo {
                 capability: Capability::TextToImage,
                 negative_prompt: false,
                 image_input: None,
+                image_strength: None,
                 networks: false,
                 params: vec![
                     image_size(),
@@ -207,6 +260,45 @@ fn info() -> ProviderInfo {
                         "More steps refine detail.",
                         28,
                         1,
+                        50,
+                        1,
+                    ),
+                    ParamSpec::float(
+                        "guidance_scale",
+                        "Guidance",
+                        "How closely to follow the prompt.",
+                        3.5,
+                        1.0,
+                        20.0,
+                    ),
+                    output_format(),
+                    safety(),
+                ],
+            },
+            ModelInfo {
+                id: "fal-ai/flux/dev/image-to-image".into(),
+                name: "FLUX.1 [dev] image-to-image".into(),
+                description: "Redraws an input image after the prompt.".into(),
+                capability: Capability::ImageToImage,
+                negative_prompt: false,
+                image_input: Some("image_url".into()),
+                image_strength: Some("strength".into()),
+                networks: false,
+                params: vec![
+                    ParamSpec::float(
+                        "strength",
+                        "Strength",
+                        "How far to move away from the input: 0 keeps it, 1 ignores it.",
+                        0.95,
+                        0.01,
+                        1.0,
+                    ),
+                    ParamSpec::integer(
+                        "num_inference_steps",
+                        "Steps",
+                        "More steps refine detail.",
+                        40,
+                        10,
                         50,
                         1,
                     ),
@@ -311,9 +403,11 @@ impl Provider for FalProvider {
 
     async fn submit(&self, request: &GenerationRequest) -> Result<Submitted, ProviderError> {
         let url = http::endpoint(&self.base, &[request.model.as_str()]);
-        let response = self
-            .send(self.client.post(url).json(&input(request)))
-            .await?;
+        let mut body = input(request);
+        if let Some(image) = &request.input_image {
+            body[image.field.as_str()] = Value::from(self.image_url(image).await?);
+        }
+        let response = self.send(self.client.post(url).json(&body)).await?;
         if !response.status().is_success() {
             return Err(self.refused(response, "submitting").await);
         }
@@ -413,7 +507,7 @@ impl Provider for FalProvider {
         match output {
             Output::Inline { bytes } => Ok(bytes.clone()),
             Output::Url { url, declared_mime } if url.starts_with("data:") => {
-                let bytes = decode_data_uri(url).ok_or_else(|| {
+                let bytes = http::decode_data_uri(url).ok_or_else(|| {
                     ProviderError::new(NAME, ErrorKind::BadOutput, "an unreadable data: URI")
                 })?;
                 http::check_image(NAME, &bytes, declared_mime.as_deref())?;
@@ -422,16 +516,6 @@ impl Provider for FalProvider {
             other => http::fetch_output(&self.client, NAME, &self.key, &self.files, other).await,
         }
     }
-}
-
-/// `data:image/png;base64,...` -> the bytes (fal answers small results inline in sync mode).
-fn decode_data_uri(uri: &str) -> Option<Vec<u8>> {
-    use base64::Engine as _;
-    let (header, data) = uri.strip_prefix("data:")?.split_once(',')?;
-    if !header.ends_with(";base64") || data.len() > http::MAX_DOWNLOAD_BYTES / 3 * 4 {
-        return None;
-    }
-    base64::engine::general_purpose::STANDARD.decode(data).ok()
 }
 
 #[cfg(test)]
@@ -457,6 +541,7 @@ mod tests {
                 .unwrap()
                 .clone(),
             networks: Vec::new(),
+            input_image: None,
         };
         assert_eq!(
             input(&request),
@@ -491,9 +576,9 @@ mod tests {
     #[test]
     fn data_uris_decode() {
         assert_eq!(
-            decode_data_uri("data:image/png;base64,aGk="),
+            http::decode_data_uri("data:image/png;base64,aGk="),
             Some(b"hi".to_vec())
         );
-        assert_eq!(decode_data_uri("data:text/plain,hi"), None);
+        assert_eq!(http::decode_data_uri("data:text/plain,hi"), None);
     }
 }

@@ -48,6 +48,10 @@ pub struct ModelInfo {
     /// The input an image is sent in, for a model that takes one (`image_url`, `image`).
     #[serde(default)]
     pub image_input: Option<String>,
+    /// The parameter that says how far to move away from the input image (`strength`,
+    /// `prompt_strength`); offered only with an input image.
+    #[serde(default)]
+    pub image_strength: Option<String>,
     /// Whether the model takes add-on networks (LoRAs).
     #[serde(default)]
     pub networks: bool,
@@ -93,6 +97,27 @@ pub struct GenerationRequest {
     /// Add-on networks (LoRAs) with their strengths, for models that take them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub networks: Vec<Network>,
+    /// The picture an image-to-image generation starts from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_image: Option<InputImage>,
+}
+
+/// The picture an image-to-image generation starts from: a product (which becomes the parent
+/// of what is made), and the model input it goes in.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InputImage {
+    pub product_id: i64,
+    /// The model's input for it (`image_url`, `image`).
+    pub field: String,
+    /// The bytes, loaded by the worker just before submitting; never stored with the job.
+    #[serde(skip)]
+    pub data: Option<Arc<ImageData>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageData {
+    pub bytes: Vec<u8>,
+    pub mime: String,
 }
 
 /// An add-on network (a LoRA) applied to a generation, named the provider's way (Civitai's

@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::standin::{bind, result_png, Served, StandIn, Submissions};
+use super::standin::{bind, result_png, Inputs, Served, StandIn, Submissions};
 
 #[derive(Debug, Clone)]
 pub struct StandInOptions {
@@ -108,6 +108,7 @@ struct State {
     status_polls: usize,
     throttled: usize,
     throttled_until: Option<Instant>,
+    inputs: Inputs,
     /// Every request, in order (`POST /fal-ai/flux/schnell 200`).
     log: Vec<(Instant, String)>,
 }
@@ -184,6 +185,11 @@ impl FalStandIn {
         self.state.lock().unwrap().cancel_calls.clone()
     }
 
+    /// Input images accepted: how each came (`inline`, `uploaded`) and its size.
+    pub fn inputs(&self) -> Vec<(&'static str, usize)> {
+        self.state.lock().unwrap().inputs.seen.clone()
+    }
+
     /// Every request so far with when it arrived: `METHOD path status`.
     pub fn requests(&self) -> Vec<(Instant, String)> {
         self.state.lock().unwrap().log.clone()
@@ -225,6 +231,21 @@ async fn route(
     body: Bytes,
 ) -> Response {
     let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
+    // An upload's signed URL needs no key.
+    if let (&Method::PUT, ["storage", "put", n]) = (&method, segments.as_slice()) {
+        let mut state = state.lock().unwrap();
+        return match n
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n < state.inputs.uploads_len())
+        {
+            Some(n) => {
+                state.inputs.fill(n, body.to_vec());
+                StatusCode::OK.into_response()
+            }
+            None => StatusCode::NOT_FOUND.into_response(),
+        };
+    }
     // Result files are public (fal's CDN needs no key).
     if let (&Method::GET, ["files", file]) = (&method, segments.as_slice()) {
         return file_response(state, options, file);
@@ -257,6 +278,16 @@ async fn route(
             }
             (&Method::PUT, [owner, app, "requests", id, "cancel"]) => {
                 cancel(state, options, &format!("{owner}/{app}"), id)
+            }
+            (&Method::POST, ["storage", "upload", "initiate"]) => {
+                let mut state = state.lock().unwrap();
+                let n = state.inputs.upload(Vec::new());
+                let base = state.files_base.trim_end_matches("/files").to_string();
+                reply(
+                    StatusCode::OK,
+                    json!({"upload_url": format!("{base}/storage/put/{n}"),
+                           "file_url": format!("{base}/storage/files/{n}")}),
+                )
             }
             (&Method::POST, [owner, app, ..]) => {
                 let app = format!("{owner}/{app}");
@@ -338,6 +369,26 @@ async fn submit(
         if !steps.as_i64().is_some_and(|s| (1..=12).contains(&s)) && path.ends_with("/schnell") {
             problems.push(json!({"loc": ["body", "num_inference_steps"],
                 "msg": "Input should be less than or equal to 12", "type": "less_than_equal"}));
+        }
+    }
+    if path.ends_with("/image-to-image") {
+        let prefix = {
+            let state = state.lock().unwrap();
+            format!(
+                "{}/storage/files/",
+                state.files_base.trim_end_matches("/files")
+            )
+        };
+        let image = input["image_url"].as_str().unwrap_or_default();
+        if state
+            .lock()
+            .unwrap()
+            .inputs
+            .accept(image, &prefix)
+            .is_none()
+        {
+            problems.push(json!({"loc": ["body", "image_url"],
+                "msg": "Could not load the image from the URL", "type": "image_load_error"}));
         }
     }
     if !problems.is_empty() {

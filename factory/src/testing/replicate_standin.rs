@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::standin::{bind, result_png, Served, StandIn, Submissions};
+use super::standin::{bind, result_png, Inputs, Served, StandIn, Submissions};
 
 #[derive(Debug, Clone)]
 pub struct ReplicateStandInOptions {
@@ -73,6 +73,7 @@ struct State {
     throttled_until: Option<Instant>,
     next_id: u64,
     base: String,
+    inputs: Inputs,
     /// Every request, in order (`POST /v1/models/.../predictions 201`), for tests that check
     /// what was sent when.
     log: Vec<(Instant, String)>,
@@ -120,6 +121,11 @@ impl ReplicateStandIn {
     pub fn canceled(&self) -> usize {
         let state = self.state.lock().unwrap();
         state.predictions.values().filter(|p| p.canceled).count()
+    }
+
+    /// Input images accepted: how each came (`inline`, `uploaded`) and its size.
+    pub fn inputs(&self) -> Vec<(&'static str, usize)> {
+        self.state.lock().unwrap().inputs.seen.clone()
     }
 
     /// Every request so far with when it arrived: `METHOD path status`.
@@ -209,6 +215,7 @@ async fn route(
                     ),
                 }
             }
+            (&Method::POST, ["v1", "files"]) => upload(state, &headers, &body),
             (&Method::GET, ["v1", "account"]) => reply(
                 StatusCode::OK,
                 json!({"type": "user", "username": "standin", "name": "Stand-in", "github_url": null}),
@@ -227,6 +234,41 @@ async fn route(
         format!("{method} {} {}", uri.path(), response.status().as_u16()),
     ));
     response
+}
+
+/// `POST /v1/files`: one multipart part named `content`; answers the file with its `urls.get`.
+fn upload(state: &Mutex<State>, headers: &HeaderMap, body: &[u8]) -> Response {
+    let boundary = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split("boundary=").nth(1))
+        .map(|b| b.trim_matches('"').to_string());
+    let part = boundary.and_then(|b| {
+        let start = find(body, b"\r\n\r\n")? + 4;
+        let end = find(body, format!("\r\n--{b}--").as_bytes())?;
+        let headers = String::from_utf8_lossy(&body[..start]);
+        (headers.contains("name=\"content\"") && end >= start).then(|| body[start..end].to_vec())
+    });
+    let Some(bytes) = part else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Bad request",
+            "Expected a multipart body with a `content` file",
+        );
+    };
+    let mut state = state.lock().unwrap();
+    let size = bytes.len();
+    let n = state.inputs.upload(bytes);
+    let url = format!("{}/v1/files/{n}", state.base);
+    reply(
+        StatusCode::CREATED,
+        json!({"id": n.to_string(), "name": "input", "content_type": "application/octet-stream",
+               "size": size, "urls": {"get": url}}),
+    )
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// The one community model in the stand-in's catalog, with a real Cog schema.
@@ -290,6 +332,16 @@ async fn create(
     };
     let input = request["input"].clone();
     let mut invalid = Vec::new();
+    if let Some(image) = input.get("image") {
+        let prefix = format!("{}/v1/files/", state.lock().unwrap().base);
+        let accepted = image
+            .as_str()
+            .and_then(|i| state.lock().unwrap().inputs.accept(i, &prefix));
+        if accepted.is_none() {
+            invalid.push(json!({"type": "format", "field": "input.image",
+                "description": "Does not match format 'uri' or could not be loaded"}));
+        }
+    }
     if input["prompt"].as_str().is_none_or(str::is_empty) {
         invalid.push(
             json!({"type": "required", "field": "input", "description": "prompt is required"}),

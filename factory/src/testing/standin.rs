@@ -42,6 +42,45 @@ impl Submissions {
     }
 }
 
+/// Input images a stand-in accepted: sent inline (`data:`), or uploaded to it first.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    uploads: Vec<Vec<u8>>,
+    /// (`"inline"` or `"uploaded"`, the image's size in bytes), one per generation.
+    pub seen: Vec<(&'static str, usize)>,
+}
+
+impl Inputs {
+    pub fn uploads_len(&self) -> usize {
+        self.uploads.len()
+    }
+
+    /// Sets the bytes of an upload announced before (fal: initiate, then PUT).
+    pub fn fill(&mut self, n: usize, bytes: Vec<u8>) {
+        self.uploads[n] = bytes;
+    }
+
+    /// Keeps uploaded bytes; returns their number (for their URL).
+    pub fn upload(&mut self, bytes: Vec<u8>) -> usize {
+        self.uploads.push(bytes);
+        self.uploads.len() - 1
+    }
+
+    /// Checks an input image reference (a `data:` URI, or `uploaded_prefix` + an upload's
+    /// number) and records it; `None` when it is not an image the stand-in can load.
+    pub fn accept(&mut self, value: &str, uploaded_prefix: &str) -> Option<()> {
+        let (how, bytes) = if value.starts_with("data:") {
+            ("inline", crate::providers::http::decode_data_uri(value)?)
+        } else {
+            let n: usize = value.strip_prefix(uploaded_prefix)?.parse().ok()?;
+            ("uploaded", self.uploads.get(n)?.clone())
+        };
+        crate::media::ImageFormat::sniff(&bytes)?;
+        self.seen.push((how, bytes.len()));
+        Some(())
+    }
+}
+
 /// A stand-in provider as the crash tests see it.
 pub trait StandIn: Send + Sync {
     /// The provider's id in the app (`fal`, `replicate`).

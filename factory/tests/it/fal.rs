@@ -40,6 +40,7 @@ fn request(seed: i64) -> GenerationRequest {
             .unwrap()
             .clone(),
         networks: Vec::new(),
+        input_image: None,
     }
 }
 
@@ -279,6 +280,7 @@ async fn a_negative_prompt_is_refused_for_a_model_without_one() {
         mode: factory::prompt::Mode::Combinatorial,
         confirmed: false,
         networks: Vec::new(),
+        input_image: None,
     };
     let error = setup.engine.launch(&launch).await.unwrap_err().to_string();
     assert!(error.contains("takes no negative prompt"), "{error}");

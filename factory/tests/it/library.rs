@@ -113,6 +113,7 @@ fn launch(project: i64, prompt: &str, count: u32) -> LaunchRequest {
         seed: SeedChoice::Derived(Some(42)),
         confirmed: false,
         networks: Vec::new(),
+        input_image: None,
     }
 }
 

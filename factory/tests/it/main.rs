@@ -5,6 +5,7 @@ mod cluster;
 mod credentials;
 mod fal;
 mod library;
+mod lineage;
 mod projects;
 mod queue;
 mod replicate;

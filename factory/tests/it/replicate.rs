@@ -48,6 +48,7 @@ fn request(model: &str, seed: i64) -> GenerationRequest {
             .unwrap()
             .clone(),
         networks: Vec::new(),
+        input_image: None,
     }
 }
 
@@ -451,6 +452,7 @@ mod described_models {
             seed: factory::batches::SeedChoice::Fixed(7),
             confirmed: false,
             networks: Vec::new(),
+            input_image: None,
         };
         let limits = factory::batches::ItemLimits {
             cap: 100,

@@ -44,6 +44,7 @@ impl Scripted {
                     capability: Capability::TextToImage,
                     negative_prompt: true,
                     image_input: None,
+                    image_strength: None,
                     networks: false,
                     params: vec![ParamSpec::integer("width", "Width", "", 64, 8, 256, 8)],
                 }],

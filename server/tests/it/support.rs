@@ -131,6 +131,7 @@ pub fn local_launch(project_id: i64, prompt: &str, count: u32) -> factory::batch
         mode: factory::prompt::Mode::Combinatorial,
         confirmed: true,
         networks: Vec::new(),
+        input_image: None,
     }
 }
 

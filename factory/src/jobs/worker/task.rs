@@ -76,7 +76,7 @@ impl Task<'_> {
         if job.cancel_requested {
             return self.cancel(provider.as_ref(), &job).await;
         }
-        let request = match job.request() {
+        let mut request = match job.request() {
             Ok(request) => request,
             Err(e) => {
                 let error = ProviderError::new(
@@ -87,6 +87,25 @@ impl Task<'_> {
                 return self.fail(&job, &error, false, false).await;
             }
         };
+        if job.provider_request_id.is_none() {
+            if let Some(input) = request.input_image.as_mut() {
+                let loaded = match self.conn().await {
+                    Ok(mut conn) => {
+                        crate::uploads::load_input(&mut conn, &self.ctx.media, input.product_id)
+                            .await
+                    }
+                    Err(outcome) => return outcome,
+                };
+                match loaded {
+                    Ok(data) => input.data = Some(std::sync::Arc::new(data)),
+                    Err(e) => {
+                        let error =
+                            ProviderError::new(&provider.info().name, ErrorKind::InvalidInput, e);
+                        return self.fail(&job, &error, false, false).await;
+                    }
+                }
+            }
+        }
         let finished = async {
             let outputs = match job.provider_request_id.clone() {
                 Some(request_id) => {

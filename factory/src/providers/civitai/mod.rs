@@ -156,6 +156,7 @@ fn model(id: &str, name: &str, description: &str, ecosystem: &str) -> ModelInfo 
         capability: Capability::TextToImage,
         negative_prompt: true,
         image_input: None,
+        image_strength: None,
         networks: true,
         params: params(ecosystem),
     }
@@ -522,6 +523,7 @@ mod tests {
             seed: 9,
             params: json!({"steps": 20}).as_object().unwrap().clone(),
             networks: vec![network("urn:air:sd1:lora:civitai:58390@62833", 0.7)],
+            input_image: None,
         };
         let body = job_body(&request).unwrap();
         assert_eq!(body["$type"], "textToImage");

@@ -157,6 +157,64 @@ pub async fn send(
         .map_err(|e| network_error(provider, key, &e))
 }
 
+/// Input images up to this size are sent inline as `data:` URIs; larger ones through the
+/// provider's upload API.
+pub const INLINE_IMAGE_MAX: usize = 512 * 1024;
+
+/// `data:image/png;base64,...`
+pub fn data_uri(data: &crate::providers::ImageData) -> String {
+    use base64::Engine as _;
+    format!(
+        "data:{};base64,{}",
+        data.mime,
+        base64::engine::general_purpose::STANDARD.encode(&data.bytes)
+    )
+}
+
+/// An input image's bytes (loaded by the worker), and its `data:` URI when it is small enough
+/// to send inline.
+pub fn inline_input<'a>(
+    provider: &str,
+    image: &'a crate::providers::InputImage,
+) -> Result<(&'a crate::providers::ImageData, Option<String>), ProviderError> {
+    let data = image.data.as_deref().ok_or_else(|| {
+        ProviderError::new(
+            provider,
+            ErrorKind::InvalidInput,
+            "the input image was not loaded",
+        )
+    })?;
+    let inline = (data.bytes.len() <= INLINE_IMAGE_MAX).then(|| data_uri(data));
+    Ok((data, inline))
+}
+
+/// The bytes of a base64 `data:` URI (at most a download's worth).
+pub fn decode_data_uri(uri: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let (header, data) = uri.strip_prefix("data:")?.split_once(',')?;
+    if !header.ends_with(";base64") || data.len() > MAX_DOWNLOAD_BYTES / 3 * 4 {
+        return None;
+    }
+    base64::engine::general_purpose::STANDARD.decode(data).ok()
+}
+
+/// A URL a provider told us to send bytes to: https, or http to this machine (stand-ins).
+pub fn upload_target(provider: &str, text: &str) -> Result<Url, ProviderError> {
+    let refused = || {
+        ProviderError::new(
+            provider,
+            ErrorKind::Unavailable,
+            format!("{provider} gave an upload address that is not https"),
+        )
+    };
+    let url = Url::parse(text).map_err(|_| refused())?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        _ => Err(refused()),
+    }
+}
+
 /// The largest JSON answer read (a model's published schema is the largest, tens of KB).
 pub const MAX_JSON_BYTES: usize = 4 * 1024 * 1024;
 

@@ -37,6 +37,7 @@ impl LocalProvider {
             capability: Capability::TextToImage,
             negative_prompt: true,
             image_input: None,
+            image_strength: None,
             networks: false,
             params: vec![
                 ParamSpec::integer(
@@ -171,6 +172,7 @@ mod tests {
                 .unwrap()
                 .clone(),
             networks: Vec::new(),
+            input_image: None,
         }
     }
 

@@ -18,8 +18,8 @@ use serde_json::{json, Value};
 
 use super::http::{self, FileHosts, Refusal};
 use super::{
-    CancelOutcome, Capability, ErrorKind, GenerationRequest, ModelInfo, Output, ParamSpec,
-    PollStatus, Provider, ProviderError, ProviderInfo, RequestRef, Submitted,
+    CancelOutcome, Capability, ErrorKind, GenerationRequest, InputImage, ModelInfo, Output,
+    ParamSpec, PollStatus, Provider, ProviderError, ProviderInfo, RequestRef, Submitted,
 };
 use crate::secret::Secret;
 
@@ -84,6 +84,48 @@ impl ReplicateProvider {
         let mut segments = vec!["predictions", id];
         segments.extend_from_slice(tail);
         Ok(http::endpoint(&self.base, &segments))
+    }
+
+    /// Where Replicate finds an input image: inline for a small one, else uploaded with `POST
+    /// /files` (multipart, field `content`) and named by the file's `urls.get`.
+    async fn image_url(&self, image: &InputImage) -> Result<String, ProviderError> {
+        let data = match http::inline_input(NAME, image)? {
+            (_, Some(inline)) => return Ok(inline),
+            (data, None) => data,
+        };
+        let boundary = format!("art-factory-{:016x}", rand::random::<u64>());
+        let ext = data.mime.rsplit('/').next().unwrap_or("png");
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"content\"; filename=\"input.{ext}\"\r\nContent-Type: {}\r\n\r\n",
+            data.mime
+        )
+        .into_bytes();
+        body.extend_from_slice(&data.bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let request = self
+            .client
+            .post(http::endpoint(&self.base, &["files"]))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body);
+        let response = self.send(request).await?;
+        if !response.status().is_success() {
+            return Err(self.refused(response, "uploading the input image").await);
+        }
+        let file: Value =
+            http::read_json(NAME, &self.token, response, "uploading the input image").await?;
+        file["urls"]["get"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| {
+                ProviderError::new(
+                    NAME,
+                    ErrorKind::Unavailable,
+                    "uploading the input image: Replicate named no file URL",
+                )
+            })
     }
 
     async fn refused(&self, response: reqwest::Response, what: &str) -> ProviderError {
@@ -194,6 +236,7 @@ fn info() -> ProviderInfo {
                 capability: Capability::TextToImage,
                 negative_prompt: false,
                 image_input: None,
+                image_strength: None,
                 networks: false,
                 params: vec![
                     aspect_ratio(),
@@ -216,13 +259,23 @@ fn info() -> ProviderInfo {
             ModelInfo {
                 id: "black-forest-labs/flux-dev".into(),
                 name: "FLUX.1 [dev]".into(),
-                description: "Higher-quality FLUX; 28 steps by default.".into(),
+                description: "Higher-quality FLUX; 28 steps by default. Can start from an input image."
+                    .into(),
                 capability: Capability::TextToImage,
                 negative_prompt: false,
-                image_input: None,
+                image_input: Some("image".into()),
+                image_strength: Some("prompt_strength".into()),
                 networks: false,
                 params: vec![
                     aspect_ratio(),
+                    ParamSpec::float(
+                        "prompt_strength",
+                        "Strength",
+                        "With an input image: how far to move away from it (0 keeps it, 1 ignores it).",
+                        0.8,
+                        0.0,
+                        1.0,
+                    ),
                     ParamSpec::integer(
                         "num_inference_steps",
                         "Steps",
@@ -390,14 +443,18 @@ impl Provider for ReplicateProvider {
                 ),
             ));
         };
+        let mut input = input(request);
+        if let Some(image) = &request.input_image {
+            input[image.field.as_str()] = Value::from(self.image_url(image).await?);
+        }
         let (url, body) = match version {
             None => (
                 http::endpoint(&self.base, &["models", owner, name, "predictions"]),
-                json!({ "input": input(request) }),
+                json!({ "input": input }),
             ),
             Some(version) => (
                 http::endpoint(&self.base, &["predictions"]),
-                json!({ "version": version, "input": input(request) }),
+                json!({ "version": version, "input": input }),
             ),
         };
         let response = self.send(self.client.post(url).json(&body)).await?;

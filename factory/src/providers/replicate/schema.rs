@@ -19,6 +19,8 @@ use crate::providers::{Capability, ModelInfo, ParamKind, ParamSpec};
 const FILLED: &[&str] = &["prompt", "seed", "num_outputs"];
 /// Names an image input goes by.
 const IMAGE_INPUTS: &[&str] = &["image", "input_image", "init_image", "image_prompt"];
+/// Names the strength of an image-to-image generation goes by.
+const STRENGTHS: &[&str] = &["prompt_strength", "strength", "image_strength"];
 /// The most parameters a model may bring into the form.
 const MAX_PARAMS: usize = 64;
 const MAX_DESCRIPTION: usize = 400;
@@ -68,6 +70,7 @@ pub fn model_info(published: Published<'_>) -> Result<ModelInfo, SchemaError> {
     let mut params = Vec::new();
     let mut negative_prompt = false;
     let mut image_input = None;
+    let mut image_required = false;
     let mut left_default = Vec::new();
     for (name, property) in ordered {
         if FILLED.contains(&name.as_str()) {
@@ -82,6 +85,7 @@ pub fn model_info(published: Published<'_>) -> Result<ModelInfo, SchemaError> {
         }
         if text("format") == Some("uri") && IMAGE_INPUTS.contains(&name.as_str()) {
             image_input = Some(name.clone());
+            image_required = is_required;
             continue;
         }
         match param(name, &resolved) {
@@ -113,12 +117,18 @@ pub fn model_info(published: Published<'_>) -> Result<ModelInfo, SchemaError> {
         id: published.id,
         name: published.name,
         description: description.trim().to_string(),
-        capability: if image_input.is_some() {
+        capability: if image_required {
             Capability::ImageToImage
         } else {
             Capability::TextToImage
         },
         negative_prompt,
+        image_strength: image_input.as_ref().and_then(|_| {
+            params
+                .iter()
+                .map(|p| p.name.clone())
+                .find(|n| STRENGTHS.contains(&n.as_str()))
+        }),
         image_input,
         networks: false,
         params,
@@ -313,7 +323,12 @@ mod tests {
         );
         assert!(info.negative_prompt);
         assert_eq!(info.image_input.as_deref(), Some("image"));
-        assert_eq!(info.capability, Capability::ImageToImage);
+        assert_eq!(info.image_strength.as_deref(), Some("prompt_strength"));
+        assert_eq!(
+            info.capability,
+            Capability::TextToImage,
+            "the image is optional"
+        );
         let scheduler = &info.params[2];
         assert_eq!(scheduler.description, "scheduler");
         match &scheduler.kind {

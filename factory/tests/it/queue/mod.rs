@@ -116,6 +116,7 @@ pub(crate) fn request(
         mode: factory::prompt::Mode::Combinatorial,
         confirmed: false,
         networks: Vec::new(),
+        input_image: None,
     }
 }
 

@@ -46,6 +46,7 @@ fn fal_request(seed: i64, steps: i64) -> GenerationRequest {
             .unwrap()
             .clone(),
         networks: Vec::new(),
+        input_image: None,
     }
 }
 
