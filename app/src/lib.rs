@@ -26,8 +26,8 @@ use leptos_router::path;
 use crate::components::shell::AppShell;
 use crate::components::toasts::Toasts;
 use crate::pages::{
-    generate::GeneratePage, grid::GridPage, not_found::NotFound, projects::ProjectsPage,
-    queue::QueuePage, settings::SettingsPage, wildcards::WildcardsPage,
+    generate::GeneratePage, grid::GridPage, not_found::NotFound, product::ProductPage,
+    projects::ProjectsPage, queue::QueuePage, settings::SettingsPage, wildcards::WildcardsPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/queue") view=QueuePage />
                     <Route path=path!("/wildcards") view=WildcardsPage />
                     <Route path=path!("/settings") view=SettingsPage />
+                    <Route path=path!("/products/:id") view=ProductPage />
                     <Route path=path!("/batches/:id/grid") view=GridPage />
                 </Routes>
             </AppShell>

@@ -14,6 +14,7 @@ async function whilePaused(request: APIRequestContext, body: () => Promise<void>
 
 async function fillGenerateForm(page: Page, project: string, prompt: string, count: number) {
   await page.getByLabel("Project", { exact: true }).selectOption({ label: project });
+  await page.getByLabel("Provider", { exact: true }).selectOption({ label: "Offline procedural" });
   await page.getByLabel("Prompt", { exact: true }).fill(prompt);
   await page.getByLabel("Width").fill("256");
   await page.getByLabel("Height").fill("256");

@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+
 import { expect, type APIRequestContext, type Page } from "@playwright/test";
 
 // Opens `path` and waits until the browser app has taken over the server-rendered page.
@@ -18,4 +21,35 @@ export async function newProject(request: APIRequestContext, name: string) {
   const unique = `${name} ${Date.now().toString(36)}`;
   await call(request, "projects/create", { name: unique, description: "" });
   return unique;
+}
+
+// axe-core, from npm, injected into each page: no CDN.
+const axeSource = readFileSync(createRequire(__filename).resolve("axe-core/axe.min.js"), "utf8");
+
+// Runs axe on the page as it is and lists the serious and critical violations, each with the
+// elements it found them on.
+export async function seriousViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: axeSource });
+  const results = await page.evaluate(async () => {
+    // @ts-expect-error injected above
+    const report = await window.axe.run(document);
+    return report.violations.map((v: { id: string; impact: string; nodes: { target: string[] }[] }) => ({
+      id: v.id,
+      impact: v.impact,
+      targets: v.nodes.map((n) => n.target.join(" ")),
+    }));
+  });
+  return results
+    .filter((v: { impact: string }) => v.impact === "serious" || v.impact === "critical")
+    .map((v: { id: string; targets: string[] }) => `${v.id}: ${v.targets.join(", ")}`);
+}
+
+
+// Sets a provider's key on the Settings page and waits until it is in force.
+export async function setKey(page: Page, provider: string, name: string, key: string) {
+  await hydrated(page, "/settings");
+  const card = page.locator(`[data-provider="${provider}"]`);
+  await card.getByLabel(new RegExp(`key for ${name}`, "i")).fill(key);
+  await card.getByRole("button", { name: "Test and save" }).click();
+  await expect(card.locator("[data-key-status]")).toContainText("Set in app");
 }

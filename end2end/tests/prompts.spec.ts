@@ -5,6 +5,7 @@ test("a prompt with two variant groups previews 6 items, makes 6 images and a 2Ã
   const project = await newProject(request, "Animals");
   await hydrated(page, "/generate");
   await page.getByLabel("Project", { exact: true }).selectOption({ label: project });
+  await page.getByLabel("Provider", { exact: true }).selectOption({ label: "Offline procedural" });
   await page.getByLabel("Width").fill("128");
   await page.getByLabel("Height").fill("128");
   await page.getByLabel("Prompt", { exact: true }).fill("a {red|blue} {cat|fox|owl}");
@@ -46,6 +47,7 @@ test("a broken prompt shows where it is wrong and cannot be launched", async ({ 
   const project = await newProject(request, "Broken");
   await hydrated(page, "/generate");
   await page.getByLabel("Project", { exact: true }).selectOption({ label: project });
+  await page.getByLabel("Provider", { exact: true }).selectOption({ label: "Offline procedural" });
   await page.getByLabel("Prompt", { exact: true }).fill("a {red|blue cat");
   await expect(page.locator("[data-prompt-error]")).toHaveText(
     "Line 1, column 16: expected `|` or `}` to close the `{` opened at line 1, column 3",
@@ -67,6 +69,7 @@ test("a wildcard list made on the Wildcards page expands in the preview, and a t
 
   await hydrated(page, "/generate");
   await page.getByLabel("Project", { exact: true }).selectOption({ label: project });
+  await page.getByLabel("Provider", { exact: true }).selectOption({ label: "Offline procedural" });
   await page.getByLabel("Prompt", { exact: true }).fill(`a fox in the __${name}__`);
   await expect(page.locator("[data-item-count]")).toHaveText("2 items");
   await expect(page.locator("[data-example]")).toHaveText(["a fox in the rain", "a fox in the snow"]);

@@ -1,18 +1,9 @@
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, newProject } from "./helpers";
+import { call, hydrated, newProject, setKey } from "./helpers";
 
 // The stand-ins' keys (factory::testing): the server starts with no keys at all.
 const REPLICATE_TOKEN = "r8_standin_token_0123456789";
 const CIVITAI_TOKEN = "civitai_standin_token_5a6b7c8d";
-
-// Sets a provider's key on the Settings page and waits until it is in force.
-async function setKey(page: Page, provider: string, name: string, key: string) {
-  await hydrated(page, "/settings");
-  const card = page.locator(`[data-provider="${provider}"]`);
-  await card.getByLabel(new RegExp(`key for ${name}`, "i")).fill(key);
-  await card.getByRole("button", { name: "Test and save" }).click();
-  await expect(card.locator("[data-key-status]")).toContainText("Set in app");
-}
 
 async function generate(page: Page, project: string, provider: string, prompt: string) {
   await hydrated(page, "/generate");
@@ -22,6 +13,8 @@ async function generate(page: Page, project: string, provider: string, prompt: s
 }
 
 test("a key set in Settings is tested first, shown only by its hint, and runs a Replicate batch", async ({ page, request }) => {
+  // Other tests may have set it already: start from none.
+  await call(request, "settings/keys/remove", { provider: "replicate" });
   await hydrated(page, "/settings");
   const card = page.locator('[data-provider="replicate"]');
   const input = card.getByLabel(/key for Replicate/i);

@@ -177,6 +177,18 @@ impl Engine {
         )
     }
 
+    /// Keeps an uploaded or pasted picture as a product of `project_id`.
+    pub async fn upload(
+        &self,
+        project_id: i64,
+        bytes: Vec<u8>,
+    ) -> Result<crate::products::Product, crate::uploads::UploadError> {
+        let mut conn = self.conn().await?;
+        let product = crate::uploads::store(&mut conn, &self.media, project_id, bytes).await?;
+        self.events.publish(product.created_event());
+        Ok(product)
+    }
+
     pub fn item_limits(&self) -> batches::ItemLimits {
         batches::ItemLimits {
             cap: self.settings.max_items,

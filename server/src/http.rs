@@ -5,8 +5,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use app::{shell, App};
+use axum::extract::DefaultBodyLimit;
 use axum::extract::FromRef;
-use axum::routing::{get, MethodRouter};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use factory::Engine;
 use leptos::prelude::*;
@@ -20,6 +21,7 @@ pub mod guard;
 mod health;
 mod live;
 mod media;
+mod uploads;
 
 /// The largest request body accepted (a form, a wildcard list, a template). Server functions
 /// read whole bodies, so without a limit one request could fill the memory.
@@ -69,15 +71,20 @@ pub fn leptos_options(site_root: &Path, addr: SocketAddr) -> LeptosOptions {
         .build()
 }
 
-/// The routes besides the Leptos pages, server functions and static files. One table, so the
-/// guard's test walks every route there is.
-pub fn http_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+/// The routes besides the Leptos pages, server functions and static files, each with the
+/// largest request body it takes. One table, so the guard's test walks every route there is.
+pub fn http_routes() -> Vec<(&'static str, MethodRouter<AppState>, usize)> {
     vec![
-        ("/healthz", get(health::healthz)),
-        ("/ws", get(live::websocket)),
-        ("/events", get(live::server_sent_events)),
-        ("/media/{project}/{file}", get(media::serve)),
-        ("/batches/{id}/grid.png", get(grid::export)),
+        ("/healthz", get(health::healthz), MAX_BODY_BYTES),
+        ("/ws", get(live::websocket), MAX_BODY_BYTES),
+        ("/events", get(live::server_sent_events), MAX_BODY_BYTES),
+        ("/media/{project}/{file}", get(media::serve), MAX_BODY_BYTES),
+        ("/batches/{id}/grid.png", get(grid::export), MAX_BODY_BYTES),
+        (
+            "/uploads/{project}",
+            post(uploads::store),
+            uploads::BODY_LIMIT,
+        ),
     ]
 }
 
@@ -94,11 +101,9 @@ pub fn router(engine: Engine, leptos_options: LeptosOptions, shutdown: Shutdown)
         engine,
         shutdown,
     };
-    let mut router = Router::new();
-    for (path, route) in http_routes() {
-        router = router.route(path, route);
-    }
-    router
+    // Pages, server functions and files take small bodies; the routes added after this layer
+    // set their own limits (an upload is larger).
+    let mut router = Router::new()
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())
@@ -107,7 +112,14 @@ pub fn router(engine: Engine, leptos_options: LeptosOptions, shutdown: Shutdown)
             AppState,
             _,
         >(context, shell))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+    for (path, route, limit) in http_routes() {
+        let route: MethodRouter<AppState> = route
+            .layer::<_, std::convert::Infallible>(DefaultBodyLimit::max(limit))
+            .layer(RequestBodyLimitLayer::new(limit));
+        router = router.route(path, route);
+    }
+    router
         .layer(axum::middleware::from_fn_with_state(guard, guard::check))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

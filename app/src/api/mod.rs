@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod generate;
 pub mod library;
+pub mod products;
 pub mod projects;
 pub mod queue;
 pub mod settings;

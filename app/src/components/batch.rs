@@ -9,10 +9,15 @@ use crate::components::job::{describe, fraction, ProgressBar, StateBadge};
 use crate::dto::ProductDto;
 use crate::live::use_live;
 
+/// Given by a page that can start an image-to-image launch from a result ("Use as input").
+#[derive(Clone, Copy)]
+pub struct UseAsInput(pub Callback<ProductDto>);
+
 /// A launched batch: its jobs' progress, then its pictures as they arrive.
 #[component]
 pub fn BatchView(batch_id: i64) -> impl IntoView {
     let live = use_live();
+    let use_as_input = use_context::<UseAsInput>();
     let initial = Resource::new(move || batch_id, batch_results);
     let jobs = Memo::new(move |_| {
         let mut jobs: Vec<_> = live.jobs.with(|all| {
@@ -70,7 +75,7 @@ pub fn BatchView(batch_id: i64) -> impl IntoView {
             </ul>
             <ul class="mt-4 grid grid-cols-2 gap-3 sm:grid-cols-4" aria-label="Results">
                 <For each=move || products.get() key=|p| p.id let:product>
-                    <li>
+                    <li class="space-y-1">
                         <a href=product.url.clone() target="_blank" rel="noopener"
                             class="block overflow-hidden rounded-md bg-stone-200 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-500 dark:bg-stone-800"
                             style=product.placeholder.clone().map(|c| format!("background-color: {c}"))
@@ -79,6 +84,25 @@ pub fn BatchView(batch_id: i64) -> impl IntoView {
                                 class="aspect-square w-full object-cover"
                                 width=product.width.unwrap_or(256) height=product.height.unwrap_or(256) />
                         </a>
+                        <div class="flex flex-wrap items-center gap-x-2 text-xs">
+                            <a href=format!("/products/{}", product.id) class="text-indigo-700 underline dark:text-indigo-300">
+                                {format!("Image #{}", product.id)}
+                            </a>
+                            {product.parent_id.map(|parent| view! {
+                                <a href=format!("/products/{parent}") class="text-indigo-700 underline dark:text-indigo-300">
+                                    {format!("made from #{parent}")}
+                                </a>
+                            })}
+                            {use_as_input.map(|UseAsInput(callback)| {
+                                let chosen = product.clone();
+                                view! {
+                                    <button type="button" class="text-indigo-700 underline dark:text-indigo-300"
+                                        on:click=move |_| callback.run(chosen.clone())>
+                                        "Use as input"<span class="sr-only">{format!(" (image #{})", product.id)}</span>
+                                    </button>
+                                }
+                            })}
+                        </div>
                     </li>
                 </For>
             </ul>

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::components::button;
 use crate::components::field::{FieldError, INPUT};
-use crate::dto::NetworkDto;
+use crate::dto::{NetworkDto, PickDto};
 use crate::error::AppError;
 
 /// A LoRA in the form: what it is called, and what is sent.
@@ -14,6 +14,37 @@ pub struct LoraEntry {
     pub network: NetworkDto,
     /// What the strength field holds (may not parse yet).
     pub strength_text: String,
+}
+
+/// Adds a LoRA picked in the browser at a usual strength (once); its trigger words join the
+/// prompt when they are not in it yet.
+pub fn add_lora(loras: RwSignal<Vec<LoraEntry>>, prompt: RwSignal<String>, pick: PickDto) {
+    if loras.with_untracked(|l| l.iter().any(|e| e.network.id == pick.air)) {
+        return;
+    }
+    let missing: Vec<String> = prompt.with_untracked(|p| {
+        pick.trained_words
+            .iter()
+            .filter(|w| !p.contains(w.as_str()))
+            .cloned()
+            .collect()
+    });
+    if !missing.is_empty() {
+        prompt.update(|p| {
+            let sep = if p.trim().is_empty() { "" } else { ", " };
+            p.push_str(&format!("{sep}{}", missing.join(", ")));
+        });
+    }
+    loras.update(|l| {
+        l.push(LoraEntry {
+            name: pick.name.clone(),
+            network: NetworkDto {
+                id: pick.air.clone(),
+                strength: 0.8,
+            },
+            strength_text: "0.8".into(),
+        })
+    });
 }
 
 #[component]

@@ -3,12 +3,14 @@
 pub mod actions;
 pub mod batch;
 pub mod field;
+pub mod input_image;
 pub mod job;
 pub mod loras;
 pub mod model_browser;
 pub mod model_ref;
 pub mod params;
 pub mod pauses;
+pub mod preview;
 pub mod shell;
 pub mod templates;
 pub mod toasts;

@@ -84,6 +84,14 @@ pub struct ModelDto {
     /// Whether LoRAs can be added to it.
     #[serde(default)]
     pub networks: bool,
+    /// Whether it can start from an input image, and whether it must.
+    #[serde(default)]
+    pub takes_image: bool,
+    #[serde(default)]
+    pub needs_image: bool,
+    /// The parameter that only means something with an input image (its strength).
+    #[serde(default)]
+    pub image_strength: Option<String>,
     pub params: Vec<ParamDto>,
 }
 
@@ -159,6 +167,9 @@ impl From<&factory::providers::ModelInfo> for ModelDto {
             description: m.description.clone(),
             negative_prompt: m.negative_prompt,
             networks: m.networks,
+            takes_image: m.image_input.is_some(),
+            needs_image: m.capability == factory::providers::Capability::ImageToImage,
+            image_strength: m.image_strength.clone(),
             params: m.params.iter().map(Into::into).collect(),
         }
     }

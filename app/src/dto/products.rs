@@ -18,6 +18,36 @@ pub struct ProductDto {
     pub height: Option<i32>,
     pub prompt: String,
     pub seed: Option<i64>,
+    pub kind: ProductKind,
+    /// The product it was made from (image-to-image).
+    pub parent_id: Option<i64>,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductKind {
+    Image,
+    /// A picture a person uploaded or pasted.
+    Upload,
+    Video,
+    Audio,
+    Model3d,
+}
+
+/// One product with its settings and its lineage both ways.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductDetailDto {
+    pub product: ProductDto,
+    pub negative_prompt: String,
+    /// The model parameters, as pretty JSON.
+    pub params: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// What it was made from.
+    pub parent: Option<ProductDto>,
+    /// What was made from it.
+    pub children: Vec<ProductDto>,
 }
 
 /// Where the media route serves a product's files (content-hash URLs, cached forever).
@@ -49,6 +79,16 @@ impl From<factory::products::Product> for ProductDto {
             height: p.height,
             prompt: p.prompt,
             seed: p.seed,
+            kind: match p.kind.as_str() {
+                "upload" => ProductKind::Upload,
+                "video" => ProductKind::Video,
+                "audio" => ProductKind::Audio,
+                "model3d" => ProductKind::Model3d,
+                _ => ProductKind::Image,
+            },
+            parent_id: p.parent_id,
+            provider: p.provider,
+            model: p.model,
         }
     }
 }

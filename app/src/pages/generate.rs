@@ -6,16 +6,19 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::generate::{generate_options, preview_prompt, LaunchBatch};
-use crate::components::batch::BatchView;
+use crate::api::products::product_detail;
+use crate::components::batch::{BatchView, UseAsInput};
 use crate::components::button;
 use crate::components::field::{FieldError, FormMessage, INPUT, LABEL};
-use crate::components::loras::{LoraEntry, LoraList};
+use crate::components::input_image::{model_taking_images, InputImagePicker, InputPicture};
+use crate::components::loras::{add_lora, LoraEntry, LoraList};
 use crate::components::model_browser::ModelBrowser;
 use crate::components::model_ref::ModelReference;
 use crate::components::params::{defaults, params_json, ParamField};
+use crate::components::preview::PromptPreview;
 use crate::components::templates::TemplatesPanel;
 use crate::dto::{
-    ExpansionMode, GenerateOptionsDto, LaunchForm, ModelDto, NetworkDto, PickDto, PreviewDto,
+    ExpansionMode, GenerateOptionsDto, LaunchForm, ModelDto, PickDto, PreviewDto, ProductDto,
     ProviderDto, SeedMode, TemplateForm,
 };
 
@@ -48,7 +51,12 @@ pub fn GeneratePage() -> impl IntoView {
 fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
     let providers = RwSignal::new(options.providers.clone());
     let first_provider = options.providers.first().cloned();
-    let project = RwSignal::new(options.projects[0].id.to_string());
+    let query = leptos_router::hooks::use_query_map();
+    let asked_project = query
+        .with_untracked(|q| q.get("project"))
+        .filter(|p| options.projects.iter().any(|o| o.id.to_string() == *p));
+    let project =
+        RwSignal::new(asked_project.unwrap_or_else(|| options.projects[0].id.to_string()));
     let provider = RwSignal::new(
         first_provider
             .as_ref()
@@ -91,6 +99,9 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
     });
     let prompt = RwSignal::new(String::new());
     let loras = RwSignal::new(Vec::<LoraEntry>::new());
+    let input = RwSignal::new(None::<InputPicture>);
+    let input_busy = RwSignal::new(false);
+    let input_message = RwSignal::new(None::<String>);
     let negative = RwSignal::new(String::new());
     let takes_negative = move || current_model.get().is_none_or(|m| m.negative_prompt);
     let count = RwSignal::new("1".to_string());
@@ -194,7 +205,11 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                 } else {
                     Vec::new()
                 },
-                input_image: None,
+                input_image: if current_model.get_untracked().is_some_and(|m| m.takes_image) {
+                    input.with_untracked(|i| i.as_ref().map(|i| i.id))
+                } else {
+                    None
+                },
             },
         });
     };
@@ -260,40 +275,64 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
         });
         model.set(id);
     };
-    // A LoRA picked in the browser, at a usual strength; its trigger words join the prompt.
-    let add_lora = move |pick: PickDto| {
-        if loras.with_untracked(|l| l.iter().any(|e| e.network.id == pick.air)) {
-            return;
-        }
-        let missing: Vec<String> = prompt.with_untracked(|p| {
-            pick.trained_words
-                .iter()
-                .filter(|w| !p.contains(w.as_str()))
-                .cloned()
-                .collect()
-        });
-        if !missing.is_empty() {
-            prompt.update(|p| {
-                let sep = if p.trim().is_empty() { "" } else { ", " };
-                p.push_str(&format!("{sep}{}", missing.join(", ")));
-            });
-        }
-        loras.update(|l| {
-            l.push(LoraEntry {
-                name: pick.name.clone(),
-                network: NetworkDto {
-                    id: pick.air.clone(),
-                    strength: 0.8,
-                },
-                strength_text: "0.8".into(),
-            })
-        });
-    };
+    let add_lora = move |pick: PickDto| add_lora(loras, prompt, pick);
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
             ev.prevent_default();
             submit();
         }
+    };
+
+    // A picture chosen as input: a model that can start from it is chosen if this one cannot.
+    let choose_input = move |picture: InputPicture| {
+        input.set(Some(picture));
+        if current_model.get_untracked().is_some_and(|m| m.takes_image) {
+            return;
+        }
+        let here = provider.get_untracked();
+        let found = providers.with_untracked(|ps| model_taking_images(ps, &here));
+        if let Some((p, m)) = found {
+            provider.set(p);
+            model.set(m);
+        }
+    };
+    provide_context(UseAsInput(Callback::new(move |product: ProductDto| {
+        choose_input(InputPicture::from(&product));
+        if let Some(el) = document().get_element_by_id("gen-prompt") {
+            el.scroll_into_view();
+        }
+    })));
+    // `/generate?input=<product>` (from a product's page) starts from that product.
+    if let Some(id) = query
+        .with_untracked(|q| q.get("input"))
+        .and_then(|i| i.parse::<i64>().ok())
+    {
+        leptos::task::spawn_local(async move {
+            if let Ok(detail) = product_detail(id).await {
+                choose_input(InputPicture::from(&detail.product));
+            }
+        });
+    }
+    let on_paste = move |ev: leptos::ev::ClipboardEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            if !current_model.get_untracked().is_some_and(|m| m.takes_image) {
+                return;
+            }
+            let file = crate::components::input_image::pasted_file(&ev);
+            if let Some(file) = file {
+                ev.prevent_default();
+                crate::components::input_image::upload_into(
+                    project.get_untracked().parse().ok(),
+                    file.into(),
+                    input,
+                    input_busy,
+                    input_message,
+                );
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
     };
 
     view! {
@@ -304,6 +343,7 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                 submit();
             }
             on:keydown=on_keydown
+            on:paste=on_paste
             novalidate
         >
             {view! { <div class="space-y-3">
@@ -350,9 +390,21 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                 <Show when=move || current_model.get().is_some_and(|m| m.networks)>
                     <LoraList loras error />
                 </Show>
+                <Show when=move || current_model.get().is_some_and(|m| m.takes_image)>
+                    <InputImagePicker input project_id message=input_message busy=input_busy
+                        error=Signal::derive(move || error().and_then(|e| e.for_field("input_image"))) />
+                </Show>
                 <fieldset class="grid grid-cols-2 gap-3">
                     <legend class="sr-only">"Model parameters"</legend>
-                    {move || current_model.get().map(|m| m.params.into_iter().map(|p| view! { <ParamField param=p values=params error /> }).collect_view())}
+                    {move || current_model.get().map(|m| {
+                        // The strength only means something with an input image.
+                        let hidden = m.image_strength.clone().filter(|_| input.with(Option::is_none));
+                        m.params
+                            .into_iter()
+                            .filter(|p| hidden.as_deref() != Some(p.name.as_str()))
+                            .map(|p| view! { <ParamField param=p values=params error /> })
+                            .collect_view()
+                    })}
                 </fieldset>
             </div> }.into_any()}
             {view! { <div class="space-y-3">
@@ -446,31 +498,5 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
         </form>
         <TemplatesPanel project_id current_form=Callback::new(move |()| current_form()) apply=Callback::new(apply) />
         {move || batch.get().map(|id| view! { <BatchView batch_id=id /> })}
-    }
-}
-
-/// The item count and the first expanded prompts, or the syntax error with its position.
-#[component]
-fn PromptPreview(preview: RwSignal<Option<PreviewDto>>) -> impl IntoView {
-    view! {
-        <div class="mt-2 text-sm" aria-live="polite" data-prompt-preview>
-            {move || preview.get().map(|p| match p.error {
-                Some(e) => view! {
-                    <p class="text-red-700 dark:text-red-400" role="alert" data-prompt-error>
-                        {format!("Line {}, column {}: {}", e.line, e.column, e.message)}
-                    </p>
-                }.into_any(),
-                None => view! {
-                    <div>
-                        <p class="font-medium" data-item-count>
-                            {format!("{} item{}", p.total, if p.total == 1 { "" } else { "s" })}
-                        </p>
-                        <ol class="mt-1 list-decimal space-y-0.5 pl-5 text-stone-600 dark:text-stone-400" aria-label="First prompts">
-                            {p.examples.into_iter().map(|e| view! { <li data-example>{e}</li> }).collect_view()}
-                        </ol>
-                    </div>
-                }.into_any(),
-            })}
-        </div>
     }
 }

@@ -3,6 +3,7 @@
 pub mod generate;
 pub mod grid;
 pub mod not_found;
+pub mod product;
 pub mod projects;
 pub mod queue;
 pub mod settings;

@@ -28,7 +28,7 @@ fn every_route(app: &TestApp, known: &Known) -> Vec<(Method, String)> {
         Method::OPTIONS,
     ];
     let mut routes = BTreeSet::new();
-    for (path, _) in server::http::http_routes() {
+    for (path, _, _) in server::http::http_routes() {
         for method in &all_methods {
             routes.insert((method.to_string(), known.fill(path)));
         }

@@ -10,4 +10,5 @@ mod projects;
 mod secrets;
 mod shutdown;
 mod support;
+mod uploads;
 mod wire;

@@ -1,0 +1,126 @@
+//! `/products/:id`: one product, how it was made, and its lineage both ways: the picture it
+//! was made from, and what was made from it. "Use as input" starts an image-to-image launch.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::products::product_detail;
+use crate::components::button;
+use crate::components::field::FormMessage;
+use crate::dto::{ProductDetailDto, ProductDto, ProductKind};
+
+fn title(product: &ProductDto) -> String {
+    match product.kind {
+        ProductKind::Upload => format!("Upload #{}", product.id),
+        _ => format!("Image #{}", product.id),
+    }
+}
+
+#[component]
+pub fn ProductPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .with(|p| p.get("id"))
+            .and_then(|id| id.parse::<i64>().ok())
+    };
+    let detail = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => product_detail(id).await,
+            None => Err(crate::error::AppError::NotFound(
+                "That is not a product address.".into(),
+            )),
+        }
+    });
+    view! {
+        <Transition fallback=|| view! { <p class="text-sm text-stone-500">"Loading…"</p> }>
+            {move || detail.get().map(|r| match r {
+                Ok(d) => view! { <ProductView detail=d /> }.into_any(),
+                Err(e) => view! {
+                    <Title text="Product" />
+                    <FormMessage message=Signal::stored(Some(e.to_string())) />
+                }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+/// A small linked thumbnail of a related product.
+#[component]
+fn Related(product: ProductDto, label: String) -> impl IntoView {
+    view! {
+        <a href=format!("/products/{}", product.id)
+            class="flex items-center gap-2 rounded-md p-1 text-sm text-indigo-700 underline hover:bg-stone-100 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-indigo-300 dark:hover:bg-stone-800">
+            <img src=product.thumb_url.clone() alt="" class="h-12 w-12 rounded object-cover" width="48" height="48" />
+            {label}
+        </a>
+    }
+}
+
+#[component]
+fn ProductView(detail: ProductDetailDto) -> impl IntoView {
+    let product = detail.product.clone();
+    let heading = title(&product);
+    let made_with = match (&product.provider, &product.model) {
+        (Some(provider), Some(model)) => format!("{provider} · {model}"),
+        _ => "Uploaded".to_string(),
+    };
+    let use_as_input = format!(
+        "/generate?project={}&input={}",
+        product.project_id, product.id
+    );
+    view! {
+        <Title text=heading.clone() />
+        <h1 class="text-2xl font-semibold tracking-tight">{heading.clone()}</h1>
+        <div class="mt-4 grid gap-6 md:grid-cols-2">
+            <a href=product.url.clone() target="_blank" rel="noopener" class="block overflow-hidden rounded-lg bg-stone-200 dark:bg-stone-800"
+                style=product.placeholder.clone().map(|c| format!("background-color: {c}"))>
+                <img src=product.preview_url.clone() alt=if product.prompt.is_empty() { heading.clone() } else { product.prompt.clone() }
+                    class="w-full object-contain" width=product.width.unwrap_or(768) height=product.height.unwrap_or(768) />
+            </a>
+            <div class="space-y-4 text-sm">
+                <dl class="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1">
+                    <dt class="font-medium">"Made with"</dt><dd>{made_with}</dd>
+                    <dt class="font-medium">"Size"</dt>
+                    <dd>{format!("{} × {}", product.width.unwrap_or_default(), product.height.unwrap_or_default())}</dd>
+                    {product.seed.map(|s| view! { <dt class="font-medium">"Seed"</dt><dd>{s}</dd> })}
+                    {(!product.prompt.is_empty()).then(|| view! { <dt class="font-medium">"Prompt"</dt><dd>{product.prompt.clone()}</dd> })}
+                    {(!detail.negative_prompt.is_empty()).then(|| view! { <dt class="font-medium">"Negative"</dt><dd>{detail.negative_prompt.clone()}</dd> })}
+                    <dt class="font-medium">"Created"</dt><dd>{detail.created_at.format("%-d %b %Y, %H:%M UTC").to_string()}</dd>
+                </dl>
+                {(detail.params != "{}").then(|| view! {
+                    <details><summary class="cursor-pointer font-medium">"Parameters"</summary>
+                        <pre class="mt-1 overflow-x-auto rounded bg-stone-100 p-2 text-xs dark:bg-stone-900">{detail.params.clone()}</pre>
+                    </details>
+                })}
+                <a href=use_as_input class=button::primary()>"Use as input"</a>
+                <section aria-labelledby="made-from-heading">
+                    <h2 id="made-from-heading" class="font-semibold">"Made from"</h2>
+                    {match detail.parent.clone() {
+                        Some(parent) => {
+                            let label = format!("Made from {}", title(&parent));
+                            view! { <Related product=parent label /> }.into_any()
+                        }
+                        None => view! { <p class="text-stone-600 dark:text-stone-400">"Nothing: it started from the prompt alone."</p> }.into_any(),
+                    }}
+                </section>
+                <section aria-labelledby="used-for-heading">
+                    <h2 id="used-for-heading" class="font-semibold">"Used for"</h2>
+                    {if detail.children.is_empty() {
+                        view! { <p class="text-stone-600 dark:text-stone-400">"Nothing yet."</p> }.into_any()
+                    } else {
+                        view! {
+                            <ul>
+                                {detail.children.clone().into_iter().map(|child| {
+                                    let label = format!("Used for {}", title(&child));
+                                    view! { <li><Related product=child label /></li> }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    }}
+                </section>
+            </div>
+        </div>
+    }
+}
