@@ -146,6 +146,15 @@ mod from_engine {
         }
     }
 
+    impl From<factory::costs::CostError> for AppError {
+        fn from(e: factory::costs::CostError) -> Self {
+            match e {
+                factory::costs::CostError::Invalid(m) => AppError::invalid("budget", m),
+                factory::costs::CostError::Db(db) => db.into(),
+            }
+        }
+    }
+
     impl From<DbError> for AppError {
         fn from(e: DbError) -> Self {
             tracing::error!(error = %e, "database error");
@@ -163,6 +172,7 @@ mod from_engine {
                 ),
                 LaunchError::Project(e) => e.into(),
                 LaunchError::ProjectArchived(_) => AppError::invalid("project", e.to_string()),
+                LaunchError::OverBudget(message) => AppError::Conflict(message),
                 LaunchError::Database(db) => db.into(),
             }
         }

@@ -12,6 +12,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::costs;
 use crate::jobs::Job;
 use crate::library::wildcards;
 use crate::models;
@@ -114,6 +115,9 @@ pub enum LaunchError {
     Project(#[from] ProjectError),
     #[error("“{0}” is archived. Unarchive it to generate into it.")]
     ProjectArchived(String),
+    /// The launch would pass the project's budget; the message has the numbers.
+    #[error("{0}")]
+    OverBudget(String),
     #[error(transparent)]
     Database(#[from] crate::db::DbError),
 }
@@ -376,6 +380,10 @@ pub async fn launch(
     if project.is_archived() {
         return Err(LaunchError::ProjectArchived(project.name));
     }
+    // The price of the launch, checked against the project's budget before anything is queued.
+    let prices = costs::prices(conn).await?;
+    let estimate = costs::price_for(&prices, &request.provider, &request.model)
+        .map(|price| costs::estimate(price, &plan.params, plan.items.len() as u64));
     let negative = request.negative_prompt.trim();
     let params_value = Value::Object(plan.params.clone());
     let tokens: Vec<Value> = plan
@@ -438,6 +446,18 @@ pub async fn launch(
                 .get_results(&mut *conn)
                 .await?;
             jobs.extend(inserted);
+        }
+        if let Some(estimate) = &estimate {
+            // Checked in the transaction that queues, under the budget's row lock, so two
+            // launches at once cannot both spend the same money.
+            let budget = costs::lock_budget(&mut *conn, request.project_id).await?;
+            if budget != costs::Budget::default() {
+                // The new jobs have no estimate yet, so they are not in what was spent.
+                let spent = costs::spending(&mut *conn, request.project_id).await?;
+                costs::check(budget, spent, estimate.total_micros)
+                    .map_err(LaunchError::OverBudget)?;
+            }
+            costs::record_estimate(&mut *conn, batch.id, estimate.per_image_micros).await?;
         }
         crate::jobs::notify_work(&mut *conn).await?;
         Ok::<_, LaunchError>((batch, jobs))

@@ -6,6 +6,7 @@
 //! per request; nothing here knows about Leptos or HTTP routing.
 
 pub mod batches;
+pub mod costs;
 pub mod credentials;
 pub mod db;
 pub mod engine;

@@ -177,6 +177,15 @@ pub enum Submitted {
     Finished(Vec<Output>),
 }
 
+/// What a provider says a finished job cost, in its own terms.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ReportedCost {
+    /// Civitai's currency.
+    Buzz(f64),
+    /// Replicate's `metrics.predict_time`.
+    GpuSeconds(f64),
+}
+
 #[derive(Debug)]
 pub enum PollStatus {
     /// Waiting at the provider, with its queue position when it says.
@@ -188,6 +197,8 @@ pub enum PollStatus {
         message: Option<String>,
     },
     Completed(Vec<Output>),
+    /// Done, with what the provider says it cost.
+    CompletedWithCost(Vec<Output>, ReportedCost),
     Failed(ProviderError),
     Canceled,
 }

@@ -101,7 +101,7 @@ async fn a_job_waits_runs_and_its_blob_is_downloaded_with_its_loras_sent_as_netw
     let (seen, done) = poll_to_end(&civitai, &id).await;
     assert_eq!(seen.first().map(String::as_str), Some("queued"));
     assert!(seen.iter().any(|s| s == "running"), "{seen:?}");
-    let PollStatus::Completed(outputs) = done else {
+    let (PollStatus::Completed(outputs) | PollStatus::CompletedWithCost(outputs, _)) = done else {
         panic!("{done:?}")
     };
     let bytes = civitai.fetch(&outputs[0]).await.unwrap();
@@ -417,4 +417,65 @@ async fn picks_are_remembered_per_project_newest_first_and_checked() {
         picks::list(&mut conn, setup.project).await.unwrap().len(),
         50
     );
+}
+
+#[tokio::test]
+async fn a_launch_is_priced_its_reported_cost_kept_and_a_launch_past_the_budget_refused() {
+    use factory::costs::{self, Budget};
+    let standin = CivitaiStandIn::start(CivitaiStandInOptions::default()).await;
+    let civitai: Arc<dyn Provider> = Arc::new(provider(&standin, &token()));
+    let setup = setup_with_providers(5, vec![civitai]).await;
+    let mut conn = setup.db.conn().await;
+    costs::set_budget(
+        &mut conn,
+        setup.project,
+        Budget {
+            total_micros: None,
+            month_micros: Some(10_000),
+        },
+    )
+    .await
+    .unwrap();
+    let worker = queue::start_with(&setup, queue::fast_worker());
+    let launch = factory::batches::LaunchRequest {
+        params: json!({"steps": 20}).as_object().unwrap().clone(),
+        ..queue::request(&setup, "civitai", MODEL, "a {harbour|lighthouse}", 1)
+    };
+    let (batch, _) = setup.engine.launch(&launch).await.unwrap();
+    queue::wait_until_finished(&setup, batch.id).await;
+    worker.shut_down(Duration::from_secs(1)).await;
+    // Civitai reported 1.2 Buzz a job: $0.0012, below the $0.004 estimate.
+    let spent = costs::spending(&mut conn, setup.project).await.unwrap();
+    assert_eq!(spent.total_micros, 2 * 1200);
+    assert_eq!(spent.month_micros, 2 * 1200);
+    let bigger = factory::batches::LaunchRequest {
+        prompt: "a {a|b|c|d} bay".into(),
+        ..launch.clone()
+    };
+    let refused = setup.engine.launch(&bigger).await.unwrap_err().to_string();
+    assert!(
+        refused.starts_with("This batch: $0.0160; left this month: $0.0076"),
+        "{refused}"
+    );
+    let counted: i64 = {
+        use diesel_async::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query("SELECT count(*) AS n FROM jobs")
+            .get_result::<N>(&mut *conn)
+            .await
+            .unwrap()
+            .n
+    };
+    assert_eq!(counted, 2, "nothing queued");
+    // Raising the budget lets it through, and its estimate counts until it is done.
+    costs::set_budget(&mut conn, setup.project, Budget::default())
+        .await
+        .unwrap();
+    setup.engine.launch(&bigger).await.unwrap();
+    let spent = costs::spending(&mut conn, setup.project).await.unwrap();
+    assert_eq!(spent.total_micros, 2 * 1200 + 4 * 4000);
 }

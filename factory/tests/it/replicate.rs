@@ -100,7 +100,7 @@ async fn a_prediction_starts_processes_with_progress_from_its_log_and_its_output
         seen.iter().any(|s| s.starts_with("processing Some(")),
         "the log's progress bar is the progress: {seen:?}"
     );
-    let PollStatus::Completed(outputs) = done else {
+    let (PollStatus::Completed(outputs) | PollStatus::CompletedWithCost(outputs, _)) = done else {
         panic!("{done:?}")
     };
     assert_eq!(outputs.len(), 1);
@@ -126,7 +126,13 @@ async fn a_model_pinned_by_version_is_run_through_the_predictions_endpoint() {
     let replicate = provider(&standin, &token());
     let id = submit(&replicate, "someone/sdxl-variant:5a6b7c8d9e", 3).await;
     let (_, done) = poll_to_end(&replicate, &id).await;
-    assert!(matches!(done, PollStatus::Completed(_)), "{done:?}");
+    assert!(
+        matches!(
+            done,
+            PollStatus::Completed(_) | PollStatus::CompletedWithCost(..)
+        ),
+        "{done:?}"
+    );
     assert!(standin
         .requests()
         .iter()

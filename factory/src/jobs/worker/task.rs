@@ -172,6 +172,10 @@ impl Task<'_> {
             };
             match provider.poll(request).await {
                 Ok(PollStatus::Completed(outputs)) => return Ok(outputs),
+                Ok(PollStatus::CompletedWithCost(outputs, cost)) => {
+                    self.record_cost(&job, cost).await;
+                    return Ok(outputs);
+                }
                 Ok(PollStatus::Queued { position }) => {
                     failures = 0;
                     let status = match position {
@@ -398,6 +402,23 @@ impl Task<'_> {
         {
             Ok(_) => Outcome::Canceled,
             Err(outcome) => outcome,
+        }
+    }
+
+    /// Keeps what the provider says the job cost (priced by the table in force). A failure here
+    /// is only logged: the picture matters more than its bill.
+    async fn record_cost(&self, job: &Job, cost: crate::providers::ReportedCost) {
+        let recorded = async {
+            let mut conn = db::get_conn(&self.ctx.pool).await?;
+            let prices = crate::costs::prices(&mut conn).await?;
+            let price = crate::costs::price_for(&prices, &job.provider, &job.model);
+            if let Some(micros) = crate::costs::reported_micros(price, cost) {
+                crate::costs::record_job_cost(&mut conn, job.id, micros).await?;
+            }
+            Ok::<_, crate::db::DbError>(())
+        };
+        if let Err(e) = recorded.await {
+            tracing::warn!(job = job.id, "could not record the job's cost: {e}");
         }
     }
 

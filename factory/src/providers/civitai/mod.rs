@@ -16,6 +16,7 @@ use reqwest::{StatusCode, Url};
 use serde_json::{json, Map, Value};
 
 use super::http::{self, FileHosts, Refusal};
+use super::ReportedCost;
 use super::{
     CancelOutcome, Capability, ErrorKind, GenerationRequest, ModelInfo, Network, Output, ParamSpec,
     PollStatus, Provider, ProviderError, ProviderInfo, RequestRef, Submitted,
@@ -423,7 +424,12 @@ impl Provider for CivitaiProvider {
             })
             .collect();
         if !ready.is_empty() {
-            return Ok(PollStatus::Completed(ready));
+            return Ok(
+                match job["cost"].as_f64().filter(|c| c.is_finite() && *c >= 0.0) {
+                    Some(buzz) => PollStatus::CompletedWithCost(ready, ReportedCost::Buzz(buzz)),
+                    None => PollStatus::Completed(ready),
+                },
+            );
         }
         let event = job["lastEvent"]["type"].as_str().unwrap_or("");
         let failed = |why: &str, kind| {

@@ -19,7 +19,8 @@ use serde_json::{json, Value};
 use super::http::{self, FileHosts, Refusal};
 use super::{
     CancelOutcome, Capability, ErrorKind, GenerationRequest, InputImage, ModelInfo, Output,
-    ParamSpec, PollStatus, Provider, ProviderError, ProviderInfo, RequestRef, Submitted,
+    ParamSpec, PollStatus, Provider, ProviderError, ProviderInfo, ReportedCost, RequestRef,
+    Submitted,
 };
 use crate::secret::Secret;
 
@@ -320,6 +321,8 @@ struct Prediction {
     output: Value,
     #[serde(default)]
     error: Value,
+    #[serde(default)]
+    metrics: Value,
 }
 
 /// The last progress bar in a model's log (`" 50%|█████     | 2/4"`), as 0..=1, and the last
@@ -491,7 +494,17 @@ impl Provider for ReplicateProvider {
                         "Replicate finished without an output file",
                     )));
                 }
-                Ok(PollStatus::Completed(found))
+                Ok(
+                    match prediction.metrics["predict_time"]
+                        .as_f64()
+                        .filter(|t| t.is_finite() && *t >= 0.0)
+                    {
+                        Some(seconds) => {
+                            PollStatus::CompletedWithCost(found, ReportedCost::GpuSeconds(seconds))
+                        }
+                        None => PollStatus::Completed(found),
+                    },
+                )
             }
             "failed" => {
                 let error = match &prediction.error {
