@@ -1,6 +1,7 @@
 //! Server functions, one module per noun.
 
 pub mod catalog;
+pub mod costs;
 pub mod generate;
 pub mod library;
 pub mod products;

@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod batch;
+pub mod costs;
 pub mod field;
 pub mod input_image;
 pub mod job;

@@ -2,6 +2,7 @@
 //! module per noun, all re-exported here.
 
 mod catalog;
+mod costs;
 mod generate;
 mod jobs;
 mod library;
@@ -10,6 +11,7 @@ mod projects;
 mod settings;
 
 pub use catalog::*;
+pub use costs::*;
 pub use generate::*;
 pub use jobs::*;
 pub use library::*;

@@ -9,6 +9,7 @@ use crate::api::generate::{generate_options, preview_prompt, LaunchBatch};
 use crate::api::products::product_detail;
 use crate::components::batch::{BatchView, UseAsInput};
 use crate::components::button;
+use crate::components::costs::LaunchEstimate;
 use crate::components::field::{FieldError, FormMessage, INPUT, LABEL};
 use crate::components::input_image::{model_taking_images, InputImagePicker, InputPicture};
 use crate::components::loras::{add_lora, LoraEntry, LoraList};
@@ -486,6 +487,9 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                     </label>
                 </Show>
                 <FieldError id="gen-confirm-error".into() error=field_error("confirm") />
+                <LaunchEstimate provider model
+                    params=Signal::derive(move || params_json(current_model.get().as_ref(), &params.get()))
+                    items=Signal::derive(move || preview.with(|p| p.as_ref().filter(|p| p.error.is_none()).map(|p| p.total))) />
                 <FormMessage message=Signal::derive(move || error().and_then(|e| e.general())) />
                 <div class="flex items-center gap-3">
                     <button type="submit" class=button::primary()

@@ -11,6 +11,7 @@ use crate::api::projects::{
 };
 use crate::components::actions::{last_error, on_success};
 use crate::components::button;
+use crate::components::costs::ProjectBudget;
 use crate::components::field::{FormMessage, TextArea, TextField};
 use crate::dto::ProjectDto;
 
@@ -284,6 +285,7 @@ fn ProjectRow(project: ProjectDto) -> impl IntoView {
                     <button type="button" class=button::secondary() on:click=cancel>"Keep it"</button>
                 </div>
             </Show>
+            {(!archived).then(|| view! { <ProjectBudget project_id=id name=name() /> })}
         </li>
     }
 }

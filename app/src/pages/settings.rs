@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use crate::api::settings::{provider_keys, RemoveProviderKey, SetProviderKey, TestProviderKey};
 use crate::components::actions::{last_error, on_success};
 use crate::components::button;
+use crate::components::costs::PriceTable;
 use crate::components::field::{FieldError, FormMessage, INPUT, LABEL};
 use crate::dto::{KeySourceDto, ProviderKeyDto};
 
@@ -46,6 +47,7 @@ pub fn SettingsPage() -> impl IntoView {
                 })}
             </Transition>
         </section>
+        <PriceTable />
     }
 }
 
