@@ -30,6 +30,15 @@ test("a key set in Settings is tested first, shown only by its hint, and runs a 
   await card.getByRole("button", { name: "Test key for Replicate" }).click();
   await expect(card.getByText("The key works.")).toBeVisible();
 
+  // Its rate limits, at the published ones, can be changed here.
+  await card.getByText("Rate limits: submissions 600 a minute, other calls 3000 a minute.").click();
+  await card.getByLabel("Submissions a minute").fill("lots");
+  await card.getByRole("button", { name: "Save limits" }).click();
+  await expect(card.getByText(/Write a whole number of calls a minute/)).toBeVisible();
+  await card.getByLabel("Submissions a minute").fill("1200");
+  await card.getByRole("button", { name: "Save limits" }).click();
+  await expect(card.getByText("Rate limits: submissions 1200 a minute, other calls 3000 a minute.")).toBeVisible();
+
   const project = await newProject(request, "Replicate");
   await generate(page, project, "Replicate", "a {red|blue} lighthouse");
   await page.getByLabel("Model", { exact: true }).selectOption({ label: "FLUX.1 [schnell]" });

@@ -129,6 +129,18 @@ impl Engine {
             .await
     }
 
+    /// Sets a hosted provider's rates (per minute) from now on.
+    pub async fn set_rate_limits(
+        &self,
+        provider: &str,
+        limits: crate::providers::limits::RateLimits,
+    ) -> Result<(), KeyError> {
+        let credentials = self.credentials()?;
+        credentials
+            .set_limits(&mut *self.conn().await?, provider, limits)
+            .await
+    }
+
     pub async fn test_key(&self, provider: &str) -> Result<(), KeyError> {
         self.credentials()?
             .test(&mut *self.conn().await?, provider)

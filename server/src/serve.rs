@@ -80,6 +80,9 @@ fn hosted(config: &Config) -> Vec<Hosted> {
                 .as_ref()
                 .map(|(key, origin)| (key.clone(), origin.to_string())),
             limits,
+            limits_configured: [&config.submissions_per_minute, &config.calls_per_minute]
+                .iter()
+                .any(|list| list.iter().any(|(p, _)| p == id)),
             gate: Arc::new(Gate::new(limits, config.max_retry_after)),
             build,
         }

@@ -30,3 +30,41 @@ pub async fn remove_provider_key(provider: String) -> Result<(), AppError> {
 pub async fn test_provider_key(provider: String) -> Result<(), AppError> {
     super::respond(async move { Ok(super::engine()?.test_key(&provider).await?) }).await
 }
+
+/// A rate typed in the form: a whole number a minute, or empty for no limit.
+#[cfg(feature = "ssr")]
+fn per_minute(field: &str, text: &str) -> Result<Option<u32>, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse::<u32>().map(Some).map_err(|_| {
+        AppError::invalid(
+            field,
+            format!("Write a whole number of calls a minute, or leave it empty for no limit; got “{text}”."),
+        )
+    })
+}
+
+/// Sets a provider's rates (per minute) from now on.
+#[server(endpoint = "settings/limits/set")]
+pub async fn set_rate_limits(
+    provider: String,
+    submissions: String,
+    calls: String,
+) -> Result<(), AppError> {
+    super::respond(async move {
+        let limits = factory::providers::limits::RateLimits {
+            submissions_per_minute: per_minute("submissions", &submissions)?,
+            calls_per_minute: per_minute("calls", &calls)?,
+        };
+        super::engine()?
+            .set_rate_limits(&provider, limits)
+            .await
+            .map_err(|e| match e {
+                factory::credentials::KeyError::Invalid(m) => AppError::invalid("submissions", m),
+                other => other.into(),
+            })
+    })
+    .await
+}

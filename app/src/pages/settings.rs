@@ -5,7 +5,9 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::settings::{provider_keys, RemoveProviderKey, SetProviderKey, TestProviderKey};
+use crate::api::settings::{
+    provider_keys, RemoveProviderKey, SetProviderKey, SetRateLimits, TestProviderKey,
+};
 use crate::components::actions::{last_error, on_success};
 use crate::components::button;
 use crate::components::costs::PriceTable;
@@ -119,14 +121,6 @@ fn ProviderKey(status: ProviderKeyDto) -> impl IntoView {
     let in_force = status.in_force.clone();
     let stored = status.stored.clone();
     let has_key = in_force != KeySourceDto::None;
-    let limits = match (status.submissions_per_minute, status.calls_per_minute) {
-        (None, None) => "No rate limit; concurrency is capped by the queue.".to_string(),
-        (s, c) => {
-            let show =
-                |n: Option<u32>| n.map_or("no limit".to_string(), |n| format!("{n} a minute"));
-            format!("Submissions: {}. Other calls: {}.", show(s), show(c))
-        }
-    };
     let paused = status
         .paused_until
         .filter(|until| *until > chrono::Utc::now())
@@ -152,7 +146,7 @@ fn ProviderKey(status: ProviderKeyDto) -> impl IntoView {
                     "The key stored here cannot be read with this machine's data key (credentials.key was replaced or lost). Set it again."
                 </p>
             })}
-            <p class="mt-1 text-xs text-stone-600 dark:text-stone-400">{limits}</p>
+            <RateLimitsForm status=status.clone() />
             {paused.map(|text| view! { <p class="mt-1 text-sm text-amber-700 dark:text-amber-400">{text}</p> })}
             <ActionForm action=set node_ref=form>
                 <input type="hidden" name="provider" value=p_form />
@@ -205,4 +199,60 @@ fn ProviderKey(status: ProviderKeyDto) -> impl IntoView {
             <FormMessage message=Signal::derive(other_error) />
         </li>
     }
+}
+
+/// A provider's rates: editable here unless flags or the config file set them.
+#[component]
+fn RateLimitsForm(status: ProviderKeyDto) -> impl IntoView {
+    let changed = expect_context::<KeysChanged>();
+    let save = ServerAction::<SetRateLimits>::new();
+    on_success(save, move || changed.0.update(|n| *n += 1));
+    let error = last_error(save);
+    let shown = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
+    let describe = |n: Option<u32>| n.map_or("no limit".to_string(), |n| format!("{n} a minute"));
+    let summary = format!(
+        "Rate limits: submissions {}, other calls {}.",
+        describe(status.submissions_per_minute),
+        describe(status.calls_per_minute)
+    );
+    if status.limits_configured {
+        return view! {
+            <p class="mt-1 text-xs text-stone-600 dark:text-stone-400">
+                {summary}" Set by flags or art-factory.toml."
+            </p>
+        }
+        .into_any();
+    }
+    let (sub_id, calls_id) = (
+        format!("limits-submissions-{}", status.provider),
+        format!("limits-calls-{}", status.provider),
+    );
+    let error_id = format!("limits-error-{}", status.provider);
+    view! {
+        <details class="mt-1 text-xs">
+            <summary class="cursor-pointer text-stone-600 dark:text-stone-400">
+                {summary}<span class="sr-only">{format!(" Change for {}", status.name)}</span>
+            </summary>
+            <ActionForm action=save>
+                <input type="hidden" name="provider" value=status.provider.clone() />
+                <div class="mt-2 flex flex-wrap items-end gap-2">
+                    <div>
+                        <label for=sub_id.clone() class=LABEL>"Submissions a minute"</label>
+                        <input id=sub_id name="submissions" inputmode="numeric" class=INPUT
+                            value=shown(status.submissions_per_minute) aria-describedby=error_id.clone() />
+                    </div>
+                    <div>
+                        <label for=calls_id.clone() class=LABEL>"Other calls a minute"</label>
+                        <input id=calls_id name="calls" inputmode="numeric" class=INPUT
+                            value=shown(status.calls_per_minute) aria-describedby=error_id.clone() />
+                    </div>
+                    <button type="submit" class=button::secondary()>"Save limits"</button>
+                </div>
+                <FieldError id=error_id error=Signal::derive(move || {
+                    error().and_then(|e| e.for_field("submissions").or_else(|| e.for_field("calls")))
+                }) />
+            </ActionForm>
+        </details>
+    }
+    .into_any()
 }

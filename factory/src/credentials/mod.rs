@@ -33,6 +33,8 @@ pub struct Hosted {
     /// A key from configuration, and where it came from ("FAL_KEY or --fal-key").
     pub configured: Option<(Secret, String)>,
     pub limits: RateLimits,
+    /// The rates were given by flag or config file: the Settings page cannot change them.
+    pub limits_configured: bool,
     /// One gate per provider for the life of the process: a new key keeps the rate limits and
     /// any 429 pause of the old one.
     pub gate: Arc<Gate>,
@@ -70,7 +72,9 @@ pub struct KeyStatus {
     /// The last four characters of the key in force.
     pub hint: Option<String>,
     pub stored: Option<StoredKey>,
+    /// The rates in force, and whether configuration fixed them.
     pub limits: RateLimits,
+    pub limits_configured: bool,
     /// Until when a 429 holds the provider, if it does.
     pub paused_until: Option<DateTime<Utc>>,
 }
@@ -167,6 +171,18 @@ impl Credentials {
     pub async fn install(&self, conn: &mut AsyncPgConnection) -> Result<Vec<String>, KeyError> {
         let _changing = self.changing.lock().await;
         let rows = load_rows(conn).await?;
+        let limits: Vec<LimitRow> = sql_query(
+            "SELECT provider, submissions_per_minute, calls_per_minute FROM provider_limits",
+        )
+        .load(conn)
+        .await?;
+        for row in limits {
+            if let Some(hosted) = self.hosted.iter().find(|h| h.id == row.provider) {
+                if !hosted.limits_configured {
+                    hosted.gate.set_limits(row.limits());
+                }
+            }
+        }
         let mut installed = Vec::new();
         for hosted in &self.hosted {
             let key = match &hosted.configured {
@@ -219,7 +235,8 @@ impl Credentials {
                     in_force,
                     hint: hint_in_force,
                     stored,
-                    limits: hosted.limits,
+                    limits: hosted.gate.limits(),
+                    limits_configured: hosted.limits_configured,
                     paused_until: pauses.get(&hosted.id).map(|p| p.until),
                 }
             })
@@ -307,6 +324,45 @@ impl Credentials {
         Ok(())
     }
 
+    /// Sets a provider's rates from now on, in this process and for the next start.
+    pub async fn set_limits(
+        &self,
+        conn: &mut AsyncPgConnection,
+        provider: &str,
+        limits: RateLimits,
+    ) -> Result<(), KeyError> {
+        let hosted = self.hosted(provider)?;
+        if hosted.limits_configured {
+            return Err(KeyError::Invalid(format!(
+                "{}'s rates are set by --submissions-per-minute / --calls-per-minute or \
+                 art-factory.toml; change them there.",
+                hosted.name
+            )));
+        }
+        let valid = |n: Option<u32>| n.is_none_or(|n| (1..=100_000).contains(&n));
+        if !valid(limits.submissions_per_minute) || !valid(limits.calls_per_minute) {
+            return Err(KeyError::Invalid(
+                "A rate is a whole number of calls a minute, from 1 to 100000, or empty for no limit."
+                    .into(),
+            ));
+        }
+        let as_int = |n: Option<u32>| n.map(|n| n as i32);
+        sql_query(
+            "INSERT INTO provider_limits (provider, submissions_per_minute, calls_per_minute)
+             VALUES ($1, $2, $3)
+             ON CONFLICT (provider) DO UPDATE SET
+                 submissions_per_minute = EXCLUDED.submissions_per_minute,
+                 calls_per_minute = EXCLUDED.calls_per_minute, updated_at = now()",
+        )
+        .bind::<Text, _>(provider)
+        .bind::<Nullable<diesel::sql_types::Integer>, _>(as_int(limits.submissions_per_minute))
+        .bind::<Nullable<diesel::sql_types::Integer>, _>(as_int(limits.calls_per_minute))
+        .execute(conn)
+        .await?;
+        hosted.gate.set_limits(limits);
+        Ok(())
+    }
+
     fn hosted(&self, provider: &str) -> Result<&Hosted, KeyError> {
         self.hosted
             .iter()
@@ -319,6 +375,26 @@ impl Credentials {
         self.providers
             .add(Arc::new(Limited::new(provider, hosted.gate.clone())));
         Ok(())
+    }
+}
+
+#[derive(QueryableByName)]
+struct LimitRow {
+    #[diesel(sql_type = Text)]
+    provider: String,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Integer>)]
+    submissions_per_minute: Option<i32>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Integer>)]
+    calls_per_minute: Option<i32>,
+}
+
+impl LimitRow {
+    fn limits(&self) -> RateLimits {
+        let positive = |n: Option<i32>| n.and_then(|n| u32::try_from(n).ok());
+        RateLimits {
+            submissions_per_minute: positive(self.submissions_per_minute),
+            calls_per_minute: positive(self.calls_per_minute),
+        }
     }
 }
 

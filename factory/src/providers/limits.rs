@@ -45,31 +45,46 @@ impl RateLimits {
     }
 }
 
-/// A provider's limits in this process.
+/// A provider's limits in this process. The rates can change while it runs (the Settings
+/// page); a call already waiting keeps the limiter it started with.
 pub struct Gate {
-    submissions: Option<DefaultDirectRateLimiter>,
-    calls: Option<DefaultDirectRateLimiter>,
+    limits: Mutex<RateLimits>,
+    submissions: Mutex<Option<Arc<DefaultDirectRateLimiter>>>,
+    calls: Mutex<Option<Arc<DefaultDirectRateLimiter>>>,
     paused_until: Mutex<Option<Instant>>,
     /// The longest pause a 429 may impose.
     longest_pause: Duration,
 }
 
-fn limiter(per_minute: Option<u32>) -> Option<DefaultDirectRateLimiter> {
+fn limiter(per_minute: Option<u32>) -> Option<Arc<DefaultDirectRateLimiter>> {
     let per_minute = NonZeroU32::new(per_minute?)?;
     // A burst of a second's worth: the published rate, never a minute's calls at once.
     let burst = NonZeroU32::new(per_minute.get().div_ceil(60)).unwrap_or(NonZeroU32::MIN);
     let quota = Quota::with_period(Duration::from_secs(60) / per_minute.get())?.allow_burst(burst);
-    Some(RateLimiter::direct(quota))
+    Some(Arc::new(RateLimiter::direct(quota)))
 }
 
 impl Gate {
     pub fn new(limits: RateLimits, longest_pause: Duration) -> Self {
         Self {
-            submissions: limiter(limits.submissions_per_minute),
-            calls: limiter(limits.calls_per_minute),
+            limits: Mutex::new(limits),
+            submissions: Mutex::new(limiter(limits.submissions_per_minute)),
+            calls: Mutex::new(limiter(limits.calls_per_minute)),
             paused_until: Mutex::new(None),
             longest_pause,
         }
+    }
+
+    /// The rates in force.
+    pub fn limits(&self) -> RateLimits {
+        *self.limits.lock().unwrap()
+    }
+
+    /// Changes the rates from now on.
+    pub fn set_limits(&self, limits: RateLimits) {
+        *self.limits.lock().unwrap() = limits;
+        *self.submissions.lock().unwrap() = limiter(limits.submissions_per_minute);
+        *self.calls.lock().unwrap() = limiter(limits.calls_per_minute);
     }
 
     /// Applies a pause another process recorded (see [`load_pauses`]).
@@ -106,7 +121,8 @@ impl Gate {
     /// Waits until a submission may go out.
     pub async fn before_submission(&self) {
         self.wait_out_pause().await;
-        if let Some(limiter) = &self.submissions {
+        let limiter = self.submissions.lock().unwrap().clone();
+        if let Some(limiter) = limiter {
             limiter.until_ready().await;
         }
         // A pause may have started while this waited for its turn.
@@ -116,7 +132,8 @@ impl Gate {
     /// Waits until any other call may go out.
     pub async fn before_call(&self) {
         self.wait_out_pause().await;
-        if let Some(limiter) = &self.calls {
+        let limiter = self.calls.lock().unwrap().clone();
+        if let Some(limiter) = limiter {
             limiter.until_ready().await;
         }
         self.wait_out_pause().await;
@@ -288,6 +305,15 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
-        assert!(gate.calls.is_none(), "no limit on other calls");
+        assert!(
+            gate.calls.lock().unwrap().is_none(),
+            "no limit on other calls"
+        );
+        gate.set_limits(RateLimits::default());
+        assert_eq!(gate.limits(), RateLimits::default());
+        assert!(
+            gate.submissions.lock().unwrap().is_none(),
+            "no limit any more"
+        );
     }
 }

@@ -30,6 +30,7 @@ fn hosted(id: &str, configured: Option<&str>, build: Build) -> Hosted {
         name: id.to_uppercase(),
         configured: configured.map(|k| (Secret::new(k).unwrap(), "TEST_KEY".to_string())),
         limits: RateLimits::published(id),
+        limits_configured: false,
         gate: Arc::new(Gate::new(
             RateLimits::published(id),
             Duration::from_secs(60),
@@ -263,4 +264,70 @@ async fn a_database_dump_after_setting_every_key_holds_none_of_them() {
     let status = stranger.statuses(&mut conn).await.unwrap();
     assert!(!status[0].stored.as_ref().unwrap().readable);
     assert_eq!(status[0].in_force, KeySource::None);
+}
+
+#[tokio::test]
+async fn rates_set_in_the_app_apply_at_once_survive_a_restart_and_are_checked() {
+    use factory::providers::limits::RateLimits;
+    let s = setup(None).await;
+    let mut conn = s.db.conn().await;
+    let slower = RateLimits {
+        submissions_per_minute: Some(60),
+        calls_per_minute: None,
+    };
+    s.credentials
+        .set_limits(&mut conn, "replicate", slower)
+        .await
+        .unwrap();
+    let status = |statuses: Vec<factory::credentials::KeyStatus>| {
+        statuses
+            .into_iter()
+            .find(|k| k.provider == "replicate")
+            .unwrap()
+    };
+    assert_eq!(
+        status(s.credentials.statuses(&mut conn).await.unwrap()).limits,
+        slower
+    );
+    // Another start of the app (its gates at the published rates) reads them back.
+    let again = setup(None).await;
+    let fresh = Credentials::new(
+        Vault::open_dir(again._data.path()).unwrap(),
+        vec![hosted(
+            "replicate",
+            None,
+            Arc::new(|_| Err("no key".to_string())),
+        )],
+        Providers::builtin(),
+    );
+    drop(again);
+    fresh.install(&mut conn).await.unwrap();
+    assert_eq!(
+        status(fresh.statuses(&mut conn).await.unwrap()).limits,
+        slower
+    );
+
+    let too_many = RateLimits {
+        submissions_per_minute: Some(0),
+        calls_per_minute: None,
+    };
+    let error = s
+        .credentials
+        .set_limits(&mut conn, "replicate", too_many)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("from 1 to 100000"), "{error}");
+    let fixed = Credentials::new(
+        Vault::open_dir(s._data.path()).unwrap(),
+        vec![Hosted {
+            limits_configured: true,
+            ..hosted("fal", None, Arc::new(|_| Err("no key".to_string())))
+        }],
+        Providers::builtin(),
+    );
+    let error = fixed
+        .set_limits(&mut conn, "fal", slower)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("change them there"), "{error}");
 }
