@@ -176,3 +176,81 @@ async fn a_key_echoed_by_fal_on_every_error_path_reaches_no_log_page_frame_or_ev
         .await
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_set_on_the_settings_page_reach_no_answer_log_or_file_in_clear() {
+    // The stand-in echoes whatever key it was sent in its refusals.
+    let standin = FalStandIn::start(StandInOptions {
+        key: canary(),
+        echo_key_in_errors: true,
+        ..StandInOptions::default()
+    })
+    .await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let base = standin.base_url();
+    let server = ServerProcess::start_logging(data_dir.path(), &["--fal-base-url", &base], &[]);
+    let wrong = "wrong-id-5e6f:WRONGs3cr3tvalue42";
+    let refused = server
+        .post(
+            "settings/keys/set",
+            form_body(&[("provider", "fal"), ("key", wrong)]),
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    let text = refused.text().await.unwrap();
+    assert!(text.contains("did not accept this key"), "{text}");
+    assert!(
+        !text.contains("WRONGs3cr3t") && !text.contains("wrong-id-5e6f"),
+        "{text}"
+    );
+
+    let accepted = server
+        .post(
+            "settings/keys/set",
+            form_body(&[("provider", "fal"), ("key", &canary())]),
+        )
+        .await;
+    assert!(
+        accepted.status().is_success(),
+        "{}",
+        accepted.text().await.unwrap()
+    );
+    let listed = server
+        .post("settings/keys", String::new())
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(listed.contains("\"hint\":\"alue\""), "{listed}");
+    assert!(!leaks(&listed), "{listed}");
+    let log = server.log();
+    assert!(!leaks(&log) && !log.contains("WRONGs3cr3t"), "{log}");
+    // On disk: sealed in the database, and the data key beside it, 0600.
+    let key_file = data_dir.path().join("credentials.key");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    for entry in walk(data_dir.path()) {
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        let found = bytes
+            .windows(KEY_SECRET.len())
+            .any(|w| w == KEY_SECRET.as_bytes());
+        assert!(!found, "the key is in clear in {}", entry.display());
+    }
+}
+
+/// Every file under `dir`, following the link to a cluster kept elsewhere (as root).
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else if path.is_file() {
+            files.push(path);
+        }
+    }
+    files
+}

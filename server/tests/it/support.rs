@@ -174,6 +174,7 @@ pub fn art_factory(data_dir: &Path) -> Command {
         .env_remove("DATABASE_URL")
         .env_remove("FAL_KEY")
         .env_remove("REPLICATE_API_TOKEN")
+        .env_remove("CIVITAI_API_TOKEN")
         .env("RUST_LOG", "warn");
     command
 }
