@@ -55,8 +55,8 @@ pub struct Engine {
     settings: Arc<EngineSettings>,
     /// The hosted providers and their keys; none in tests that set providers up directly.
     credentials: Option<Arc<Credentials>>,
-    /// Civitai's public catalog, for the model browser.
-    civitai_catalog: Option<Catalog>,
+    /// Civitai's catalog, for the model browser (the public one unless the server set another).
+    civitai_catalog: Catalog,
 }
 
 impl Engine {
@@ -69,20 +69,17 @@ impl Engine {
             wake: Arc::new(Notify::new()),
             settings: Arc::new(settings),
             credentials: None,
-            civitai_catalog: None,
+            civitai_catalog: Catalog::new(None, None).expect("the default catalog URL is valid"),
         }
     }
 
     pub fn with_civitai_catalog(mut self, catalog: Catalog) -> Self {
-        self.civitai_catalog = Some(catalog);
+        self.civitai_catalog = catalog;
         self
     }
 
-    /// Civitai's catalog; the public one unless the server was given another.
-    pub fn civitai_catalog(&self) -> Catalog {
-        self.civitai_catalog
-            .clone()
-            .unwrap_or_else(|| Catalog::new(None, None).expect("the default catalog URL is valid"))
+    pub fn civitai_catalog(&self) -> &Catalog {
+        &self.civitai_catalog
     }
 
     /// Lets the app manage hosted providers' keys. `credentials` must feed this engine's

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use factory::jobs::worker::WorkerConfig;
 use factory::jobs::JobState;
 use factory::media::ImageFormat;
 use factory::products;
@@ -17,7 +16,7 @@ use factory::providers::{
 use factory::secret::Secret;
 use factory::testing::civitai_standin::{CivitaiStandIn, CivitaiStandInOptions};
 use factory::testing::eventually;
-use factory::testing::standin::{sent_before_reset, StandIn};
+use factory::testing::standin::StandIn;
 use serde_json::json;
 
 use crate::queue::{self, setup_with_providers};
@@ -333,31 +332,8 @@ async fn a_429_pauses_civitai_until_the_reset_and_nothing_is_sent_before_it() {
         Arc::new(gate),
     ));
     let setup = setup_with_providers(5, vec![limited]).await;
-    let mut config = WorkerConfig {
-        poll_failures_allowed: 1000,
-        ..queue::fast_worker()
-    };
-    config.provider_concurrency.insert("civitai".into(), 4);
-    let worker = queue::start_with(&setup, config);
-    let launch = factory::batches::LaunchRequest {
-        params: Default::default(),
-        ..queue::request(&setup, "civitai", MODEL, "a {a|b|c|d} bay", 1)
-    };
-    let (batch, _) = setup.engine.launch(&launch).await.unwrap();
-    let jobs = queue::wait_until_finished(&setup, batch.id).await;
-    worker.shut_down(Duration::from_secs(1)).await;
-    assert!(
-        jobs.iter().all(|j| j.state() == JobState::Succeeded),
-        "{jobs:#?}"
-    );
-    let (early, resumed) =
-        sent_before_reset(&standin.requests(), reset, Duration::from_millis(300));
-    println!(
-        "Civitai 429 test: {} requests sent before the announced reset",
-        early.len()
-    );
-    assert!(early.is_empty(), "sent before the reset: {early:?}");
-    assert!(resumed, "calls resumed after the reset");
+    queue::run_through_throttling(&setup, &standin, MODEL, "a {a|b|c|d} bay", json!({}), 4).await;
+    queue::assert_quiet_until_reset("Civitai", &standin.requests(), reset);
 }
 
 #[tokio::test]

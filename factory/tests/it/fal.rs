@@ -290,7 +290,6 @@ async fn a_negative_prompt_is_refused_for_a_model_without_one() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_429_pauses_fal_until_the_reset_and_nothing_is_sent_before_it() {
     use factory::providers::limits::{Gate, Limited, RateLimits};
-    use factory::testing::standin::sent_before_reset;
 
     let reset = Duration::from_secs(2);
     let standin = FalStandIn::start(StandInOptions {
@@ -305,31 +304,7 @@ async fn a_429_pauses_fal_until_the_reset_and_nothing_is_sent_before_it() {
         Arc::new(gate),
     ));
     let setup = setup_with_providers(5, vec![fal]).await;
-    let mut config = factory::jobs::worker::WorkerConfig {
-        poll_failures_allowed: 1000,
-        ..queue::fast_worker()
-    };
-    config.provider_concurrency.insert("fal".into(), 4);
-    let worker = queue::start_with(&setup, config);
-    let launch = LaunchRequest {
-        params: json!({"image_size": "square"}).as_object().unwrap().clone(),
-        ..queue::request(&setup, "fal", MODEL, "a {a|b|c|d} bay", 1)
-    };
-    let (batch, _) = setup.engine.launch(&launch).await.unwrap();
-    let jobs = queue::wait_until_finished(&setup, batch.id).await;
-    worker.shut_down(Duration::from_secs(1)).await;
-    assert!(
-        jobs.iter().all(|j| j.state() == JobState::Succeeded),
-        "{jobs:#?}"
-    );
-    let submissions = standin.submissions_per_seed();
-    assert!(jobs.iter().all(|j| submissions.get(&j.seed) == Some(&1)));
-    let (early, resumed) =
-        sent_before_reset(&standin.requests(), reset, Duration::from_millis(300));
-    println!(
-        "fal 429 test: {} requests sent before the announced reset",
-        early.len()
-    );
-    assert!(early.is_empty(), "sent before the reset: {early:?}");
-    assert!(resumed, "calls resumed after the reset");
+    let params = json!({"image_size": "square"});
+    queue::run_through_throttling(&setup, &standin, MODEL, "a {a|b|c|d} bay", params, 4).await;
+    queue::assert_quiet_until_reset("fal", &standin.requests(), reset);
 }

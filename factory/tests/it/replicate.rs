@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use factory::events::EventKind;
-use factory::jobs::worker::WorkerConfig;
 use factory::jobs::JobState;
 use factory::media::ImageFormat;
 use factory::products;
@@ -17,7 +16,7 @@ use factory::providers::{
 use factory::secret::Secret;
 use factory::testing::eventually;
 use factory::testing::replicate_standin::{ReplicateStandIn, ReplicateStandInOptions};
-use factory::testing::standin::{sent_before_reset, StandIn};
+use factory::testing::standin::StandIn;
 use serde_json::json;
 
 use crate::queue::{self, setup_with_providers};
@@ -300,37 +299,16 @@ async fn a_429_pauses_every_call_to_the_provider_until_the_reset_it_announced() 
     .await;
     let setup = setup_with_providers(5, vec![limited(&standin)]).await;
     let mut events = setup.engine.events().subscribe();
-    // Polls keep going through failures, as they do over a real outage.
-    let mut config = WorkerConfig {
-        poll_failures_allowed: 1000,
-        ..queue::fast_worker()
-    };
-    config.provider_concurrency.insert("replicate".into(), 8);
-    let worker = queue::start_with(&setup, config);
-    let launch = factory::batches::LaunchRequest {
-        params: Default::default(),
-        ..queue::request(&setup, "replicate", MODEL, "a {a|b|c|d|e|f|g|h} bay", 1)
-    };
-    let (batch, _) = setup.engine.launch(&launch).await.unwrap();
-    let jobs = queue::wait_until_finished(&setup, batch.id).await;
-    worker.shut_down(Duration::from_secs(1)).await;
-    assert!(
-        jobs.iter().all(|j| j.state() == JobState::Succeeded),
-        "{jobs:#?}"
-    );
-    let submissions = standin.submissions_per_seed();
-    assert!(jobs.iter().all(|j| submissions.get(&j.seed) == Some(&1)));
-
-    // The stand-in's own log: once it answered 429, nothing more arrived before the reset but
-    // what was already on its way.
-    let (early, resumed) =
-        sent_before_reset(&standin.requests(), reset, Duration::from_millis(300));
-    println!(
-        "Replicate 429 test: {} requests sent before the announced reset",
-        early.len()
-    );
-    assert!(early.is_empty(), "sent before the reset: {early:?}");
-    assert!(resumed, "calls resumed after the reset");
+    queue::run_through_throttling(
+        &setup,
+        &standin,
+        MODEL,
+        "a {a|b|c|d|e|f|g|h} bay",
+        json!({}),
+        8,
+    )
+    .await;
+    queue::assert_quiet_until_reset("Replicate", &standin.requests(), reset);
 
     // Every process sharing the database learns of it (the row outlives the test's reset only
     // if the reset has not passed yet, so it is read from the event), and so does the person.

@@ -21,6 +21,7 @@ use factory::jobs::worker::{WorkerConfig, WorkerHandle};
 use factory::jobs::Job;
 use factory::projects::{self, Description, ProjectName};
 use factory::providers::{Provider, Providers};
+use factory::testing::standin::StandIn;
 use factory::testing::{eventually, TestDb};
 use factory::{Engine, EngineSettings};
 use serde_json::json;
@@ -159,6 +160,60 @@ pub(crate) async fn run_batch(
     let jobs = wait_until_finished(setup, batch.id).await;
     worker.shut_down(Duration::from_secs(1)).await;
     (batch.id, jobs)
+}
+
+/// Runs `prompt` on `standin`'s provider (`model`, `params`) with `concurrency` jobs in flight
+/// and polls that keep going through failures, as they do over a real outage. Every job must
+/// succeed after exactly one submission.
+pub(crate) async fn run_through_throttling(
+    setup: &Setup,
+    standin: &dyn StandIn,
+    model: &str,
+    prompt: &str,
+    params: serde_json::Value,
+    concurrency: usize,
+) -> Vec<Job> {
+    let provider = standin.provider();
+    let mut config = WorkerConfig {
+        poll_failures_allowed: 1000,
+        ..fast_worker()
+    };
+    config
+        .provider_concurrency
+        .insert(provider.into(), concurrency);
+    let worker = start_with(setup, config);
+    let launch = LaunchRequest {
+        params: params.as_object().cloned().unwrap_or_default(),
+        ..request(setup, provider, model, prompt, 1)
+    };
+    let (batch, _) = setup.engine.launch(&launch).await.unwrap();
+    let jobs = wait_until_finished(setup, batch.id).await;
+    worker.shut_down(Duration::from_secs(1)).await;
+    assert!(
+        jobs.iter()
+            .all(|j| j.state() == factory::jobs::JobState::Succeeded),
+        "{jobs:#?}"
+    );
+    let submissions = standin.submissions_per_seed();
+    assert!(jobs.iter().all(|j| submissions.get(&j.seed) == Some(&1)));
+    jobs
+}
+
+/// The stand-in's own log (`requests`): once it answered 429, nothing more arrived before the
+/// announced `reset` but what was already on its way, and calls resumed after it.
+pub(crate) fn assert_quiet_until_reset(
+    provider: &str,
+    requests: &[(std::time::Instant, String)],
+    reset: Duration,
+) {
+    let (early, resumed) =
+        factory::testing::standin::sent_before_reset(requests, reset, Duration::from_millis(300));
+    println!(
+        "{provider} 429 test: {} requests sent before the announced reset",
+        early.len()
+    );
+    assert!(early.is_empty(), "sent before the reset: {early:?}");
+    assert!(resumed, "calls resumed after the reset");
 }
 
 /// Polls the batch until every job is in a terminal state (or fails the test after 30 s).
