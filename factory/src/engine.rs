@@ -105,6 +105,11 @@ impl Engine {
         Ok(installed)
     }
 
+    /// Where the data key lives, for the Settings page.
+    pub fn data_key_origin(&self) -> Result<String, KeyError> {
+        Ok(self.credentials()?.data_key_origin().to_string())
+    }
+
     pub async fn key_statuses(&self) -> Result<Vec<KeyStatus>, KeyError> {
         self.credentials()?.statuses(&mut *self.conn().await?).await
     }

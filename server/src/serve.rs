@@ -60,7 +60,7 @@ fn engine(config: &Config, database: &Database) -> anyhow::Result<Engine> {
     settings.max_items = config.max_items;
     settings.confirm_items = config.confirm_items;
     let providers = Providers::builtin();
-    let vault = Vault::open_dir(&config.data_dir)?;
+    let vault = Vault::load(&config.data_dir, config.data_key_store)?;
     let credentials = Credentials::new(vault, hosted(config), providers.clone());
     Ok(Engine::new(database.pool.clone(), providers, settings)
         .with_credentials(credentials)

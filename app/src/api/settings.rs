@@ -15,6 +15,12 @@ pub async fn provider_keys() -> Result<Vec<ProviderKeyDto>, AppError> {
     .await
 }
 
+/// Where the data key that seals the stored keys is kept.
+#[server(endpoint = "settings/data-key")]
+pub async fn data_key_location() -> Result<String, AppError> {
+    super::respond(async move { Ok(super::engine()?.data_key_origin()?) }).await
+}
+
 /// Tests the key with the provider and stores it (sealed) only if the provider accepts it.
 #[server(endpoint = "settings/keys/set")]
 pub async fn set_provider_key(provider: String, key: String) -> Result<(), AppError> {

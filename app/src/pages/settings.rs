@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::settings::{
-    provider_keys, RemoveProviderKey, SetProviderKey, SetRateLimits, TestProviderKey,
+    data_key_location, provider_keys, RemoveProviderKey, SetProviderKey, SetRateLimits,
+    TestProviderKey,
 };
 use crate::components::actions::{last_error, on_success};
 use crate::components::button;
@@ -24,17 +25,27 @@ pub fn SettingsPage() -> impl IntoView {
     let changed = KeysChanged(RwSignal::new(0), RwSignal::new(None));
     provide_context(changed);
     let keys = Resource::new(move || changed.0.get(), |_| provider_keys());
+    let data_key = Resource::new(|| (), |_| data_key_location());
     view! {
         <Title text="Settings" />
         <h1 class="text-2xl font-semibold tracking-tight">"Settings"</h1>
         <section aria-labelledby="keys-heading" class="mt-6">
             <h2 id="keys-heading" class="text-lg font-semibold">"Provider keys"</h2>
             <p class="mt-1 max-w-prose text-sm text-stone-600 dark:text-stone-400">
-                "Keys set here are tested with the provider, then encrypted with a data key that is kept \
-                 in the data directory (credentials.key), never in the database. They are never shown \
-                 again: only their last four characters. A key given on the command line, in the \
-                 environment or in art-factory.toml takes precedence over one set here."
+                "Keys set here are tested with the provider, then encrypted with a data key that is \
+                 never in the database. They are never shown again: only their last four \
+                 characters. A key given on the command line, in the environment or in \
+                 art-factory.toml takes precedence over one set here."
             </p>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    data_key.await.ok().map(|origin| view! {
+                        <p class="mt-1 max-w-prose text-sm text-stone-600 dark:text-stone-400" data-testid="data-key">
+                            "The data key is kept in " {origin} "."
+                        </p>
+                    })
+                })}
+            </Transition>
             <Transition fallback=|| view! { <p class="mt-4 text-sm text-stone-500">"Loading keys…"</p> }>
                 {move || Suspend::new(async move {
                     match keys.await {

@@ -8,6 +8,7 @@
 //! is neither stored nor used. Keys never leave this module except toward the provider: what it
 //! reports is a hint (the last four characters) and dates.
 
+pub mod keyring;
 pub mod vault;
 
 use std::sync::Arc;
@@ -164,6 +165,11 @@ impl Credentials {
             providers,
             changing: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// Where the data key that seals the stored keys is kept (a place, never the key).
+    pub fn data_key_origin(&self) -> &str {
+        self.vault.origin()
     }
 
     /// Puts every hosted provider with a key in force into the provider set. A stored key that

@@ -3,8 +3,9 @@
 //! Keys set in the app are sealed with XChaCha20-Poly1305 (a random 24-byte nonce per seal, so
 //! nonces never repeat in practice) under a 256-bit data key. The provider's id is the
 //! associated data: a sealed key moved to another provider's row does not open. The data key
-//! lives in `credentials.key` in the data directory, 0600, never in the database: a dump of the
-//! database alone decrypts nothing, and a backup of the database without that file neither.
+//! never enters the database: it lives in the OS keyring where the machine has one (see
+//! [`KeyStore`]), otherwise in `credentials.key` in the data directory, 0600. A dump of the
+//! database alone decrypts nothing, and a backup of the database without the key neither.
 
 use std::fs;
 use std::io::{self, Write};
@@ -15,11 +16,16 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use zeroize::Zeroizing;
 
+use super::keyring::{KeyringError, OsKeyring};
 use crate::private_files;
 use crate::secret::Secret;
 
 /// The data key's file in the data directory.
 pub const KEY_FILE: &str = "credentials.key";
+/// Left in the data directory when the data key went into the OS keyring: from then on the
+/// keyring is required, so that an unreachable keyring never silently makes a new key (under
+/// which the stored provider keys would not open). It holds no secret.
+pub const KEYRING_MARKER: &str = "credentials.keyring";
 const NONCE_LEN: usize = 24;
 /// Binds every sealed key to this format and to its provider.
 const CONTEXT: &str = "art-factory provider key v1:";
@@ -36,10 +42,52 @@ pub enum VaultError {
     #[error("could not read or create the data key {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error(
-        "the data key {path} is damaged (it must hold 64 hexadecimal digits). Restore it from a \
-         copy; without it the keys set in the app cannot be read and must be set again"
+        "the data key in {origin} is damaged (it must hold 64 hexadecimal digits). Restore it \
+         from a copy; without it the keys set in the app cannot be read and must be set again"
     )]
-    Damaged { path: PathBuf },
+    Damaged { origin: String },
+    #[error(
+        "the data key for provider keys is in {origin}, which cannot be used: {source}. Start \
+         art-factory where that keyring is unlocked (a desktop session), or set \
+         data_key_store = \"file\" to start over with a new key in the data directory (the \
+         keys set in the app must then be set again)"
+    )]
+    KeyringLost {
+        origin: String,
+        source: KeyringError,
+    },
+    #[error(
+        "data_key_store = \"keyring\" but this machine has no OS keyring to use ({0}). Install \
+         secret-tool (libsecret-tools) and run inside a desktop session, or use \
+         data_key_store = \"auto\""
+    )]
+    NoKeyring(String),
+}
+
+/// Where the data key is kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KeyStore {
+    /// The OS keyring when there is one and no key file exists yet; otherwise the key file.
+    #[default]
+    Auto,
+    /// The OS keyring, or refuse to start.
+    Keyring,
+    /// `credentials.key` in the data directory.
+    File,
+}
+
+impl std::str::FromStr for KeyStore {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "keyring" => Ok(Self::Keyring),
+            "file" => Ok(Self::File),
+            other => Err(format!(
+                "unknown data key store {other:?}: use auto, keyring or file"
+            )),
+        }
+    }
 }
 
 /// Seals and opens provider keys with the data key.
@@ -50,6 +98,107 @@ pub struct Vault {
 }
 
 impl Vault {
+    /// The vault for `data_dir`, its data key where `store` says, in this machine's keyring.
+    pub fn load(data_dir: &Path, store: KeyStore) -> Result<Self, VaultError> {
+        Self::load_with(data_dir, store, OsKeyring::detect())
+    }
+
+    /// As [`Vault::load`], with the keyring given (`None`: the machine has none).
+    ///
+    /// A data directory whose key is already in a file keeps it there; one whose key went
+    /// into the keyring (the marker file says so) needs the keyring from then on. A new data
+    /// directory under `Auto` puts its key in the keyring when one answers, else in a file.
+    pub fn load_with(
+        data_dir: &Path,
+        store: KeyStore,
+        keyring: Option<OsKeyring>,
+    ) -> Result<Self, VaultError> {
+        let in_keyring = data_dir.join(KEYRING_MARKER).exists();
+        let has_file = data_dir.join(KEY_FILE).exists();
+        match (store, keyring) {
+            (KeyStore::File, _) => Self::open_dir(data_dir),
+            (_, Some(keyring)) if in_keyring || !has_file => {
+                match Self::open_keyring(data_dir, &keyring) {
+                    Ok(vault) => Ok(vault),
+                    // A keyring that never held this key may simply not answer here (no
+                    // unlocked collection): under Auto the key file serves instead.
+                    Err(VaultError::KeyringLost { source, .. })
+                        if store == KeyStore::Auto && !in_keyring =>
+                    {
+                        tracing::warn!("{source}; the data key goes to a file instead");
+                        Self::open_dir(data_dir)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            (_, None) if in_keyring => Err(VaultError::KeyringLost {
+                origin: "the OS keyring".into(),
+                source: KeyringError::Unreachable(
+                    "no keyring tool or session bus in this environment".into(),
+                ),
+            }),
+            (KeyStore::Keyring, None) => Err(VaultError::NoKeyring(
+                "no secret-tool on PATH or no DBUS_SESSION_BUS_ADDRESS".into(),
+            )),
+            (KeyStore::Keyring, Some(_)) => Err(VaultError::NoKeyring(format!(
+                "the data key is already in {}; move it into the keyring by hand or use \
+                 data_key_store = \"file\"",
+                data_dir.join(KEY_FILE).display()
+            ))),
+            (KeyStore::Auto, _) => Self::open_dir(data_dir),
+        }
+    }
+
+    fn open_keyring(data_dir: &Path, keyring: &OsKeyring) -> Result<Self, VaultError> {
+        let dir = fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+        let account = format!("data key for {}", dir.display());
+        let origin = keyring.describe(&account);
+        let lost = |source| VaultError::KeyringLost {
+            origin: origin.clone(),
+            source,
+        };
+        let marker = data_dir.join(KEYRING_MARKER);
+        let key = match keyring.lookup(&account).map_err(lost)? {
+            Some(hex) => parse_key(hex.trim()).ok_or_else(|| VaultError::Damaged {
+                origin: origin.clone(),
+            })?,
+            None if marker.exists() => {
+                return Err(lost(KeyringError::Unreachable(
+                    "the keyring answers but holds no such entry (removed, or another keyring)"
+                        .into(),
+                )))
+            }
+            None => {
+                let key: Zeroizing<[u8; 32]> = Zeroizing::new(rand::random());
+                keyring.store(&account, &hex(&key)).map_err(lost)?;
+                // Read it back before relying on it: a keyring that accepts and forgets
+                // would lose every key sealed under it.
+                let back = keyring.lookup(&account).map_err(lost)?;
+                if back.as_deref().map(|h| h.trim()) != Some(hex(&key).as_str()) {
+                    return Err(lost(KeyringError::Unreachable(
+                        "the key stored in it did not read back".into(),
+                    )));
+                }
+                let io = |source| VaultError::Io {
+                    path: marker.clone(),
+                    source,
+                };
+                private_files::create_dir_all(data_dir).map_err(io)?;
+                fs::write(
+                    &marker,
+                    format!("The data key for provider keys is in {origin}.\n"),
+                )
+                .map_err(io)?;
+                tracing::info!("made a new data key for provider keys in {origin}");
+                key
+            }
+        };
+        Ok(Self {
+            cipher: XChaCha20Poly1305::new((&*key).into()),
+            origin,
+        })
+    }
+
     /// The vault whose data key is `credentials.key` in `data_dir`, made on first use. A key
     /// file others can read is made private again (and said so in the log).
     pub fn open_dir(data_dir: &Path) -> Result<Self, VaultError> {
@@ -69,7 +218,9 @@ impl Vault {
                     );
                     fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).map_err(io)?;
                 }
-                parse_key(text.trim()).ok_or_else(|| VaultError::Damaged { path: path.clone() })?
+                parse_key(text.trim()).ok_or_else(|| VaultError::Damaged {
+                    origin: path.display().to_string(),
+                })?
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 private_files::create_dir_all(data_dir).map_err(io)?;
@@ -143,12 +294,17 @@ fn parse_key(hex: &str) -> Option<Zeroizing<[u8; 32]>> {
     Some(key)
 }
 
-/// Writes the key durably: a new 0600 file, fsynced, its name fsynced into the directory.
-fn write_key(path: &Path, key: &[u8; 32]) -> io::Result<()> {
+fn hex(key: &[u8; 32]) -> Zeroizing<String> {
     let mut text = Zeroizing::new(String::with_capacity(65));
     for byte in key {
         text.push_str(&format!("{byte:02x}"));
     }
+    text
+}
+
+/// Writes the key durably: a new 0600 file, fsynced, its name fsynced into the directory.
+fn write_key(path: &Path, key: &[u8; 32]) -> io::Result<()> {
+    let mut text = hex(key);
     text.push('\n');
     let mut file = private_files::create_new(path)?;
     file.write_all(text.as_bytes())?;

@@ -331,3 +331,81 @@ async fn rates_set_in_the_app_apply_at_once_survive_a_restart_and_are_checked() 
         .unwrap_err();
     assert!(error.to_string().contains("change them there"), "{error}");
 }
+
+/// The data key in a real Secret Service (GNOME Keyring on a private session bus): made there
+/// for a new data directory, no key file written, the same key found on the next start, one key
+/// per data directory, and an unreachable keyring refused with the way out rather than a new
+/// key that would strand the stored ones.
+#[test]
+fn the_data_key_lives_in_the_os_keyring_when_there_is_one() {
+    use factory::credentials::keyring::OsKeyring;
+    use factory::credentials::vault::{KeyStore, VaultError, KEYRING_MARKER, KEY_FILE};
+    use factory::testing::keyring::PrivateKeyring;
+
+    let keyring = PrivateKeyring::start();
+    let data = tempfile::tempdir().unwrap();
+    let key = Secret::new("r8_keyring_canary_0123456789").unwrap();
+    let vault = Vault::load_with(data.path(), KeyStore::Auto, Some(keyring.os_keyring())).unwrap();
+    assert!(vault.origin().contains("OS keyring"), "{}", vault.origin());
+    assert!(
+        !data.path().join(KEY_FILE).exists(),
+        "no key file beside a keyring"
+    );
+    let marker = std::fs::read_to_string(data.path().join(KEYRING_MARKER)).unwrap();
+    let sealed = vault.seal("replicate", &key);
+
+    // The entry is in the keyring itself, as secret-tool shows it.
+    let dir = std::fs::canonicalize(data.path()).unwrap();
+    let account = format!("data key for {}", dir.display());
+    let out = std::process::Command::new("secret-tool")
+        .args(["lookup", "service", "art-factory", "account", &account])
+        .env("DBUS_SESSION_BUS_ADDRESS", keyring.address())
+        .output()
+        .unwrap();
+    let stored = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stored.trim().len(), 64, "a 256-bit key in hex");
+    assert!(
+        !marker.contains(stored.trim()),
+        "the marker holds no secret"
+    );
+
+    // Next start: the same key opens what was sealed.
+    let again = Vault::load_with(data.path(), KeyStore::Auto, Some(keyring.os_keyring())).unwrap();
+    assert_eq!(
+        again.open("replicate", &sealed).unwrap().expose(),
+        key.expose()
+    );
+    // Another data directory gets its own key.
+    let other = tempfile::tempdir().unwrap();
+    let stranger =
+        Vault::load_with(other.path(), KeyStore::Keyring, Some(keyring.os_keyring())).unwrap();
+    assert!(stranger.open("replicate", &sealed).is_none());
+
+    // A data directory whose key is in a file keeps using it under Auto.
+    let filed = tempfile::tempdir().unwrap();
+    let by_file = Vault::load_with(filed.path(), KeyStore::File, None).unwrap();
+    let sealed_in_file = by_file.seal("fal", &key);
+    let reopened =
+        Vault::load_with(filed.path(), KeyStore::Auto, Some(keyring.os_keyring())).unwrap();
+    assert!(reopened.open("fal", &sealed_in_file).is_some());
+    assert!(!filed.path().join(KEYRING_MARKER).exists());
+
+    // The keyring gone (no daemon on that bus): a clear refusal, and still no key file made.
+    let address = keyring.address().to_string();
+    drop(keyring);
+    let error = Vault::load_with(
+        data.path(),
+        KeyStore::Auto,
+        Some(OsKeyring::secret_service_on(&address)),
+    )
+    .err()
+    .unwrap();
+    assert!(matches!(error, VaultError::KeyringLost { .. }), "{error}");
+    let message = error.to_string();
+    assert!(message.contains("data_key_store"), "{message}");
+    let error = Vault::load_with(data.path(), KeyStore::Auto, None)
+        .err()
+        .unwrap();
+    assert!(error.to_string().contains("OS keyring"), "{error}");
+    assert!(!data.path().join(KEY_FILE).exists());
+}

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
+use factory::credentials::vault::KeyStore;
 use factory::providers::civitai;
 use factory::providers::fal;
 use factory::providers::replicate;
@@ -177,6 +178,17 @@ pub struct ServeArgs {
     /// https://civitai.com/api/v1.
     #[arg(long, env = "ART_FACTORY_CIVITAI_CATALOG_URL", value_name = "URL")]
     pub civitai_catalog_url: Option<String>,
+
+    /// Where the data key that encrypts provider keys set in the app is kept: `keyring` (the OS
+    /// keyring: the macOS login keychain, or the Secret Service through secret-tool on Linux),
+    /// `file` (credentials.key in the data directory, 0600) or `auto`. Default: auto, the
+    /// keyring when one answers and no key file exists yet, else the file.
+    #[arg(
+        long,
+        env = "ART_FACTORY_DATA_KEY_STORE",
+        value_name = "auto|keyring|file"
+    )]
+    pub data_key_store: Option<String>,
 }
 
 /// `art-factory.toml`: the same settings as the flags, minus the data dir.
@@ -203,6 +215,7 @@ pub struct FileConfig {
     pub civitai_token: Option<String>,
     pub civitai_base_url: Option<String>,
     pub civitai_catalog_url: Option<String>,
+    pub data_key_store: Option<String>,
 }
 
 /// The resolved configuration.
@@ -228,6 +241,7 @@ pub struct Config {
     pub civitai: ProviderSetup,
     /// Civitai's catalog, when not its public one.
     pub civitai_catalog_url: Option<String>,
+    pub data_key_store: KeyStore,
 }
 
 /// A hosted provider's settings. Without a key here, a key set in the app enables it.
@@ -427,7 +441,15 @@ impl Config {
             factory::providers::http::base_url("Civitai's catalog", url)
                 .map_err(anyhow::Error::msg)?;
         }
+        let data_key_store = match args.data_key_store.or(file.data_key_store) {
+            Some(text) => text
+                .trim()
+                .parse::<KeyStore>()
+                .map_err(|e| anyhow::anyhow!("data_key_store: {e}"))?,
+            None => KeyStore::Auto,
+        };
         Ok(Self {
+            data_key_store,
             fal,
             replicate,
             civitai,

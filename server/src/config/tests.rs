@@ -231,3 +231,31 @@ fn help_documents_every_setting_and_its_environment_variable() {
         assert!(help.contains(needle), "--help does not mention {needle}");
     }
 }
+
+#[test]
+fn the_data_key_store_is_chosen_by_name_and_a_wrong_one_says_the_choices() {
+    use factory::credentials::vault::KeyStore;
+    let default = Config::resolve(parse(&[]), FileConfig::default(), "/data".into()).unwrap();
+    assert_eq!(default.data_key_store, KeyStore::Auto);
+    let file = FileConfig {
+        data_key_store: Some("keyring".into()),
+        ..FileConfig::default()
+    };
+    let from_file = Config::resolve(parse(&[]), file, "/data".into()).unwrap();
+    assert_eq!(from_file.data_key_store, KeyStore::Keyring);
+    let flag = Config::resolve(
+        parse(&["--data-key-store", "file"]),
+        FileConfig::default(),
+        "/data".into(),
+    )
+    .unwrap();
+    assert_eq!(flag.data_key_store, KeyStore::File);
+    let err = Config::resolve(
+        parse(&["--data-key-store", "vault"]),
+        FileConfig::default(),
+        "/data".into(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("auto, keyring or file"), "{err}");
+}

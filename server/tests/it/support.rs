@@ -175,6 +175,8 @@ pub fn art_factory(data_dir: &Path) -> Command {
         .env_remove("FAL_KEY")
         .env_remove("REPLICATE_API_TOKEN")
         .env_remove("CIVITAI_API_TOKEN")
+        // Never the keyring of the desktop session the tests may run in.
+        .env("ART_FACTORY_DATA_KEY_STORE", "file")
         .env("RUST_LOG", "warn");
     command
 }
