@@ -118,6 +118,7 @@ mod from_engine {
                 KeyError::Invalid(_) | KeyError::Rejected { .. } => {
                     AppError::invalid("key", e.to_string())
                 }
+                KeyError::BadConcurrency => AppError::invalid("concurrency", e.to_string()),
                 KeyError::NoKey(_) => AppError::Conflict(e.to_string()),
                 KeyError::Db(db) => db.into(),
             }

@@ -31,13 +31,21 @@ test("a key set in Settings is tested first, shown only by its hint, and runs a 
   await expect(card.getByText("The key works.")).toBeVisible();
 
   // Its rate limits, at the published ones, can be changed here.
-  await card.getByText("Rate limits: submissions 600 a minute, other calls 3000 a minute.").click();
+  await card
+    .getByText("Rate limits: submissions 600 a minute, other calls 3000 a minute; the default number of jobs at once.")
+    .click();
   await card.getByLabel("Submissions a minute").fill("lots");
   await card.getByRole("button", { name: "Save limits" }).click();
   await expect(card.getByText(/Write a whole number of calls a minute/)).toBeVisible();
   await card.getByLabel("Submissions a minute").fill("1200");
+  await card.getByLabel("Jobs at once").fill("0");
   await card.getByRole("button", { name: "Save limits" }).click();
-  await expect(card.getByText("Rate limits: submissions 1200 a minute, other calls 3000 a minute.")).toBeVisible();
+  await expect(card.getByText(/Jobs at once is a whole number from 1 to 256/)).toBeVisible();
+  await card.getByLabel("Jobs at once").fill("2");
+  await card.getByRole("button", { name: "Save limits" }).click();
+  await expect(
+    card.getByText("Rate limits: submissions 1200 a minute, other calls 3000 a minute; 2 jobs at once."),
+  ).toBeVisible();
 
   const project = await newProject(request, "Replicate");
   await generate(page, project, "Replicate", "a {red|blue} lighthouse");

@@ -82,7 +82,8 @@ fn hosted(config: &Config) -> Vec<Hosted> {
             limits,
             limits_configured: [&config.submissions_per_minute, &config.calls_per_minute]
                 .iter()
-                .any(|list| list.iter().any(|(p, _)| p == id)),
+                .any(|list| list.iter().any(|(p, _)| p == id))
+                || config.provider_concurrency.iter().any(|(p, _)| p == id),
             gate: Arc::new(Gate::new(limits, config.max_retry_after)),
             build,
         }
@@ -151,6 +152,11 @@ fn rate_limits(config: &Config, provider: &str) -> RateLimits {
     if let Some(n) = given(&config.calls_per_minute) {
         limits.calls_per_minute = Some(n);
     }
+    limits.concurrency = config
+        .provider_concurrency
+        .iter()
+        .find(|(p, _)| p == provider)
+        .and_then(|(_, n)| u32::try_from(*n).ok());
     limits
 }
 

@@ -37,9 +37,10 @@ pub async fn test_provider_key(provider: String) -> Result<(), AppError> {
     super::respond(async move { Ok(super::engine()?.test_key(&provider).await?) }).await
 }
 
-/// A rate typed in the form: a whole number a minute, or empty for no limit.
+/// A number typed in the limits form, or `None` when left empty. `what` says what it counts
+/// and what empty means.
 #[cfg(feature = "ssr")]
-fn per_minute(field: &str, text: &str) -> Result<Option<u32>, AppError> {
+fn whole_number(field: &str, what: &str, text: &str) -> Result<Option<u32>, AppError> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
@@ -47,22 +48,31 @@ fn per_minute(field: &str, text: &str) -> Result<Option<u32>, AppError> {
     text.parse::<u32>().map(Some).map_err(|_| {
         AppError::invalid(
             field,
-            format!("Write a whole number of calls a minute, or leave it empty for no limit; got “{text}”."),
+            format!("Write a whole number of {what}; got “{text}”."),
         )
     })
 }
 
-/// Sets a provider's rates (per minute) from now on.
+#[cfg(feature = "ssr")]
+const PER_MINUTE: &str = "calls a minute, or leave it empty for no limit";
+
+/// Sets a provider's rates (per minute) and its cap on jobs at once, from now on.
 #[server(endpoint = "settings/limits/set")]
 pub async fn set_rate_limits(
     provider: String,
     submissions: String,
     calls: String,
+    concurrency: String,
 ) -> Result<(), AppError> {
     super::respond(async move {
         let limits = factory::providers::limits::RateLimits {
-            submissions_per_minute: per_minute("submissions", &submissions)?,
-            calls_per_minute: per_minute("calls", &calls)?,
+            submissions_per_minute: whole_number("submissions", PER_MINUTE, &submissions)?,
+            calls_per_minute: whole_number("calls", PER_MINUTE, &calls)?,
+            concurrency: whole_number(
+                "concurrency",
+                "jobs at once, or leave it empty for the default",
+                &concurrency,
+            )?,
         };
         super::engine()?
             .set_rate_limits(&provider, limits)

@@ -35,6 +35,8 @@ pub struct ProviderKeyDto {
     pub stored: Option<StoredKeyDto>,
     pub submissions_per_minute: Option<u32>,
     pub calls_per_minute: Option<u32>,
+    /// Jobs in flight at once; `None` is the worker's default.
+    pub concurrency: Option<u32>,
     /// The rates come from flags or the config file (read-only here).
     pub limits_configured: bool,
     pub paused_until: Option<DateTime<Utc>>,
@@ -61,6 +63,7 @@ impl From<factory::credentials::KeyStatus> for ProviderKeyDto {
             }),
             submissions_per_minute: status.limits.submissions_per_minute,
             calls_per_minute: status.limits.calls_per_minute,
+            concurrency: status.limits.concurrency,
             limits_configured: status.limits_configured,
             paused_until: status.paused_until,
         }

@@ -222,9 +222,14 @@ fn RateLimitsForm(status: ProviderKeyDto) -> impl IntoView {
     let shown = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
     let describe = |n: Option<u32>| n.map_or("no limit".to_string(), |n| format!("{n} a minute"));
     let summary = format!(
-        "Rate limits: submissions {}, other calls {}.",
+        "Rate limits: submissions {}, other calls {}; {} at once.",
         describe(status.submissions_per_minute),
-        describe(status.calls_per_minute)
+        describe(status.calls_per_minute),
+        status
+            .concurrency
+            .map_or("the default number of jobs".to_string(), |n| format!(
+                "{n} jobs"
+            ))
     );
     if status.limits_configured {
         return view! {
@@ -234,9 +239,10 @@ fn RateLimitsForm(status: ProviderKeyDto) -> impl IntoView {
         }
         .into_any();
     }
-    let (sub_id, calls_id) = (
+    let (sub_id, calls_id, at_once_id) = (
         format!("limits-submissions-{}", status.provider),
         format!("limits-calls-{}", status.provider),
+        format!("limits-concurrency-{}", status.provider),
     );
     let error_id = format!("limits-error-{}", status.provider);
     view! {
@@ -257,10 +263,20 @@ fn RateLimitsForm(status: ProviderKeyDto) -> impl IntoView {
                         <input id=calls_id name="calls" inputmode="numeric" class=INPUT
                             value=shown(status.calls_per_minute) aria-describedby=error_id.clone() />
                     </div>
+                    <div>
+                        <label for=at_once_id.clone() class=LABEL>"Jobs at once"</label>
+                        <input id=at_once_id name="concurrency" inputmode="numeric" class=INPUT
+                            placeholder="default" value=shown(status.concurrency)
+                            aria-describedby=error_id.clone() />
+                    </div>
                     <button type="submit" class=button::secondary()>"Save limits"</button>
                 </div>
                 <FieldError id=error_id error=Signal::derive(move || {
-                    error().and_then(|e| e.for_field("submissions").or_else(|| e.for_field("calls")))
+                    error().and_then(|e| {
+                        e.for_field("submissions")
+                            .or_else(|| e.for_field("calls"))
+                            .or_else(|| e.for_field("concurrency"))
+                    })
                 }) />
             </ActionForm>
         </details>

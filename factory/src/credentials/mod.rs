@@ -24,6 +24,9 @@ use crate::providers::{Provider, ProviderError, Providers};
 use crate::secret::Secret;
 use vault::{Sealed, Vault};
 
+/// The most jobs at once a provider may be given on the Settings page.
+pub const MAX_CONCURRENCY: u32 = 256;
+
 /// Builds a provider from a key (its other settings, base URL and timeouts, are captured).
 pub type Build = Arc<dyn Fn(Secret) -> Result<Arc<dyn Provider>, String> + Send + Sync>;
 
@@ -86,6 +89,11 @@ pub enum KeyError {
     UnknownProvider(String),
     #[error("{0}")]
     Invalid(String),
+    /// A cap on jobs at once out of range.
+    #[error(
+        "Jobs at once is a whole number from 1 to {MAX_CONCURRENCY}, or empty for the default."
+    )]
+    BadConcurrency,
     /// The key failed its test call; nothing was stored.
     #[error("{name} did not accept this key: {error}. Nothing was saved.")]
     Rejected { name: String, error: ProviderError },
@@ -178,7 +186,8 @@ impl Credentials {
         let _changing = self.changing.lock().await;
         let rows = load_rows(conn).await?;
         let limits: Vec<LimitRow> = sql_query(
-            "SELECT provider, submissions_per_minute, calls_per_minute FROM provider_limits",
+            "SELECT provider, submissions_per_minute, calls_per_minute, concurrency
+             FROM provider_limits",
         )
         .load(conn)
         .await?;
@@ -340,8 +349,8 @@ impl Credentials {
         let hosted = self.hosted(provider)?;
         if hosted.limits_configured {
             return Err(KeyError::Invalid(format!(
-                "{}'s rates are set by --submissions-per-minute / --calls-per-minute or \
-                 art-factory.toml; change them there.",
+                "{}'s limits are set by --submissions-per-minute / --calls-per-minute / \
+                 --provider-concurrency or art-factory.toml; change them there.",
                 hosted.name
             )));
         }
@@ -352,17 +361,26 @@ impl Credentials {
                     .into(),
             ));
         }
+        if limits
+            .concurrency
+            .is_some_and(|n| !(1..=MAX_CONCURRENCY).contains(&n))
+        {
+            return Err(KeyError::BadConcurrency);
+        }
         let as_int = |n: Option<u32>| n.map(|n| n as i32);
         sql_query(
-            "INSERT INTO provider_limits (provider, submissions_per_minute, calls_per_minute)
-             VALUES ($1, $2, $3)
+            "INSERT INTO provider_limits
+                 (provider, submissions_per_minute, calls_per_minute, concurrency)
+             VALUES ($1, $2, $3, $4)
              ON CONFLICT (provider) DO UPDATE SET
                  submissions_per_minute = EXCLUDED.submissions_per_minute,
-                 calls_per_minute = EXCLUDED.calls_per_minute, updated_at = now()",
+                 calls_per_minute = EXCLUDED.calls_per_minute,
+                 concurrency = EXCLUDED.concurrency, updated_at = now()",
         )
         .bind::<Text, _>(provider)
         .bind::<Nullable<diesel::sql_types::Integer>, _>(as_int(limits.submissions_per_minute))
         .bind::<Nullable<diesel::sql_types::Integer>, _>(as_int(limits.calls_per_minute))
+        .bind::<Nullable<diesel::sql_types::Integer>, _>(as_int(limits.concurrency))
         .execute(conn)
         .await?;
         hosted.gate.set_limits(limits);
@@ -392,6 +410,8 @@ struct LimitRow {
     submissions_per_minute: Option<i32>,
     #[diesel(sql_type = Nullable<diesel::sql_types::Integer>)]
     calls_per_minute: Option<i32>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Integer>)]
+    concurrency: Option<i32>,
 }
 
 impl LimitRow {
@@ -400,6 +420,7 @@ impl LimitRow {
         RateLimits {
             submissions_per_minute: positive(self.submissions_per_minute),
             calls_per_minute: positive(self.calls_per_minute),
+            concurrency: positive(self.concurrency),
         }
     }
 }

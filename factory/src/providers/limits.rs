@@ -24,11 +24,13 @@ use super::{
     ProviderError, ProviderInfo, RequestRef, Submitted,
 };
 
-/// How fast a provider may be called, per minute; `None` is no limit.
+/// How fast a provider may be called, per minute (`None`: no limit), and how many of its jobs
+/// may be in flight at once (`None`: the worker's default cap).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RateLimits {
     pub submissions_per_minute: Option<u32>,
     pub calls_per_minute: Option<u32>,
+    pub concurrency: Option<u32>,
 }
 
 impl RateLimits {
@@ -39,6 +41,7 @@ impl RateLimits {
             super::replicate::ID => Self {
                 submissions_per_minute: Some(600),
                 calls_per_minute: Some(3000),
+                concurrency: None,
             },
             _ => Self::default(),
         }
@@ -292,6 +295,7 @@ mod tests {
             RateLimits {
                 submissions_per_minute: Some(1200),
                 calls_per_minute: None,
+                concurrency: None,
             },
             Duration::from_secs(1),
         );

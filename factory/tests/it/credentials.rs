@@ -274,6 +274,7 @@ async fn rates_set_in_the_app_apply_at_once_survive_a_restart_and_are_checked() 
     let slower = RateLimits {
         submissions_per_minute: Some(60),
         calls_per_minute: None,
+        concurrency: Some(2),
     };
     s.credentials
         .set_limits(&mut conn, "replicate", slower)
@@ -310,6 +311,7 @@ async fn rates_set_in_the_app_apply_at_once_survive_a_restart_and_are_checked() 
     let too_many = RateLimits {
         submissions_per_minute: Some(0),
         calls_per_minute: None,
+        concurrency: None,
     };
     let error = s
         .credentials
@@ -317,6 +319,26 @@ async fn rates_set_in_the_app_apply_at_once_survive_a_restart_and_are_checked() 
         .await
         .unwrap_err();
     assert!(error.to_string().contains("from 1 to 100000"), "{error}");
+    for cap in [0, 100_000] {
+        let error = s
+            .credentials
+            .set_limits(
+                &mut conn,
+                "replicate",
+                RateLimits {
+                    concurrency: Some(cap),
+                    ..slower
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(error, KeyError::BadConcurrency), "{error}");
+    }
+    assert_eq!(
+        status(s.credentials.statuses(&mut conn).await.unwrap()).limits,
+        slower,
+        "a refused change changes nothing"
+    );
     let fixed = Credentials::new(
         Vault::open_dir(s._data.path()).unwrap(),
         vec![Hosted {

@@ -308,3 +308,70 @@ async fn a_429_pauses_fal_until_the_reset_and_nothing_is_sent_before_it() {
     queue::run_through_throttling(&setup, &standin, MODEL, "a {a|b|c|d} bay", params, 4).await;
     queue::assert_quiet_until_reset("fal", &standin.requests(), reset);
 }
+
+/// The cap on jobs at once set on the Settings page (held by the provider's gate) applies to
+/// the running worker's next claim: one at a time, then three, never more than the cap.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cap_on_jobs_at_once_follows_the_settings_while_the_worker_runs() {
+    use factory::jobs::queue as jobs;
+    use factory::providers::limits::{Gate, Limited, RateLimits};
+
+    let standin = FalStandIn::start(StandInOptions {
+        run_time: Duration::from_millis(400),
+        ..StandInOptions::default()
+    })
+    .await;
+    let one = RateLimits {
+        concurrency: Some(1),
+        ..RateLimits::published("fal")
+    };
+    let gate = Arc::new(Gate::new(one, Duration::from_secs(600)));
+    let fal: Arc<dyn Provider> = Arc::new(Limited::new(
+        Arc::new(provider(&standin, &StandInOptions::default().key)),
+        gate.clone(),
+    ));
+    let setup = setup_with_providers(5, vec![fal]).await;
+    let worker = queue::start(&setup);
+    let launch = LaunchRequest {
+        params: json!({"image_size": "square"})
+            .as_object()
+            .cloned()
+            .unwrap(),
+        ..queue::request(&setup, "fal", MODEL, "a {a|b|c|d|e|f|g|h} cove", 1)
+    };
+    let (batch, _) = setup.engine.launch(&launch).await.unwrap();
+    let in_flight = |list: &[factory::jobs::Job]| {
+        let busy = [
+            JobState::Submitting,
+            JobState::Running,
+            JobState::Downloading,
+        ];
+        list.iter().filter(|j| busy.contains(&j.state())).count()
+    };
+    let (mut most_at_one, mut most_at_three, mut raised) = (0, 0, false);
+    factory::testing::eventually(Duration::from_secs(30), async || {
+        let list = jobs::list_for_batch(&mut *setup.db.conn().await, batch.id)
+            .await
+            .unwrap();
+        let done = list.iter().filter(|j| j.state().is_terminal()).count();
+        if raised {
+            most_at_three = most_at_three.max(in_flight(&list));
+        } else {
+            most_at_one = most_at_one.max(in_flight(&list));
+        }
+        if done >= 2 && !raised {
+            gate.set_limits(RateLimits {
+                concurrency: Some(3),
+                ..one
+            });
+            raised = true;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        (done == list.len()).then_some(())
+    })
+    .await;
+    worker.shut_down(Duration::from_secs(1)).await;
+    println!("fal jobs in flight: at most {most_at_one} under a cap of 1, {most_at_three} under 3");
+    assert_eq!(most_at_one, 1);
+    assert!((2..=3).contains(&most_at_three), "{most_at_three}");
+}

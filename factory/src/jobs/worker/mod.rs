@@ -148,7 +148,7 @@ pub fn start(
 struct Dispatcher {
     ctx: Arc<Context>,
     global: Arc<Semaphore>,
-    per_provider: HashMap<String, Arc<Semaphore>>,
+    per_provider: HashMap<String, Slots>,
     remote: Vec<String>,
     /// Whether any provider holds rate limits (only those can be paused).
     gated: bool,
@@ -158,6 +158,42 @@ struct Dispatcher {
     tasks: JoinSet<()>,
     /// Notified whenever a task ends and frees its slots.
     freed: Arc<Notify>,
+}
+
+/// A provider's slots: a semaphore whose size follows the cap in force.
+struct Slots {
+    semaphore: Arc<Semaphore>,
+    size: usize,
+}
+
+impl Slots {
+    fn new(size: usize) -> Self {
+        let size = size.max(1);
+        Self {
+            semaphore: Arc::new(Semaphore::new(size)),
+            size,
+        }
+    }
+
+    /// Grows at once; shrinks by the permits free now, and by the rest as running jobs end and
+    /// give theirs back (a job in flight is never stopped for a lower cap).
+    fn resize(&mut self, cap: usize) {
+        let cap = cap.max(1);
+        if cap > self.size {
+            self.semaphore.add_permits(cap - self.size);
+            self.size = cap;
+        } else if cap < self.size {
+            self.size -= self.semaphore.forget_permits(self.size - cap);
+        }
+    }
+}
+
+fn configured_cap(config: &WorkerConfig, provider: &str) -> usize {
+    config
+        .provider_concurrency
+        .get(provider)
+        .copied()
+        .unwrap_or(config.default_concurrency)
 }
 
 async fn dispatch(
@@ -222,14 +258,9 @@ impl Dispatcher {
         self.per_provider
             .retain(|id, _| infos.iter().any(|i| &i.id == id));
         for info in &infos {
-            self.per_provider.entry(info.id.clone()).or_insert_with(|| {
-                let n = config
-                    .provider_concurrency
-                    .get(&info.id)
-                    .copied()
-                    .unwrap_or(config.default_concurrency);
-                Arc::new(Semaphore::new(n.max(1)))
-            });
+            self.per_provider
+                .entry(info.id.clone())
+                .or_insert_with(|| Slots::new(configured_cap(config, &info.id)));
         }
         self.remote = infos
             .iter()
@@ -240,6 +271,18 @@ impl Dispatcher {
             .iter()
             .any(|i| providers.get(&i.id).is_some_and(|p| p.gate().is_some()));
         self.providers_version = Some(version);
+    }
+
+    /// The cap on a provider's jobs in flight in force now: set on the Settings page (its gate
+    /// holds it), else configured, else the default. Read every round, so a change applies to
+    /// the next claim.
+    fn cap(&self, provider: &str) -> usize {
+        self.ctx
+            .providers
+            .get(provider)
+            .and_then(|p| p.gate().and_then(|g| g.limits().concurrency))
+            .map(|n| n as usize)
+            .unwrap_or_else(|| configured_cap(&self.ctx.config, provider))
     }
 
     /// Applies the pauses other processes recorded (a provider that answered them 429) to this
@@ -287,10 +330,17 @@ impl Dispatcher {
         self.follow_providers();
         self.sync_pauses().await;
         let mut claimed_any = false;
+        let ids: Vec<String> = self.per_provider.keys().cloned().collect();
+        for id in ids {
+            let cap = self.cap(&id);
+            if let Some(slots) = self.per_provider.get_mut(&id) {
+                slots.resize(cap);
+            }
+        }
         let providers: Vec<(String, Arc<Semaphore>)> = self
             .per_provider
             .iter()
-            .map(|(id, slots)| (id.clone(), slots.clone()))
+            .map(|(id, slots)| (id.clone(), slots.semaphore.clone()))
             .collect();
         for (provider, slots) in providers {
             let free = self
@@ -434,5 +484,26 @@ async fn listen_for_work(pool: Pool, wake: Arc<Notify>, mut stopped: watch::Rece
             _ = stopped.changed() => return,
         }
         pause = (pause * 2).min(Duration::from_secs(30));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_shrink_as_running_jobs_give_their_permits_back() {
+        let mut slots = Slots::new(4);
+        let held: Vec<_> = (0..3)
+            .map(|_| slots.semaphore.clone().try_acquire_owned().unwrap())
+            .collect();
+        slots.resize(1);
+        // One free permit could be forgotten at once; the three held ones still run.
+        assert_eq!(slots.semaphore.available_permits(), 0);
+        drop(held);
+        slots.resize(1);
+        assert_eq!((slots.size, slots.semaphore.available_permits()), (1, 1));
+        slots.resize(5);
+        assert_eq!((slots.size, slots.semaphore.available_permits()), (5, 5));
     }
 }

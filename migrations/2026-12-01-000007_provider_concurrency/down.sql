@@ -1,0 +1,1 @@
+ALTER TABLE provider_limits DROP COLUMN concurrency;
