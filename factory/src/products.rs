@@ -34,9 +34,10 @@ pub struct Product {
     pub rating: Option<i16>,
     pub favourite: bool,
     pub rejected: bool,
-    pub tags: Vec<Option<String>>,
     pub thumbhash: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// In the trash since then.
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 impl Product {
@@ -135,6 +136,7 @@ pub async fn list_for_batch(
 ) -> QueryResult<Vec<Product>> {
     products::table
         .filter(products::batch_id.eq(batch_id))
+        .filter(products::deleted_at.is_null())
         .order((products::job_id.asc(), products::output_index.asc()))
         .select(Product::as_select())
         .load(conn)
@@ -144,6 +146,7 @@ pub async fn list_for_batch(
 pub async fn count_for_project(conn: &mut AsyncPgConnection, project_id: i64) -> QueryResult<i64> {
     products::table
         .filter(products::project_id.eq(project_id))
+        .filter(products::deleted_at.is_null())
         .count()
         .get_result(conn)
         .await
@@ -171,6 +174,7 @@ pub async fn lineage(
     };
     let children = products::table
         .filter(products::parent_id.eq(product.id))
+        .filter(products::deleted_at.is_null())
         .order((products::created_at.asc(), products::id.asc()))
         .limit(200)
         .select(Product::as_select())

@@ -85,10 +85,10 @@ diesel::table! {
         rating -> Nullable<Int2>,
         favourite -> Bool,
         rejected -> Bool,
-        tags -> Array<Nullable<Text>>,
         thumbhash -> Nullable<Text>,
         created_at -> Timestamptz,
-        prompt_tsv -> Nullable<Tsvector>,
+        deleted_at -> Nullable<Timestamptz>,
+        search_tsv -> Nullable<Tsvector>,
     }
 }
 

@@ -179,6 +179,58 @@ impl MediaStore {
         })
     }
 
+    /// Every file of one stored original: the original and its thumbnails.
+    pub fn files_of(&self, project_id: i64, hash: &str, ext: &str) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = self
+            .original_path(project_id, hash, ext)
+            .into_iter()
+            .collect();
+        files.extend(
+            THUMB_SIZES
+                .into_iter()
+                .filter_map(|size| self.thumb_path(project_id, hash, size)),
+        );
+        files
+    }
+
+    /// Makes an original and its thumbnails available in another project (a hard link where
+    /// the file system allows, else a copy). Files already there are kept.
+    pub fn copy_to_project(
+        &self,
+        from: i64,
+        to: i64,
+        hash: &str,
+        ext: &str,
+    ) -> std::io::Result<()> {
+        for (source, target) in self
+            .files_of(from, hash, ext)
+            .into_iter()
+            .zip(self.files_of(to, hash, ext))
+        {
+            if target.exists() || !source.exists() {
+                continue;
+            }
+            if let Some(dir) = target.parent() {
+                crate::private_files::create_dir_all(dir)?;
+            }
+            if std::fs::hard_link(&source, &target).is_err() {
+                std::fs::copy(&source, &target)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes an original and its thumbnails (absent files are not an error).
+    pub fn remove(&self, project_id: i64, hash: &str, ext: &str) -> std::io::Result<()> {
+        for file in self.files_of(project_id, hash, ext) {
+            match std::fs::remove_file(&file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     pub fn thumb_path(&self, project_id: i64, hash: &str, size: ThumbSize) -> Option<PathBuf> {
         valid_hash(hash).then(|| {
             self.project_dir(project_id)

@@ -4,6 +4,7 @@ mod civitai;
 mod cluster;
 mod credentials;
 mod fal;
+mod gallery;
 mod library;
 mod lineage;
 mod projects;

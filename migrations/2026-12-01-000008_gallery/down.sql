@@ -1,0 +1,17 @@
+DROP TABLE gallery_settings;
+DROP INDEX products_model_idx;
+DROP INDEX products_trash_idx;
+DROP INDEX products_seed_idx;
+DROP INDEX products_project_rating_idx;
+DROP INDEX products_rating_idx;
+DROP INDEX products_newest_idx;
+DROP INDEX products_prompt_trgm_idx;
+DROP INDEX products_search_idx;
+ALTER TABLE products DROP COLUMN search_tsv;
+ALTER TABLE products ADD COLUMN prompt_tsv TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', prompt)) STORED;
+CREATE INDEX products_prompt_tsv_idx ON products USING gin (prompt_tsv);
+ALTER TABLE products DROP COLUMN deleted_at;
+ALTER TABLE products ADD COLUMN tags TEXT[] NOT NULL DEFAULT '{}';
+UPDATE products p SET tags = ARRAY(SELECT g.name FROM product_tags pt JOIN tags g ON g.id = pt.tag_id WHERE pt.product_id = p.id);
+DROP TABLE product_tags;
+DROP TABLE tags;
