@@ -39,6 +39,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
                 .map_err(anyhow::Error::from)?
                 .block_on(serve::serve(config))
         }),
+        Command::SeedGallery(args) => config::Config::load(args.serve.clone()).and_then(|config| {
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(anyhow::Error::from)?
+                .block_on(serve::seed_gallery(config, args))
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

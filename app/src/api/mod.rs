@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod costs;
+pub mod gallery;
 pub mod generate;
 pub mod library;
 pub mod products;

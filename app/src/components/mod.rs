@@ -4,6 +4,7 @@ pub mod actions;
 pub mod batch;
 pub mod costs;
 pub mod field;
+pub mod gallery_grid;
 pub mod input_image;
 pub mod job;
 pub mod loras;

@@ -9,6 +9,7 @@ use crate::live::use_live;
 const NAV: &[(&str, &str)] = &[
     ("/", "Projects"),
     ("/generate", "Generate"),
+    ("/gallery", "Gallery"),
     ("/queue", "Queue"),
     ("/wildcards", "Wildcards"),
     ("/settings", "Settings"),

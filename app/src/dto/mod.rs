@@ -3,6 +3,7 @@
 
 mod catalog;
 mod costs;
+mod gallery;
 mod generate;
 mod jobs;
 mod library;
@@ -12,6 +13,7 @@ mod settings;
 
 pub use catalog::*;
 pub use costs::*;
+pub use gallery::*;
 pub use generate::*;
 pub use jobs::*;
 pub use library::*;

@@ -1,5 +1,6 @@
 //! Pages, one module per route.
 
+pub mod gallery;
 pub mod generate;
 pub mod grid;
 pub mod not_found;

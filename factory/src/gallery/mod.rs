@@ -354,16 +354,7 @@ pub async fn page(
         }
     }
     let limit = limit.clamp(1, 500);
-    let (mut sql, fuzzy, order) = view.select_tiles();
-    if let Some(snapshot) = snapshot {
-        let n = sql.bind(Value::BigInt(snapshot));
-        sql.push(&format!(" AND p.id <= {n}"));
-    }
-    if let Some(cursor) = start {
-        order.after(&mut sql, cursor);
-    }
-    let n = sql.bind(Value::BigInt(limit + 1));
-    sql.push(&format!(" ORDER BY {} LIMIT {n}", order.order_by));
+    let (sql, fuzzy) = page_sql(view, start, snapshot, limit);
     let mut tiles: Vec<Tile> = load(conn, fuzzy, sql).await?;
     let next = (tiles.len() as i64 > limit).then(|| {
         tiles.pop();
@@ -374,6 +365,39 @@ pub async fn page(
         }
     });
     Ok(Page { tiles, next })
+}
+
+fn page_sql(view: &View, start: Option<&Cursor>, snapshot: Option<i64>, limit: i64) -> (Sql, bool) {
+    let (mut sql, fuzzy, order) = view.select_tiles();
+    if let Some(snapshot) = snapshot {
+        let n = sql.bind(Value::BigInt(snapshot));
+        sql.push(&format!(" AND p.id <= {n}"));
+    }
+    if let Some(cursor) = start {
+        order.after(&mut sql, cursor);
+    }
+    let n = sql.bind(Value::BigInt(limit + 1));
+    sql.push(&format!(" ORDER BY {} LIMIT {n}", order.order_by));
+    (sql, fuzzy)
+}
+
+/// The plan PostgreSQL runs for a page, as `EXPLAIN (ANALYZE)` prints it (for the docs and the
+/// benchmark: every gallery query must be served by an index).
+pub async fn explain_page(
+    conn: &mut AsyncPgConnection,
+    view: &View,
+    start: Option<&Cursor>,
+    snapshot: Option<i64>,
+) -> Result<Vec<String>, GalleryError> {
+    #[derive(QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+        line: String,
+    }
+    let (mut sql, fuzzy) = page_sql(view, start, snapshot, PAGE);
+    sql.text = format!("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {}", sql.text);
+    let lines: Vec<Line> = load(conn, fuzzy, sql).await?;
+    Ok(lines.into_iter().map(|l| l.line).collect())
 }
 
 /// Products that arrived after `snapshot` and match the view, newest first (at most `limit`):

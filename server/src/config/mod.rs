@@ -53,6 +53,24 @@ pub struct Cli {
 pub enum Command {
     /// Serve the app in the browser (the default command).
     Serve(ServeArgs),
+    /// Fill the data directory with many realistic products (for trying the gallery at scale,
+    /// its tests and its benchmark). Their files are a few images shared between rows.
+    SeedGallery(SeedArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    /// How many products to add.
+    #[arg(long, default_value_t = 100_000)]
+    pub count: u64,
+    /// This many of them fall on a single day (to try a very dense day).
+    #[arg(long, default_value_t = 0)]
+    pub dense_day: u64,
+    /// Seed of the generated values (the same seed makes the same products).
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 impl Cli {

@@ -28,6 +28,7 @@ fn parse(args: &[&str]) -> ServeArgs {
         .unwrap();
     match Cli::from_arg_matches(&matches).unwrap().into_command() {
         Command::Serve(args) => args,
+        other => panic!("not serve: {other:?}"),
     }
 }
 

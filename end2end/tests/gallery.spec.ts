@@ -1,0 +1,105 @@
+import { expect, test, type Page } from "@playwright/test";
+
+import { hydrated, seriousViolations } from "./helpers";
+
+// The e2e server's data directory is seeded with 3,000 products (scripts/test).
+
+async function count(page: Page) {
+  const text = (await page.locator("[data-gallery-count]").textContent()) ?? "";
+  return Number(text.split(" ")[0]);
+}
+
+test("a gallery of thousands scrolls with a bounded DOM, reaches its last product, and keeps its filter in the URL", async ({ page }) => {
+  await hydrated(page, "/gallery?");
+  const grid = page.locator("[data-gallery-grid]");
+  await expect(grid).toBeVisible();
+  const total = await count(page);
+  expect(total).toBeGreaterThan(2500);
+  await expect(grid.locator("img").first()).toBeVisible();
+  // Scroll through to the end: tiles come and go, their number stays bounded.
+  let most = 0;
+  for (let i = 1; i <= 10; i++) {
+    await grid.evaluate((el, f) => (el.scrollTop = el.scrollHeight * f), i / 10);
+    await page.waitForTimeout(60);
+    most = Math.max(most, await grid.locator("[data-tile]").count());
+  }
+  expect(most).toBeLessThan(300);
+  // The last product, by keyboard.
+  await grid.focus();
+  await page.keyboard.press("End");
+  const last = page.locator(`#tile-${total - 1}`);
+  await expect(last.locator("img")).toBeVisible();
+
+  // A filter lives in the URL and survives a reload.
+  await page.getByLabel("Rating at least").selectOption("4");
+  await expect(page).toHaveURL(/rating=4/);
+  await expect.poll(() => count(page)).toBeLessThan(total);
+  const rated = await count(page);
+  await page.reload();
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.getByLabel("Rating at least")).toHaveValue("4");
+  expect(await count(page)).toBe(rated);
+
+  // Search, composed with the filter.
+  await page.getByLabel("Search prompts, or a seed").fill("red fox");
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(page).toHaveURL(/q=red\+fox/);
+  await expect(page.locator("[data-gallery-count]")).toContainText("matching fox red");
+  expect(await count(page)).toBeLessThan(rated);
+  expect(await seriousViolations(page)).toEqual([]);
+
+  // The view is remembered: /gallery with no filter opens it again.
+  await hydrated(page, "/gallery");
+  await expect(page).toHaveURL(/rating=4/);
+});
+
+test("triage by keyboard: rate, reject with undo, select and delete to the trash, restore", async ({ page }) => {
+  await hydrated(page, "/gallery?sort=oldest");
+  const grid = page.locator("[data-gallery-grid]");
+  await expect(grid.locator("img").first()).toBeVisible();
+  await grid.focus();
+  await page.keyboard.press("ArrowRight");
+  const focused = page.locator("#tile-1");
+  await expect(focused).toHaveClass(/ring-4/);
+  const id = await focused.locator("img").getAttribute("data-product-id");
+  await page.keyboard.press("5");
+  await expect(focused.locator("[data-rating]")).toContainText("★5");
+  await page.keyboard.press("f");
+  await expect(focused.locator("[data-favourite]")).toBeVisible();
+  // Reject: gone, with an Undo.
+  await page.keyboard.press("x");
+  await expect(focused.locator("[data-hidden-tile]")).toBeVisible();
+  await expect(page.locator("[data-undo-toast]")).toHaveText("Rejected.");
+  await page.keyboard.press("u");
+  await expect(focused.locator(`img[data-product-id="${id}"]`)).toBeVisible();
+  // The rating stuck: a reload shows it.
+  await page.reload();
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.locator("#tile-1 [data-rating]")).toContainText("★5");
+
+  // Keys help.
+  await grid.focus();
+  await page.keyboard.press("?");
+  await expect(page.locator("[data-keys-help]")).toBeVisible();
+  await page.keyboard.press("Escape");
+
+  // Select two and delete them; the trash holds them; restore one from there.
+  await page.keyboard.press("ArrowRight");
+  await page.keyboard.press(" ");
+  await page.keyboard.press("ArrowRight");
+  await page.keyboard.press(" ");
+  await expect(page.locator("[data-selection]")).toHaveText("2 selected:");
+  await page.getByRole("button", { name: "Delete" }).click();
+  await expect(page.locator("[data-undo-toast]")).toHaveText("Moved to the trash.");
+  await page.getByRole("checkbox", { name: "Trash" }).check();
+  await expect(page).toHaveURL(/trash=1/);
+  await expect.poll(() => count(page)).toBe(2);
+  const trashGrid = page.locator("[data-gallery-grid]");
+  await expect(trashGrid.locator("img")).toHaveCount(2);
+  await trashGrid.focus();
+  await page.keyboard.press(" ");
+  await page.getByRole("button", { name: "Restore" }).click();
+  await expect(page.locator("[data-undo-toast]")).toHaveText("Restored.");
+  await page.reload();
+  await expect.poll(() => count(page)).toBe(1);
+});
