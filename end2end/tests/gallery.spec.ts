@@ -103,3 +103,44 @@ test("triage by keyboard: rate, reject with undo, select and delete to the trash
   await page.reload();
   await expect.poll(() => count(page)).toBe(1);
 });
+
+test("from the grid to the viewer and back by keyboard; use these settings fills Generate without queuing", async ({ page }) => {
+  await hydrated(page, "/gallery?sort=oldest");
+  const grid = page.locator("[data-gallery-grid]");
+  await expect(grid.locator("img").first()).toBeVisible();
+  await grid.focus();
+  await page.keyboard.press("ArrowRight");
+  await page.keyboard.press("ArrowRight");
+  const id = await page.locator("#tile-2 img").getAttribute("data-product-id");
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(new RegExp(`/products/${id}\\?gallery=`));
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.locator("[data-viewer-image]")).toBeVisible();
+  const prompt = (await page.locator("dd").filter({ hasText: "," }).first().textContent()) ?? "";
+  // Next and previous follow the gallery's order.
+  await page.keyboard.press("ArrowRight");
+  await expect(page).not.toHaveURL(new RegExp(`/products/${id}\\?`));
+  await expect(page).toHaveURL(/at=3/);
+  await page.keyboard.press("ArrowLeft");
+  await expect(page).toHaveURL(new RegExp(`/products/${id}\\?.*at=2`));
+  // Tag it from the viewer.
+  await page.getByLabel("Add a tag").fill("Viewer Pick");
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(page.locator("[data-product-tags]")).toContainText("Viewer Pick");
+
+  // Use these settings: the banner offers them, the form is untouched until Apply, nothing queues.
+  const queueBefore = await page.locator("[data-queue-indicator]").textContent();
+  await page.locator("[data-use-settings]").click();
+  await expect(page.locator("[data-settings-banner]")).toBeVisible();
+  await expect(page.locator("#gen-prompt")).toHaveValue("");
+  await page.getByRole("button", { name: "Apply to the form" }).click();
+  await expect(page.locator("#gen-prompt")).not.toHaveValue("");
+  expect(prompt.length).toBeGreaterThan(0);
+  await expect(page.locator("[data-queue-indicator]")).toHaveText(queueBefore ?? "");
+
+  // Escape from the viewer goes back to the gallery view it came from.
+  await page.goBack();
+  await expect(page.locator("[data-viewer-image]")).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(page).toHaveURL(/\/gallery\?sort=oldest/);
+});

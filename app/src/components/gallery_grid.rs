@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use leptos::html;
 use leptos::prelude::*;
 
-use crate::api::gallery::{gallery_page, triage};
+use crate::api::gallery::{gallery_fresh, gallery_page, suggest_tags, triage};
 use crate::components::button;
 use crate::dto::{GalleryOverviewDto, TileDto, TileSize, TriageAction};
 
@@ -39,6 +39,8 @@ pub fn GalleryGrid(
     /// The trash view: selections are restored instead of deleted.
     #[prop(optional)]
     trash: bool,
+    /// Takes a new overview (new products join the grid).
+    on_refresh: Callback<()>,
 ) -> impl IntoView {
     let total = overview.total.max(0) as usize;
     let landmarks = StoredValue::new(overview.landmarks.clone());
@@ -55,8 +57,28 @@ pub fn GalleryGrid(
     let hidden: RwSignal<HashSet<i64>> = RwSignal::new(HashSet::new());
     let undo = RwSignal::new(None::<Undo>);
     let help = RwSignal::new(false);
+    // The tag being typed after T, for these products.
+    let tagging = RwSignal::new(None::<Vec<i64>>);
+    let tag_text = RwSignal::new(String::new());
+    let suggestions = RwSignal::new(Vec::<(String, i64)>::new());
+    let tag_input = NodeRef::<html::Input>::new();
     let error = RwSignal::new(None::<String>);
     let scroller = NodeRef::<html::Div>::new();
+    // Products made while the page is open that match the view: shown above the grid, which
+    // does not move.
+    let fresh = RwSignal::new(Vec::<TileDto>::new());
+    let live = crate::live::use_live();
+    Effect::new(move |_| {
+        let newest = live.products.with(|p| p.iter().map(|p| p.id).max());
+        if newest.is_some_and(|id| id > snapshot) {
+            let q = query.get_value();
+            leptos::task::spawn_local(async move {
+                if let Ok(tiles) = gallery_fresh(q, snapshot).await {
+                    fresh.set(tiles);
+                }
+            });
+        }
+    });
 
     let cell = size.pixels() + GAP;
     let cols = Memo::new(move |_| (((width.get() + GAP) / cell).floor() as usize).max(1));
@@ -199,6 +221,7 @@ pub fn GalleryGrid(
         }
     };
 
+    let navigate = leptos_router::hooks::use_navigate();
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
             return;
@@ -225,9 +248,15 @@ pub fn GalleryGrid(
             "Home" => mv(0),
             "End" => mv(total as i64 - 1),
             "Enter" => {
-                if let Some(t) = tile {
-                    let navigate = leptos_router::hooks::use_navigate();
-                    navigate(&format!("/products/{}", t.id), Default::default());
+                if let (Some(t), Some(at)) = (tile, current) {
+                    navigate(
+                        &format!(
+                            "/products/{}?gallery={}&at={at}",
+                            t.id,
+                            crate::components::viewer::urlencode(&query.get_value())
+                        ),
+                        Default::default(),
+                    );
                 }
             }
             "0" | "1" | "2" | "3" | "4" | "5" => {
@@ -271,6 +300,23 @@ pub fn GalleryGrid(
                     });
                 }
             }
+            "t" | "T" => {
+                let chosen: Vec<i64> = selected.get_untracked().into_iter().collect();
+                let ids = if chosen.is_empty() {
+                    tile.map(|t| vec![t.id]).unwrap_or_default()
+                } else {
+                    chosen
+                };
+                if !ids.is_empty() {
+                    tag_text.set(String::new());
+                    tagging.set(Some(ids));
+                    request_animation_frame(move || {
+                        if let Some(input) = tag_input.get() {
+                            let _ = input.focus();
+                        }
+                    });
+                }
+            }
             "?" => help.update(|h| *h = !*h),
             "Escape" => {
                 help.set(false);
@@ -304,6 +350,22 @@ pub fn GalleryGrid(
     let large = size == TileSize::Large;
     let side = size.pixels();
     view! {
+        {move || {
+            let tiles = fresh.get();
+            (!tiles.is_empty()).then(|| view! {
+                <div class="mb-2 flex items-center gap-2 rounded-lg border border-emerald-200 bg-emerald-50 p-2 text-sm dark:border-emerald-900 dark:bg-emerald-950" data-fresh>
+                    <span>{format!("{} new since this view opened", tiles.len())}</span>
+                    <ul class="flex gap-1" aria-label="New products">
+                        {tiles.iter().take(12).map(|t| view! {
+                            <li><a href=format!("/products/{}", t.id)>
+                                <img src=t.thumb_url(false) alt=t.prompt.clone() width="40" height="40" class="h-10 w-10 rounded object-cover" />
+                            </a></li>
+                        }).collect_view()}
+                    </ul>
+                    <button type="button" class=button::secondary() on:click=move |_| on_refresh.run(())>"Show them in the grid"</button>
+                </div>
+            })
+        }}
         <div class="flex gap-4">
             <div class="min-w-0 flex-1">
                 <div
@@ -349,6 +411,7 @@ pub fn GalleryGrid(
                                     )
                                 };
                                 let tile = move || tile_at(index);
+                                let navigate = leptos_router::hooks::use_navigate();
                                 view! {
                                     <div
                                         id=format!("tile-{index}")
@@ -376,8 +439,14 @@ pub fn GalleryGrid(
                                         }
                                         on:dblclick=move |_| {
                                             if let Some(t) = tile() {
-                                                let navigate = leptos_router::hooks::use_navigate();
-                                                navigate(&format!("/products/{}", t.id), Default::default());
+                                                navigate(
+                                                    &format!(
+                                                        "/products/{}?gallery={}&at={index}",
+                                                        t.id,
+                                                        crate::components::viewer::urlencode(&query.get_value())
+                                                    ),
+                                                    Default::default(),
+                                                );
                                             }
                                         }
                                     >
@@ -431,6 +500,55 @@ pub fn GalleryGrid(
                     })}
                     {move || error.get().map(|e| view! { <span class="text-red-700 dark:text-red-400">{e}</span> })}
                 </div>
+                {move || tagging.get().map(|ids| {
+                    let count = ids.len();
+                    let ids = StoredValue::new(ids);
+                    view! {
+                        <form class="mt-2 flex items-end gap-2" data-tag-form
+                            on:submit=move |ev| {
+                                ev.prevent_default();
+                                let name = tag_text.get_untracked();
+                                let ids = ids.get_value();
+                                let for_undo = ids.clone();
+                                tagging.set(None);
+                                leptos::task::spawn_local(async move {
+                                    match triage(ids, TriageAction::Tag(name.clone())).await {
+                                        Ok(n) => undo.set(Some(Undo { message: format!("Tagged {n} with “{name}”."), ids: for_undo, action: TriageAction::Untag(name) })),
+                                        Err(e) => error.set(Some(e.to_string())),
+                                    }
+                                });
+                                if let Some(el) = scroller.get() { let _ = el.focus(); }
+                            }>
+                            <div>
+                                <label for="gallery-add-tag" class="block text-sm font-medium">{format!("Tag for {count} product{}", if count == 1 { "" } else { "s" })}</label>
+                                <input id="gallery-add-tag" node_ref=tag_input list="gallery-tag-suggestions" autocomplete="off"
+                                    class="mt-1 rounded-md border border-stone-300 px-2 py-1 dark:border-stone-700 dark:bg-stone-900"
+                                    prop:value=move || tag_text.get()
+                                    on:input=move |ev| {
+                                        let text = event_target_value(&ev);
+                                        tag_text.set(text.clone());
+                                        leptos::task::spawn_local(async move {
+                                            if let Ok(list) = suggest_tags(text).await {
+                                                suggestions.set(list);
+                                            }
+                                        });
+                                    }
+                                    on:keydown=move |ev| {
+                                        if ev.key() == "Escape" {
+                                            tagging.set(None);
+                                            if let Some(el) = scroller.get() { let _ = el.focus(); }
+                                        }
+                                    } />
+                                <datalist id="gallery-tag-suggestions">
+                                    {move || suggestions.get().into_iter().map(|(name, n)| view! {
+                                        <option value=name.clone()>{format!("{name} ({n})")}</option>
+                                    }).collect_view()}
+                                </datalist>
+                            </div>
+                            <button type="submit" class=button::primary()>"Add tag"</button>
+                        </form>
+                    }
+                })}
                 {move || help.get().then(|| view! {
                     <div role="dialog" aria-label="Keyboard keys" class="mt-2 rounded-lg border border-stone-300 bg-white p-3 text-sm dark:border-stone-700 dark:bg-stone-900" data-keys-help>
                         <ul class="grid grid-cols-2 gap-1">
@@ -440,6 +558,7 @@ pub fn GalleryGrid(
                             <li>"F: favourite"</li>
                             <li>"X: reject (U: undo)"</li>
                             <li>"Space: select; shift-click: add"</li>
+                            <li>"T: tag the selection or this one"</li>
                             <li>"Home / End: first / last"</li>
                             <li>"Escape: clear selection, close this"</li>
                         </ul>

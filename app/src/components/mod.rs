@@ -13,9 +13,11 @@ pub mod model_ref;
 pub mod params;
 pub mod pauses;
 pub mod preview;
+pub mod settings_banner;
 pub mod shell;
 pub mod templates;
 pub mod toasts;
+pub mod viewer;
 
 /// Button styles. Every action is a real `<button>` (or `<a>` for navigation) with a visible
 /// focus ring; these keep them looking the same everywhere.

@@ -48,6 +48,14 @@ pub struct ProductDetailDto {
     pub parent: Option<ProductDto>,
     /// What was made from it.
     pub children: Vec<ProductDto>,
+    pub tags: Vec<String>,
+    /// Which value each prompt token chose, as `token = value` pairs.
+    pub bindings: Vec<(String, String)>,
+    pub rating: Option<i16>,
+    pub favourite: bool,
+    pub rejected: bool,
+    /// In the trash since then.
+    pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Where the media route serves a product's files (content-hash URLs, cached forever).

@@ -27,16 +27,17 @@ pub fn GalleryPage() -> impl IntoView {
     });
     // A visit without a view in its address opens the last one.
     let restored = StoredValue::new(false);
+    let restore = use_navigate();
     Effect::new(move |_| {
         if restored.get_value() {
             return;
         }
         restored.set_value(true);
         if search.get_untracked().is_empty() {
+            let navigate = restore.clone();
             leptos::task::spawn_local(async move {
                 if let Ok(Some(last)) = last_gallery_view().await {
                     if !last.is_empty() {
-                        let navigate = use_navigate();
                         navigate(
                             &format!("/gallery?{last}"),
                             NavigateOptions {
@@ -49,7 +50,11 @@ pub fn GalleryPage() -> impl IntoView {
             });
         }
     });
-    let overview = Resource::new(move || search.get(), gallery_overview);
+    let refreshed = RwSignal::new(0u32);
+    let overview = Resource::new(
+        move || (search.get(), refreshed.get()),
+        |(query, _)| gallery_overview(query),
+    );
     let update = move |change: &dyn Fn(&mut GalleryQuery)| {
         let mut q = parsed.get_untracked().unwrap_or_default();
         change(&mut q);
@@ -73,7 +78,10 @@ pub fn GalleryPage() -> impl IntoView {
                 match overview.await {
                     Ok(o) => {
                         let total = o.total;
+                        let q = parsed.get_untracked().unwrap_or_default();
+                        let (providers, models, ratings) = (o.providers.clone(), o.models.clone(), o.ratings.clone());
                         view! {
+                            <FacetPickers query=q providers=providers models=models ratings=ratings update=update />
                             <p class="mt-3 text-sm text-stone-600 dark:text-stone-400" data-gallery-count>
                                 {format!("{total} products")}
                                 {(!o.terms.is_empty()).then(|| format!(" matching {}", o.terms.join(" ")))}
@@ -82,7 +90,8 @@ pub fn GalleryPage() -> impl IntoView {
                                 {if total == 0 {
                                     view! { <p class="rounded-lg border border-dashed border-stone-300 p-8 text-center text-stone-500">"Nothing here matches. Loosen the filter, or generate something."</p> }.into_any()
                                 } else {
-                                    view! { <GalleryGrid query=search.get_untracked() overview=o size=size trash=trash /> }.into_any()
+                                    view! { <GalleryGrid query=search.get_untracked() overview=o size=size trash=trash
+                                        on_refresh=Callback::new(move |_| refreshed.update(|n| *n += 1)) /> }.into_any()
                                 }}
                             </div>
                         }.into_any()
@@ -91,6 +100,66 @@ pub fn GalleryPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+type Toggle = (
+    &'static str,
+    fn(&GalleryQuery) -> bool,
+    fn(&mut GalleryQuery, bool),
+);
+
+/// The filter bar's on/off filters.
+const TOGGLES: [Toggle; 3] = [
+    ("Favourites", |q| q.favourites, |q, on| q.favourites = on),
+    ("Made from another", |q| q.derived, |q, on| q.derived = on),
+    ("Trash", |q| q.trash, |q, on| q.trash = on),
+];
+
+/// The facets of the current view: provider and model with their counts, to narrow by.
+#[component]
+fn FacetPickers(
+    query: GalleryQuery,
+    providers: Vec<(String, i64)>,
+    models: Vec<(String, i64)>,
+    ratings: Vec<(Option<i16>, i64)>,
+    update: impl Fn(&dyn Fn(&mut GalleryQuery)) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let picker = move |id: &'static str,
+                       label: &'static str,
+                       current: Option<String>,
+                       values: Vec<(String, i64)>,
+                       set: fn(&mut GalleryQuery, Option<String>)| {
+        view! {
+            <div>
+                <label for=id class=LABEL>{label}</label>
+                <select id=id class=INPUT data-facet=id on:change=move |ev| {
+                    let v = event_target_value(&ev);
+                    update(&|q| set(q, (!v.is_empty()).then(|| v.clone())));
+                }>
+                    <option value="" selected=current.is_none()>"All"</option>
+                    {values.into_iter().map(|(v, n)| {
+                        let selected = current.as_deref() == Some(v.as_str());
+                        view! { <option value=v.clone() selected=selected>{format!("{v} ({n})")}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+        }
+    };
+    let rated = ratings
+        .iter()
+        .map(|(r, n)| match r {
+            Some(r) => format!("★{r}: {n}"),
+            None => format!("unrated: {n}"),
+        })
+        .collect::<Vec<_>>()
+        .join(" · ");
+    view! {
+        <div class="mt-2 flex flex-wrap items-end gap-3">
+            {picker("gallery-provider", "Provider", query.provider.clone(), providers, |q, v| q.provider = v)}
+            {picker("gallery-model", "Model", query.model.clone(), models, |q, v| q.model = v)}
+            <p class="text-xs text-stone-600 dark:text-stone-400" data-rating-facets>{rated}</p>
+        </div>
     }
 }
 
@@ -161,27 +230,18 @@ fn Filters(
                     <option value="only" selected=q.rejected == RejectedView::Only>"Only rejected"</option>
                 </select>
             </div>
-            <label class="flex items-center gap-2 text-sm">
-                <input type="checkbox" prop:checked=q.favourites on:change=move |ev| {
-                    let on = event_target_checked(&ev);
-                    update(&|q| q.favourites = on);
-                } />
-                "Favourites"
-            </label>
-            <label class="flex items-center gap-2 text-sm">
-                <input type="checkbox" prop:checked=q.derived on:change=move |ev| {
-                    let on = event_target_checked(&ev);
-                    update(&|q| q.derived = on);
-                } />
-                "Made from another"
-            </label>
-            <label class="flex items-center gap-2 text-sm">
-                <input type="checkbox" prop:checked=q.trash on:change=move |ev| {
-                    let on = event_target_checked(&ev);
-                    update(&|q| q.trash = on);
-                } />
-                "Trash"
-            </label>
+            {TOGGLES.iter().map(|(label, get, set)| {
+                let (set, checked) = (*set, get(&q));
+                view! {
+                    <label class="flex items-center gap-2 text-sm">
+                        <input type="checkbox" prop:checked=checked on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            update(&|q| set(q, on));
+                        } />
+                        {*label}
+                    </label>
+                }
+            }).collect_view()}
             <div>
                 <label for="gallery-tag" class=LABEL>"Tag"</label>
                 <input id="gallery-tag" class=INPUT placeholder="add a tag filter"

@@ -337,6 +337,7 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
     };
 
     view! {
+        <crate::components::settings_banner::SettingsBanner apply=Callback::new(apply) />
         <form
             class="mt-4 grid gap-4 rounded-lg border border-stone-200 bg-white p-4 shadow-sm md:grid-cols-2 dark:border-stone-800 dark:bg-stone-900"
             on:submit=move |ev| {

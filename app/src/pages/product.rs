@@ -8,6 +8,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::products::product_detail;
 use crate::components::button;
 use crate::components::field::FormMessage;
+use crate::components::viewer::{GalleryKeys, ReuseButtons, TriagePanel, ZoomImage};
 use crate::dto::{ProductDetailDto, ProductDto, ProductKind};
 
 fn title(product: &ProductDto) -> String {
@@ -74,11 +75,12 @@ fn ProductView(detail: ProductDetailDto) -> impl IntoView {
         <Title text=heading.clone() />
         <h1 class="text-2xl font-semibold tracking-tight">{heading.clone()}</h1>
         <div class="mt-4 grid gap-6 md:grid-cols-2">
-            <a href=product.url.clone() target="_blank" rel="noopener" class="block overflow-hidden rounded-lg bg-stone-200 dark:bg-stone-800"
-                style=product.placeholder.clone().map(|c| format!("background-color: {c}"))>
-                <img src=product.preview_url.clone() alt=if product.prompt.is_empty() { heading.clone() } else { product.prompt.clone() }
-                    class="w-full object-contain" width=product.width.unwrap_or(768) height=product.height.unwrap_or(768) />
-            </a>
+            <div>
+                <ZoomImage src=product.url.clone() alt=if product.prompt.is_empty() { heading.clone() } else { product.prompt.clone() }
+                    width=product.width.unwrap_or(768) height=product.height.unwrap_or(768) placeholder=product.placeholder.clone() />
+                <p class="mt-1 text-xs text-stone-500">"Click to zoom, move to pan. ← → step through the gallery, Esc goes back to it."</p>
+            </div>
+            <GalleryKeys />
             <div class="space-y-4 text-sm">
                 <dl class="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1">
                     <dt class="font-medium">"Made with"</dt><dd>{made_with}</dd>
@@ -87,6 +89,18 @@ fn ProductView(detail: ProductDetailDto) -> impl IntoView {
                     {product.seed.map(|s| view! { <dt class="font-medium">"Seed"</dt><dd>{s}</dd> })}
                     {(!product.prompt.is_empty()).then(|| view! { <dt class="font-medium">"Prompt"</dt><dd>{product.prompt.clone()}</dd> })}
                     {(!detail.negative_prompt.is_empty()).then(|| view! { <dt class="font-medium">"Negative"</dt><dd>{detail.negative_prompt.clone()}</dd> })}
+                    {(!detail.bindings.is_empty()).then(|| view! {
+                        <dt class="font-medium">"Token choices"</dt>
+                        <dd data-bindings>{detail.bindings.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(" · ")}</dd>
+                    })}
+                    {product.batch_id.map(|b| view! {
+                        <dt class="font-medium">"Batch"</dt>
+                        <dd><a class="text-indigo-700 underline dark:text-indigo-300" href=format!("/batches/{b}/grid")>{format!("#{b}")}</a></dd>
+                    })}
+                    {detail.deleted_at.map(|at| view! {
+                        <dt class="font-medium">"In the trash"</dt>
+                        <dd>{format!("since {}", at.format("%-d %b %Y"))}</dd>
+                    })}
                     <dt class="font-medium">"Created"</dt><dd>{detail.created_at.format("%-d %b %Y, %H:%M UTC").to_string()}</dd>
                 </dl>
                 {(detail.params != "{}").then(|| view! {
@@ -94,7 +108,11 @@ fn ProductView(detail: ProductDetailDto) -> impl IntoView {
                         <pre class="mt-1 overflow-x-auto rounded bg-stone-100 p-2 text-xs dark:bg-stone-900">{detail.params.clone()}</pre>
                     </details>
                 })}
-                <a href=use_as_input class=button::primary()>"Use as input"</a>
+                <div class="flex flex-wrap gap-2">
+                    <a href=use_as_input class=button::primary()>"Use as input"</a>
+                </div>
+                <ReuseButtons detail=detail.clone() />
+                <TriagePanel detail=detail.clone() />
                 <section aria-labelledby="made-from-heading">
                     <h2 id="made-from-heading" class="font-semibold">"Made from"</h2>
                     {match detail.parent.clone() {

@@ -231,9 +231,12 @@ impl View {
                 }
             }
             (Sort::Relevance, Some(q)) => {
+                // Whole-word matches first (ranked by cover density), then near-spellings by
+                // trigram similarity: computed only for the rows the full-text index missed.
                 let rank = format!(
-                    "(ts_rank_cd(p.search_tsv, websearch_to_tsquery('simple', {q})) \
-                     + word_similarity({q}, p.prompt))::real"
+                    "(CASE WHEN p.search_tsv @@ websearch_to_tsquery('simple', {q}) \
+                     THEN 1 + ts_rank_cd(p.search_tsv, websearch_to_tsquery('simple', {q})) \
+                     ELSE word_similarity({q}, p.prompt) END)::real"
                 );
                 Order {
                     k_int: "0::int8".into(),

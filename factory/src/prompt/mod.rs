@@ -235,6 +235,20 @@ pub struct Preview {
 
 /// An item's seed: the batch seed hashed with the item's bindings (keys, option indexes and
 /// values), so cancelling, retrying or reordering never changes it. Within 32 bits.
+/// `text` as a template that expands to exactly `text`: every character the prompt language
+/// gives a meaning (`{ } | _ \\ # $ %`) escaped. A product's prompt is already expanded, so
+/// this is how its settings are used again.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '{' | '}' | '|' | '_' | '\\' | '#' | '$' | '%') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub fn derive_seed(batch_seed: i64, bindings: &Bindings) -> i64 {
     let mut bytes = batch_seed.to_le_bytes().to_vec();
     for (key, binding) in bindings {

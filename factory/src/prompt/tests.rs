@@ -169,6 +169,17 @@ fn escapes_give_the_character_itself() {
 }
 
 #[test]
+fn an_escaped_prompt_expands_to_itself() {
+    for text in [
+        "a {red|blue} fox, __style__, 100% \\ #1 $5",
+        "plain words",
+        "{}|_#$%\\",
+    ] {
+        assert_eq!(all(&super::escape(text)), [text]);
+    }
+}
+
+#[test]
 fn a_hash_comments_out_the_rest_of_its_line() {
     assert_eq!(all("a cat # in a hat"), ["a cat "]);
     assert_eq!(
