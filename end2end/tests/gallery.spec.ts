@@ -116,6 +116,7 @@ test("from the grid to the viewer and back by keyboard; use these settings fills
   await expect(page).toHaveURL(new RegExp(`/products/${id}\\?gallery=`));
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
   await expect(page.locator("[data-viewer-image]")).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
   const prompt = (await page.locator("dd").filter({ hasText: "," }).first().textContent()) ?? "";
   // Next and previous follow the gallery's order.
   await page.keyboard.press("ArrowRight");
@@ -133,6 +134,7 @@ test("from the grid to the viewer and back by keyboard; use these settings fills
   await page.locator("[data-use-settings]").click();
   await expect(page.locator("[data-settings-banner]")).toBeVisible();
   await expect(page.locator("#gen-prompt")).toHaveValue("");
+  expect(await seriousViolations(page)).toEqual([]);
   await page.getByRole("button", { name: "Apply to the form" }).click();
   await expect(page.locator("#gen-prompt")).not.toHaveValue("");
   expect(prompt.length).toBeGreaterThan(0);

@@ -170,13 +170,14 @@ pub fn ZoomImage(
         #[cfg(feature = "hydrate")]
         {
             use wasm_bindgen::JsCast;
+            // Relative to the picture the pointer is over.
             if let Some(el) = ev
-                .current_target()
+                .target()
                 .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
             {
-                let rect = el.get_bounding_client_rect();
-                let x = (ev.client_x() as f64 - rect.left()) / rect.width().max(1.0) * 100.0;
-                let y = (ev.client_y() as f64 - rect.top()) / rect.height().max(1.0) * 100.0;
+                let (w, h) = (el.client_width().max(1) as f64, el.client_height().max(1) as f64);
+                let x = ev.offset_x() as f64 / w * 100.0;
+                let y = ev.offset_y() as f64 / h * 100.0;
                 origin.set((x.clamp(0.0, 100.0), y.clamp(0.0, 100.0)));
             }
         }
