@@ -26,9 +26,9 @@ use leptos_router::path;
 use crate::components::shell::AppShell;
 use crate::components::toasts::Toasts;
 use crate::pages::{
-    gallery::GalleryPage, generate::GeneratePage, grid::GridPage, not_found::NotFound,
-    product::ProductPage, projects::ProjectsPage, queue::QueuePage, settings::SettingsPage,
-    wildcards::WildcardsPage,
+    compare::ComparePage, gallery::GalleryPage, generate::GeneratePage, grid::GridPage,
+    not_found::NotFound, product::ProductPage, projects::ProjectsPage, queue::QueuePage,
+    settings::SettingsPage, tags::TagsPage, wildcards::WildcardsPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -68,6 +68,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/projects") view=ProjectsPage />
                     <Route path=path!("/generate") view=GeneratePage />
                     <Route path=path!("/gallery") view=GalleryPage />
+                    <Route path=path!("/compare") view=ComparePage />
+                    <Route path=path!("/tags") view=TagsPage />
                     <Route path=path!("/queue") view=QueuePage />
                     <Route path=path!("/wildcards") view=WildcardsPage />
                     <Route path=path!("/settings") view=SettingsPage />

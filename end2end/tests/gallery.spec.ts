@@ -146,3 +146,45 @@ test("from the grid to the viewer and back by keyboard; use these settings fills
   await page.keyboard.press("Escape");
   await expect(page).toHaveURL(/\/gallery\?sort=oldest/);
 });
+
+test("compare two products: pictures side by side, zoom together, differing settings marked", async ({ page }) => {
+  await hydrated(page, "/gallery?sort=oldest");
+  const grid = page.locator("[data-gallery-grid]");
+  await expect(grid.locator("img").first()).toBeVisible();
+  await grid.focus();
+  await page.keyboard.press("c");
+  await page.keyboard.press("ArrowRight");
+  await page.keyboard.press("c");
+  await expect(page.locator("[data-compare-set]")).toHaveText("Compare set: 2");
+  await expect(page.locator("#tile-1 [data-in-compare]")).toBeVisible();
+  await page.getByRole("link", { name: "Compare", exact: true }).click();
+  await expect(page).toHaveURL(/\/compare\?ids=\d+,\d+/);
+  await expect(page.locator("[data-compare-image]")).toHaveCount(2);
+  await expect(page.locator('[data-compare-table] tr[data-differs="true"]').first()).toBeVisible();
+  await expect(page.locator("[data-compare-table] th", { hasText: "Seed" })).toContainText("differs");
+  await page.locator("#compare-zoom").fill("2");
+  for (const image of await page.locator("[data-compare-image]").all()) {
+    await expect(image).toHaveAttribute("style", /scale\(2\)/);
+  }
+  expect(await seriousViolations(page)).toEqual([]);
+  await hydrated(page, "/compare?ids=1");
+  await expect(page.getByText("Compare takes two to four products")).toBeVisible();
+});
+
+test("a tag renamed into another merges the two everywhere", async ({ page }) => {
+  await hydrated(page, "/tags");
+  const row = (name: string) => page.locator(`li[data-tag="${name}"]`);
+  const count = async (name: string) => Number(((await row(name).locator("span").first().textContent()) ?? "0").split(" ")[0]);
+  const wip = await count("wip");
+  const keeper = await count("keeper");
+  expect(wip).toBeGreaterThan(0);
+  await row("wip").getByLabel("New name for wip").fill("keeper");
+  await row("wip").getByRole("button", { name: "Rename wip" }).click();
+  await expect(row("wip")).toHaveCount(0);
+  await expect.poll(() => count("keeper")).toBeGreaterThan(keeper);
+  expect(await count("keeper")).toBeLessThanOrEqual(keeper + wip);
+  // The gallery filters by it from the tag's link.
+  await row("keeper").getByRole("link", { name: "keeper" }).click();
+  await expect(page).toHaveURL(/tag=keeper/);
+  await expect(page.locator("[data-gallery-count]")).toContainText("products");
+});

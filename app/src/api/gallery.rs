@@ -109,3 +109,19 @@ pub async fn save_gallery_view(query: String) -> Result<(), AppError> {
 pub async fn last_gallery_view() -> Result<Option<String>, AppError> {
     super::respond(async move { Ok(super::engine()?.gallery_settings().await?) }).await
 }
+
+/// Every tag with how many products carry it.
+#[server(endpoint = "gallery/tags")]
+pub async fn list_tags() -> Result<Vec<(String, i64)>, AppError> {
+    super::respond(async move {
+        let tags = super::engine()?.list_tags().await?;
+        Ok(tags.into_iter().map(|t| (t.name, t.count)).collect())
+    })
+    .await
+}
+
+/// Renames a tag everywhere; into an existing tag's name, the two merge.
+#[server(endpoint = "gallery/tags/rename")]
+pub async fn rename_tag(from: String, to: String) -> Result<(), AppError> {
+    super::respond(async move { Ok(super::engine()?.rename_tag(&from, &to).await?) }).await
+}

@@ -54,6 +54,8 @@ pub fn GalleryGrid(
     let viewport = RwSignal::new(600.0f64);
     let focused = RwSignal::new(None::<usize>);
     let selected: RwSignal<HashSet<i64>> = RwSignal::new(HashSet::new());
+    // The compare set (C), in the order products were added; at most four.
+    let compare: RwSignal<Vec<i64>> = RwSignal::new(Vec::new());
     let hidden: RwSignal<HashSet<i64>> = RwSignal::new(HashSet::new());
     let undo = RwSignal::new(None::<Undo>);
     let help = RwSignal::new(false);
@@ -317,6 +319,20 @@ pub fn GalleryGrid(
                     });
                 }
             }
+            "c" | "C" => {
+                if let Some(t) = tile {
+                    compare.update(|c| {
+                        if let Some(at) = c.iter().position(|id| *id == t.id) {
+                            c.remove(at);
+                        } else {
+                            if c.len() == 4 {
+                                c.remove(0);
+                            }
+                            c.push(t.id);
+                        }
+                    });
+                }
+            }
             "?" => help.update(|h| *h = !*h),
             "Escape" => {
                 help.set(false);
@@ -469,6 +485,7 @@ pub fn GalleryGrid(
                                                     <div class="pointer-events-none absolute bottom-1 left-1 flex gap-1 text-xs">
                                                         {t.rating.map(|r| view! { <span class="rounded bg-black/60 px-1 text-white" data-rating=r>{format!("★{r}")}<span class="sr-only">" stars"</span></span> })}
                                                         {t.favourite.then(|| view! { <span class="rounded bg-black/60 px-1 text-rose-300" data-favourite><span aria-hidden="true">"♥"</span><span class="sr-only">"favourite"</span></span> })}
+                                                        {compare.get().contains(&t.id).then(|| view! { <span class="rounded bg-black/60 px-1 text-sky-300" data-in-compare><span aria-hidden="true">"⇄"</span><span class="sr-only">"in the compare set"</span></span> })}
                                                     </div>
                                                 }.into_any()
                                             }
@@ -492,6 +509,18 @@ pub fn GalleryGrid(
                             } else {
                                 view! { <button type="button" class=button::secondary() on:click=move |_| bulk(TriageAction::Trash(true), "Moved to the trash.", Some(TriageAction::Trash(false)))>"Delete"</button> }.into_any()
                             }}
+                        })
+                    }}
+                    {move || {
+                        let ids = compare.get();
+                        (!ids.is_empty()).then(|| {
+                            let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+                            view! {
+                                <span data-compare-set>{format!("Compare set: {}", ids.len())}</span>
+                                {(ids.len() >= 2).then(|| view! {
+                                    <a class=button::secondary() href=format!("/compare?ids={list}")>"Compare"</a>
+                                })}
+                            }
                         })
                     }}
                     {move || undo.get().map(|u| view! {
@@ -559,6 +588,7 @@ pub fn GalleryGrid(
                             <li>"X: reject (U: undo)"</li>
                             <li>"Space: select; shift-click: add"</li>
                             <li>"T: tag the selection or this one"</li>
+                            <li>"C: add to the compare set (2 to 4)"</li>
                             <li>"Home / End: first / last"</li>
                             <li>"Escape: clear selection, close this"</li>
                         </ul>

@@ -175,7 +175,10 @@ pub fn ZoomImage(
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
             {
-                let (w, h) = (el.client_width().max(1) as f64, el.client_height().max(1) as f64);
+                let (w, h) = (
+                    el.client_width().max(1) as f64,
+                    el.client_height().max(1) as f64,
+                );
                 let x = ev.offset_x() as f64 / w * 100.0;
                 let y = ev.offset_y() as f64 / h * 100.0;
                 origin.set((x.clamp(0.0, 100.0), y.clamp(0.0, 100.0)));

@@ -256,6 +256,7 @@ fn Filters(
                         }
                     } />
             </div>
+            <a href="/tags" class="text-sm text-indigo-700 underline dark:text-indigo-300">"Manage tags"</a>
             <fieldset class="flex items-center gap-1 text-sm">
                 <legend class="sr-only">"Thumbnail size"</legend>
                 {TileSize::ALL.into_iter().map(|s| view! {

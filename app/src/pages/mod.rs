@@ -1,5 +1,6 @@
 //! Pages, one module per route.
 
+pub mod compare;
 pub mod gallery;
 pub mod generate;
 pub mod grid;
@@ -8,4 +9,5 @@ pub mod product;
 pub mod projects;
 pub mod queue;
 pub mod settings;
+pub mod tags;
 pub mod wildcards;
