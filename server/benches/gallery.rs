@@ -131,6 +131,7 @@ async fn main() {
     let t_filtered = time(RUNS, || engine.gallery_page(&filtered, None, None, 100)).await;
     let t_search = time(RUNS, || engine.gallery_page(&search, None, None, 100)).await;
     let t_search_overview = time(5, || engine.gallery_overview(&search)).await;
+    let t_summary = time(5, || engine.gallery_summary(&everything, snapshot)).await;
     let filtered_count = engine.gallery_overview(&filtered).await.unwrap().total;
 
     let page = engine

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::dto::{GalleryOverviewDto, GalleryPageDto, TriageAction};
+use crate::dto::{GalleryOverviewDto, GalleryPageDto, GallerySummaryDto, TriageAction};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -28,6 +28,22 @@ pub async fn gallery_overview(query: String) -> Result<GalleryOverviewDto, AppEr
     super::respond(async move {
         let view = view(&query)?;
         Ok(super::engine()?.gallery_overview(&view).await?.into())
+    })
+    .await
+}
+
+/// The scrubber's months and the facet counts, up to the overview's snapshot.
+#[server(endpoint = "gallery/summary")]
+pub async fn gallery_summary(
+    query: String,
+    snapshot: Option<i64>,
+) -> Result<GallerySummaryDto, AppError> {
+    super::respond(async move {
+        let view = view(&query)?;
+        Ok(super::engine()?
+            .gallery_summary(&view, snapshot)
+            .await?
+            .into())
     })
     .await
 }

@@ -14,7 +14,7 @@ use leptos::prelude::*;
 
 use crate::api::gallery::{gallery_fresh, gallery_page, suggest_tags, triage};
 use crate::components::button;
-use crate::dto::{GalleryOverviewDto, TileDto, TileSize, TriageAction};
+use crate::dto::{GalleryOverviewDto, MonthDto, TileDto, TileSize, TriageAction};
 
 const GAP: f64 = 8.0;
 /// The tallest scroll box made; beyond it positions are scaled (browsers stop near 16.7M px).
@@ -35,6 +35,9 @@ pub fn GalleryGrid(
     /// The URL query the overview was made for.
     query: String,
     overview: GalleryOverviewDto,
+    /// The scrubber's months, once the summary arrives.
+    #[prop(into)]
+    months: Signal<Vec<MonthDto>>,
     size: TileSize,
     /// The trash view: selections are restored instead of deleted.
     #[prop(optional)]
@@ -45,7 +48,6 @@ pub fn GalleryGrid(
     let total = overview.total.max(0) as usize;
     let landmarks = StoredValue::new(overview.landmarks.clone());
     let snapshot = overview.snapshot;
-    let months = overview.months.clone();
     let query = StoredValue::new(query);
     let pages: RwSignal<HashMap<usize, Vec<TileDto>>> = RwSignal::new(HashMap::new());
     let requested = StoredValue::new(HashSet::<usize>::new());
@@ -595,7 +597,9 @@ pub fn GalleryGrid(
                     </div>
                 })}
             </div>
-            {(!months.is_empty()).then(|| {
+            {move || {
+                let months = months.get();
+                (!months.is_empty()).then(|| {
                 let mut start = 0i64;
                 let marks: Vec<(String, i64)> = months
                     .iter()
@@ -626,7 +630,7 @@ pub fn GalleryGrid(
                         </ul>
                     </nav>
                 }
-            })}
+            })}}
         </div>
     }
 }

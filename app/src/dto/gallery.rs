@@ -335,11 +335,16 @@ pub struct GalleryOverviewDto {
     pub total: i64,
     pub snapshot: i64,
     pub landmarks: Vec<String>,
+    pub terms: Vec<String>,
+}
+
+/// The scrubber's months and the facets, asked for beside the grid.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct GallerySummaryDto {
     pub months: Vec<MonthDto>,
     pub providers: Vec<(String, i64)>,
     pub models: Vec<(String, i64)>,
     pub ratings: Vec<(Option<i16>, i64)>,
-    pub terms: Vec<String>,
 }
 
 /// A triage action from the grid or the viewer.
@@ -384,7 +389,15 @@ mod convert {
                 total: o.total,
                 snapshot: o.snapshot,
                 landmarks: o.landmarks.iter().map(|c| c.encode()).collect(),
-                months: o
+                terms: o.terms,
+            }
+        }
+    }
+
+    impl From<gallery::Summary> for GallerySummaryDto {
+        fn from(s: gallery::Summary) -> Self {
+            Self {
+                months: s
                     .months
                     .into_iter()
                     .map(|m| MonthDto {
@@ -393,10 +406,9 @@ mod convert {
                         count: m.count,
                     })
                     .collect(),
-                providers: o.facets.providers,
-                models: o.facets.models,
-                ratings: o.facets.ratings,
-                terms: o.terms,
+                providers: s.facets.providers,
+                models: s.facets.models,
+                ratings: s.facets.ratings,
             }
         }
     }

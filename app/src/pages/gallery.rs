@@ -6,7 +6,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 
-use crate::api::gallery::{gallery_overview, last_gallery_view, save_gallery_view};
+use crate::api::gallery::{
+    gallery_overview, gallery_summary, last_gallery_view, save_gallery_view,
+};
 use crate::components::button;
 use crate::components::field::{FormMessage, INPUT, LABEL};
 use crate::components::gallery_grid::GalleryGrid;
@@ -15,7 +17,14 @@ use crate::dto::{GalleryQuery, GallerySort, RejectedView, TileSize};
 #[component]
 pub fn GalleryPage() -> impl IntoView {
     let location = use_location();
-    let search = Memo::new(move |_| location.search.get().trim_start_matches('?').to_string());
+    // While the router moves to another page, this one keeps its view (it must not read the
+    // next page's query as a gallery filter).
+    let search = Memo::new(move |previous: Option<&String>| {
+        if location.pathname.get() != "/gallery" {
+            return previous.cloned().unwrap_or_default();
+        }
+        location.search.get().trim_start_matches('?').to_string()
+    });
     let parsed = Memo::new(move |_| GalleryQuery::parse(&search.get()));
     let navigate = use_navigate();
     let go = StoredValue::new(move |q: GalleryQuery| {
@@ -55,6 +64,18 @@ pub fn GalleryPage() -> impl IntoView {
         move || (search.get(), refreshed.get()),
         |(query, _)| gallery_overview(query),
     );
+    // Months and facets come beside the grid, which does not wait for them.
+    let summary = Resource::new(
+        move || (search.get(), refreshed.get()),
+        |(query, _)| gallery_summary(query, None),
+    );
+    let months = Signal::derive(move || {
+        summary
+            .get()
+            .and_then(Result::ok)
+            .map(|s| s.months)
+            .unwrap_or_default()
+    });
     let update = move |change: &dyn Fn(&mut GalleryQuery)| {
         let mut q = parsed.get_untracked().unwrap_or_default();
         change(&mut q);
@@ -71,6 +92,14 @@ pub fn GalleryPage() -> impl IntoView {
             }.into_any(),
             Ok(q) => view! { <Filters query=q.clone() update=update /> }.into_any(),
         }}
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let q = parsed.get_untracked().unwrap_or_default();
+                summary.await.ok().map(|s| view! {
+                    <FacetPickers query=q providers=s.providers models=s.models ratings=s.ratings update=update />
+                })
+            })}
+        </Transition>
         <Transition fallback=|| view! { <p class="mt-4 text-sm text-stone-500">"Loading the gallery…"</p> }>
             {move || Suspend::new(async move {
                 let size = parsed.get_untracked().map(|q| q.size).unwrap_or_default();
@@ -78,10 +107,7 @@ pub fn GalleryPage() -> impl IntoView {
                 match overview.await {
                     Ok(o) => {
                         let total = o.total;
-                        let q = parsed.get_untracked().unwrap_or_default();
-                        let (providers, models, ratings) = (o.providers.clone(), o.models.clone(), o.ratings.clone());
                         view! {
-                            <FacetPickers query=q providers=providers models=models ratings=ratings update=update />
                             <p class="mt-3 text-sm text-stone-600 dark:text-stone-400" data-gallery-count>
                                 {format!("{total} products")}
                                 {(!o.terms.is_empty()).then(|| format!(" matching {}", o.terms.join(" ")))}
@@ -90,7 +116,7 @@ pub fn GalleryPage() -> impl IntoView {
                                 {if total == 0 {
                                     view! { <p class="rounded-lg border border-dashed border-stone-300 p-8 text-center text-stone-500">"Nothing here matches. Loosen the filter, or generate something."</p> }.into_any()
                                 } else {
-                                    view! { <GalleryGrid query=search.get_untracked() overview=o size=size trash=trash
+                                    view! { <GalleryGrid query=search.get_untracked() overview=o months=months size=size trash=trash
                                         on_refresh=Callback::new(move |_| refreshed.update(|n| *n += 1)) /> }.into_any()
                                 }}
                             </div>

@@ -418,8 +418,7 @@ pub async fn fresh(
     Ok(load(conn, fuzzy, sql).await?)
 }
 
-/// What a person sees of a view before any page: how many, the scrubber's months, facets, and
-/// where each page starts.
+/// What a person sees of a view before any page: how many, and where each page starts.
 #[derive(Debug, Clone)]
 pub struct Overview {
     pub total: i64,
@@ -427,11 +426,16 @@ pub struct Overview {
     pub snapshot: i64,
     /// The cursor each page starts at, in order: page `i` starts at `landmarks[i]`.
     pub landmarks: Vec<Cursor>,
+    /// The words a text search matches, for highlighting.
+    pub terms: Vec<String>,
+}
+
+/// The scrubber's months and the facets of a view.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
     /// Products per month (UTC), in the view's order for time sorts, empty for the others.
     pub months: Vec<MonthCount>,
     pub facets: Facets,
-    /// The words a text search matches, for highlighting.
-    pub terms: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -483,8 +487,8 @@ struct FacetRow {
     count: i64,
 }
 
-/// Counts, landmarks, months and facets for `view`: two queries, each one pass over the
-/// matching products.
+/// The count and the landmarks of `view`: one pass over the matching products in index
+/// order.
 pub async fn overview(conn: &mut AsyncPgConnection, view: &View) -> Result<Overview, GalleryError> {
     let mut sql = Sql::new("");
     let search = view.conditions(&mut sql);
@@ -518,6 +522,28 @@ pub async fn overview(conn: &mut AsyncPgConnection, view: &View) -> Result<Overv
         })
         .collect();
 
+    let terms = match &view.filter.search {
+        Some(search) => search.terms(),
+        None => Vec::new(),
+    };
+    Ok(Overview {
+        total,
+        snapshot,
+        landmarks,
+        terms,
+    })
+}
+
+/// The month histogram (for the scrubber) and the facet counts of `view` up to `snapshot`: one
+/// `GROUPING SETS` pass, asked for apart from the overview so that the grid need not wait for
+/// it.
+pub async fn summary(
+    conn: &mut AsyncPgConnection,
+    view: &View,
+    snapshot: Option<i64>,
+) -> Result<Summary, GalleryError> {
+    let snapshot = snapshot.unwrap_or(i64::MAX);
+    let fuzzy = matches!(view.filter.search, Some(Search::Text(_)));
     let mut sql = Sql::new("");
     view.conditions(&mut sql);
     let conditions = std::mem::take(&mut sql.text);
@@ -568,16 +594,5 @@ pub async fn overview(conn: &mut AsyncPgConnection, view: &View) -> Result<Overv
         Sort::Oldest => months.sort_by(|a, b| (a.year, a.month).cmp(&(b.year, b.month))),
         _ => months.clear(),
     }
-    let terms = match &view.filter.search {
-        Some(search) => search.terms(),
-        None => Vec::new(),
-    };
-    Ok(Overview {
-        total,
-        snapshot,
-        landmarks,
-        months,
-        facets,
-        terms,
-    })
+    Ok(Summary { months, facets })
 }

@@ -9,7 +9,7 @@ use diesel_async::RunQueryDsl;
 
 use super::tags::{self, TagCount};
 use super::triage::{self, check_ids, Change, Purged};
-use super::{Cursor, GalleryError, Overview, Page, Tile, View};
+use super::{Cursor, GalleryError, Overview, Page, Summary, Tile, View};
 use crate::Engine;
 
 /// What emptying the trash did.
@@ -22,6 +22,14 @@ pub struct Emptied {
 impl Engine {
     pub async fn gallery_overview(&self, view: &View) -> Result<Overview, GalleryError> {
         Ok(super::overview(&mut *self.conn().await?, view).await?)
+    }
+
+    pub async fn gallery_summary(
+        &self,
+        view: &View,
+        snapshot: Option<i64>,
+    ) -> Result<Summary, GalleryError> {
+        super::summary(&mut *self.conn().await?, view, snapshot).await
     }
 
     /// A page from `start` (an encoded cursor: a landmark or a page's `next`).
