@@ -38,6 +38,10 @@ pub fn GalleryGrid(
     /// The scrubber's months, once the summary arrives.
     #[prop(into)]
     months: Signal<Vec<MonthDto>>,
+    /// Whether the order is by date (newest or oldest first): the scrubber's column is kept
+    /// from the start, so the grid's columns do not change when the months arrive.
+    #[prop(optional)]
+    by_date: bool,
     size: TileSize,
     /// The trash view: selections are restored instead of deleted.
     #[prop(optional)]
@@ -148,16 +152,24 @@ pub fn GalleryGrid(
         }
     });
 
+    // The box's size, read after layout: when it mounts, when the scrubber beside it appears,
+    // on resize, and on scroll (a zero size would lay out one column).
     let measure = move || {
-        if let Some(el) = scroller.get() {
-            width.set(el.client_width() as f64);
-            viewport.set(el.client_height() as f64);
+        if let Some(el) = scroller.get_untracked() {
+            let (w, h) = (el.client_width() as f64, el.client_height() as f64);
+            if w > 0.0 && w != width.get_untracked() {
+                width.set(w);
+            }
+            if h > 0.0 && h != viewport.get_untracked() {
+                viewport.set(h);
+            }
             scroll_top.set(el.scroll_top() as f64);
         }
     };
     Effect::new(move |_| {
+        months.track();
         if scroller.get().is_some() {
-            measure();
+            request_animation_frame(measure);
         }
     });
     let _resize = window_event_listener(leptos::ev::resize, move |_| measure());
@@ -396,11 +408,7 @@ pub fn GalleryGrid(
                     aria-multiselectable="true"
                     data-gallery-grid
                     data-total=total
-                    on:scroll=move |_| {
-                        if let Some(el) = scroller.get() {
-                            scroll_top.set(el.scroll_top() as f64);
-                        }
-                    }
+                    on:scroll=move |_| measure()
                     on:keydown=on_key
                     on:focus=move |_| {
                         if focused.get_untracked().is_none() && total > 0 {
@@ -597,7 +605,7 @@ pub fn GalleryGrid(
                     </div>
                 })}
             </div>
-            {move || {
+            {by_date.then(|| view! { <div class="w-28 shrink-0">{move || {
                 let months = months.get();
                 (!months.is_empty()).then(|| {
                 let mut start = 0i64;
@@ -610,7 +618,7 @@ pub fn GalleryGrid(
                     })
                     .collect();
                 view! {
-                    <nav aria-label="Jump to a month" class="max-h-[70vh] w-28 shrink-0 overflow-y-auto text-xs" data-scrubber>
+                    <nav aria-label="Jump to a month" class="max-h-[70vh] overflow-y-auto text-xs" data-scrubber>
                         <ul class="space-y-0.5">
                             {marks.into_iter().map(|(label, at)| view! {
                                 <li>
@@ -630,7 +638,7 @@ pub fn GalleryGrid(
                         </ul>
                     </nav>
                 }
-            })}}
+            })}}</div> })}
         </div>
     }
 }

@@ -65,10 +65,11 @@ pub fn GalleryPage() -> impl IntoView {
         |(query, _)| gallery_overview(query),
     );
     // Months and facets come beside the grid, which does not wait for them.
-    let summary = Resource::new(
-        move || (search.get(), refreshed.get()),
-        |(query, _)| gallery_summary(query, None),
-    );
+    // Asked for from the browser only: the server's first answer does not wait for it.
+    let summary = LocalResource::new(move || {
+        let (query, _) = (search.get(), refreshed.get());
+        gallery_summary(query, None)
+    });
     let months = Signal::derive(move || {
         summary
             .get()
@@ -104,6 +105,9 @@ pub fn GalleryPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let size = parsed.get_untracked().map(|q| q.size).unwrap_or_default();
                 let trash = parsed.get_untracked().map(|q| q.trash).unwrap_or_default();
+                let by_date = parsed
+                    .get_untracked()
+                    .is_ok_and(|q| matches!(q.sort, GallerySort::Newest | GallerySort::Oldest));
                 match overview.await {
                     Ok(o) => {
                         let total = o.total;
@@ -116,7 +120,7 @@ pub fn GalleryPage() -> impl IntoView {
                                 {if total == 0 {
                                     view! { <p class="rounded-lg border border-dashed border-stone-300 p-8 text-center text-stone-500">"Nothing here matches. Loosen the filter, or generate something."</p> }.into_any()
                                 } else {
-                                    view! { <GalleryGrid query=search.get_untracked() overview=o months=months size=size trash=trash
+                                    view! { <GalleryGrid query=search.get_untracked() overview=o months=months by_date=by_date size=size trash=trash
                                         on_refresh=Callback::new(move |_| refreshed.update(|n| *n += 1)) /> }.into_any()
                                 }}
                             </div>
