@@ -89,6 +89,16 @@ test("triage by keyboard: rate, reject with undo, select and delete to the trash
   await page.keyboard.press("ArrowRight");
   await page.keyboard.press(" ");
   await expect(page.locator("[data-selection]")).toHaveText("2 selected:");
+  // A rating key rates the whole selection.
+  await page.keyboard.press("3");
+  await expect(page.locator("[data-undo-toast]")).toHaveText("Rated the selection.");
+  // (after the reload the grid's focus started again at the first tile: 1 and 2 are selected)
+  await expect(page.locator("#tile-1 [data-rating]")).toContainText("★3");
+  await expect(page.locator("#tile-2 [data-rating]")).toContainText("★3");
+  await page.keyboard.press(" ");
+  await page.keyboard.press("ArrowLeft");
+  await page.keyboard.press(" ");
+  await expect(page.locator("[data-selection]")).toHaveText("2 selected:");
   await page.getByRole("button", { name: "Delete" }).click();
   await expect(page.locator("[data-undo-toast]")).toHaveText("Moved to the trash.");
   await page.getByRole("checkbox", { name: "Trash" }).check();

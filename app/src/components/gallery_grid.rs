@@ -27,7 +27,8 @@ const PAGE: usize = 100;
 struct Undo {
     message: String,
     ids: Vec<i64>,
-    action: TriageAction,
+    /// What reverses it; `None` when nothing can (a bulk rating over different ratings).
+    action: Option<TriageAction>,
 }
 
 #[component]
@@ -70,6 +71,7 @@ pub fn GalleryGrid(
     let tag_text = RwSignal::new(String::new());
     let suggestions = RwSignal::new(Vec::<(String, i64)>::new());
     let tag_input = NodeRef::<html::Input>::new();
+    let projects = LocalResource::new(|| crate::api::projects::list_projects(false));
     let error = RwSignal::new(None::<String>);
     let scroller = NodeRef::<html::Div>::new();
     // Products made while the page is open that match the view: shown above the grid, which
@@ -204,37 +206,65 @@ pub fn GalleryGrid(
         scroll_top.set(el.scroll_top() as f64);
     };
 
-    let act =
-        move |ids: Vec<i64>, action: TriageAction, inverse: Option<(String, TriageAction)>| {
-            let ids_for_call = ids.clone();
-            leptos::task::spawn_local(async move {
-                match triage(ids_for_call, action).await {
-                    Ok(_) => {
-                        if let Some((message, action)) = inverse {
-                            undo.set(Some(Undo {
-                                message,
-                                ids,
-                                action,
-                            }));
-                        }
+    let act = move |ids: Vec<i64>,
+                    action: TriageAction,
+                    inverse: Option<(String, Option<TriageAction>)>| {
+        let ids_for_call = ids.clone();
+        leptos::task::spawn_local(async move {
+            match triage(ids_for_call, action).await {
+                Ok(_) => {
+                    if let Some((message, action)) = inverse {
+                        undo.set(Some(Undo {
+                            message,
+                            ids,
+                            action,
+                        }));
                     }
-                    Err(e) => error.set(Some(e.to_string())),
                 }
-            });
-        };
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
     let run_undo = move || {
-        if let Some(u) = undo.get_untracked() {
+        if let Some(Undo {
+            ids,
+            action: Some(action),
+            ..
+        }) = undo.get_untracked()
+        {
+            let u = Undo {
+                message: String::new(),
+                ids,
+                action: Some(action.clone()),
+            };
             undo.set(None);
             for id in &u.ids {
                 hidden.update(|h| {
                     h.remove(id);
                 });
-                if let TriageAction::Reject(on) = u.action {
+                if let TriageAction::Reject(on) = action {
                     update_tile(*id, &|t| t.rejected = on);
                 }
             }
-            act(u.ids, u.action, None);
+            act(u.ids, action, None);
         }
+    };
+
+    let bulk = move |action: TriageAction, message: &'static str, inverse: Option<TriageAction>| {
+        let ids: Vec<i64> = selected.get_untracked().into_iter().collect();
+        if ids.is_empty() {
+            return;
+        }
+        if matches!(action, TriageAction::Reject(true) | TriageAction::Trash(_)) {
+            hidden.update(|h| h.extend(ids.iter().copied()));
+        }
+        if let TriageAction::Rate(r) = action {
+            for id in &ids {
+                update_tile(*id, &|t| t.rating = r);
+            }
+        }
+        selected.update(|s| s.clear());
+        act(ids, action, Some((message.to_string(), inverse)));
     };
 
     let navigate = leptos_router::hooks::use_navigate();
@@ -275,6 +305,10 @@ pub fn GalleryGrid(
                     );
                 }
             }
+            "0" | "1" | "2" | "3" | "4" | "5" if !selected.get_untracked().is_empty() => {
+                let r: i16 = key.parse().unwrap_or(0);
+                bulk(TriageAction::Rate(Some(r)), "Rated the selection.", None);
+            }
             "0" | "1" | "2" | "3" | "4" | "5" => {
                 if let Some(t) = tile {
                     let r: i16 = key.parse().unwrap_or(0);
@@ -283,7 +317,7 @@ pub fn GalleryGrid(
                     act(
                         vec![t.id],
                         TriageAction::Rate(Some(r)),
-                        Some((format!("Rated {r}."), TriageAction::Rate(before))),
+                        Some((format!("Rated {r}."), Some(TriageAction::Rate(before)))),
                     );
                 }
             }
@@ -302,7 +336,7 @@ pub fn GalleryGrid(
                     act(
                         vec![t.id],
                         TriageAction::Reject(true),
-                        Some(("Rejected.".into(), TriageAction::Reject(false))),
+                        Some(("Rejected.".into(), Some(TriageAction::Reject(false)))),
                     );
                 }
             }
@@ -355,26 +389,6 @@ pub fn GalleryGrid(
             _ => return,
         }
         ev.prevent_default();
-    };
-
-    let bulk = move |action: TriageAction, message: &'static str, inverse: Option<TriageAction>| {
-        let ids: Vec<i64> = selected.get_untracked().into_iter().collect();
-        if ids.is_empty() {
-            return;
-        }
-        if matches!(
-            action,
-            TriageAction::Reject(true) | TriageAction::Trash(true)
-        ) {
-            hidden.update(|h| h.extend(ids.iter().copied()));
-        }
-        if let TriageAction::Rate(r) = action {
-            for id in &ids {
-                update_tile(*id, &|t| t.rating = r);
-            }
-        }
-        selected.update(|s| s.clear());
-        act(ids, action, inverse.map(|a| (message.to_string(), a)));
     };
 
     let large = size == TileSize::Large;
@@ -512,7 +526,19 @@ pub fn GalleryGrid(
                         let n = selected.get().len();
                         (n > 0).then(|| view! {
                             <span data-selection>{format!("{n} selected:")}</span>
-                            <button type="button" class=button::secondary() on:click=move |_| bulk(TriageAction::Rate(Some(5)), "Rated 5.", None)>"Rate 5"</button>
+                            <span class="text-stone-600 dark:text-stone-400">"0–5 rate them, T tags them."</span>
+                            <label for="gallery-move" class="sr-only">"Move the selection to a project"</label>
+                            <select id="gallery-move" class="rounded-md border border-stone-300 px-2 py-1 dark:border-stone-700 dark:bg-stone-900"
+                                on:change=move |ev| {
+                                    if let Ok(project) = event_target_value(&ev).parse::<i64>() {
+                                        bulk(TriageAction::MoveTo(project), "Moved.", None);
+                                    }
+                                }>
+                                <option value="">"Move to project…"</option>
+                                {move || projects.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|p| view! {
+                                    <option value=p.id.to_string()>{p.name}</option>
+                                }).collect_view()}
+                            </select>
                             <button type="button" class=button::secondary() on:click=move |_| bulk(TriageAction::Reject(true), "Rejected.", Some(TriageAction::Reject(false)))>"Reject"</button>
                             {if trash {
                                 view! { <button type="button" class=button::secondary() on:click=move |_| bulk(TriageAction::Trash(false), "Restored.", Some(TriageAction::Trash(true)))>"Restore"</button> }.into_any()
@@ -535,7 +561,9 @@ pub fn GalleryGrid(
                     }}
                     {move || undo.get().map(|u| view! {
                         <span data-undo-toast>{u.message}</span>
-                        <button type="button" class=button::secondary() on:click=move |_| run_undo()>"Undo"</button>
+                        {u.action.is_some().then(|| view! {
+                            <button type="button" class=button::secondary() on:click=move |_| run_undo()>"Undo"</button>
+                        })}
                     })}
                     {move || error.get().map(|e| view! { <span class="text-red-700 dark:text-red-400">{e}</span> })}
                 </div>
@@ -552,7 +580,7 @@ pub fn GalleryGrid(
                                 tagging.set(None);
                                 leptos::task::spawn_local(async move {
                                     match triage(ids, TriageAction::Tag(name.clone())).await {
-                                        Ok(n) => undo.set(Some(Undo { message: format!("Tagged {n} with “{name}”."), ids: for_undo, action: TriageAction::Untag(name) })),
+                                        Ok(n) => undo.set(Some(Undo { message: format!("Tagged {n} with “{name}”."), ids: for_undo, action: Some(TriageAction::Untag(name)) })),
                                         Err(e) => error.set(Some(e.to_string())),
                                     }
                                 });

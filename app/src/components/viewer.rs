@@ -208,6 +208,7 @@ pub fn ZoomImage(
 /// from (`?gallery=<view>&at=<position>`); Escape goes back to that view.
 #[component]
 pub fn GalleryKeys() -> impl IntoView {
+    // Renders nothing: it only listens for keys.
     let query = use_query_map();
     let gallery = query.with_untracked(|q| q.get("gallery"));
     let at = query.with_untracked(|q| q.get("at").and_then(|a| a.parse::<usize>().ok()));
@@ -277,7 +278,6 @@ pub fn GalleryKeys() -> impl IntoView {
             _ => {}
         }
     });
-    view! {}
 }
 
 /// Percent-encodes a query string so that it travels as one parameter.

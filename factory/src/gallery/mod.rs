@@ -588,10 +588,10 @@ pub async fn summary(
     facets.providers.sort_by(by_count);
     facets.models.sort_by(by_count);
     facets.models.truncate(50);
-    facets.ratings.sort_by(|a, b| b.0.cmp(&a.0));
+    facets.ratings.sort_by_key(|r| std::cmp::Reverse(r.0));
     match view.sort {
-        Sort::Newest => months.sort_by(|a, b| (b.year, b.month).cmp(&(a.year, a.month))),
-        Sort::Oldest => months.sort_by(|a, b| (a.year, a.month).cmp(&(b.year, b.month))),
+        Sort::Newest => months.sort_by_key(|m| std::cmp::Reverse((m.year, m.month))),
+        Sort::Oldest => months.sort_by_key(|a| (a.year, a.month)),
         _ => months.clear(),
     }
     Ok(Summary { months, facets })

@@ -21,7 +21,7 @@ pub struct Emptied {
 
 impl Engine {
     pub async fn gallery_overview(&self, view: &View) -> Result<Overview, GalleryError> {
-        Ok(super::overview(&mut *self.conn().await?, view).await?)
+        super::overview(&mut *self.conn().await?, view).await
     }
 
     pub async fn gallery_summary(

@@ -98,6 +98,9 @@ async fn all_pages(s: &Setup, view: &View) -> Vec<i64> {
     ids
 }
 
+/// Which products a filter should return, as the reference says.
+type Matches = Box<dyn Fn(&Row) -> bool>;
+
 fn view(filter: Filter, sort: Sort) -> View {
     View::new(filter, sort).unwrap()
 }
@@ -192,7 +195,7 @@ async fn every_filter_and_sort_returns_exactly_the_matching_products() {
         .unwrap();
     let model = sample.model.clone().unwrap();
     let tag = sample.tags.split(',').next().unwrap().to_string();
-    let cases: Vec<(Filter, Box<dyn Fn(&Row) -> bool>)> = vec![
+    let cases: Vec<(Filter, Matches)> = vec![
         (Filter::default(), Box::new(|r: &Row| !r.rejected)),
         (
             Filter {
