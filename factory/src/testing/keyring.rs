@@ -8,6 +8,20 @@ use std::time::{Duration, Instant};
 
 use crate::credentials::keyring::OsKeyring;
 
+const BUS_CONFIG: &str = r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#;
+
 pub struct PrivateKeyring {
     bus: Child,
     daemon: Child,
@@ -21,8 +35,13 @@ impl PrivateKeyring {
         let home = tempfile::tempdir().expect("temp home");
         let runtime = home.path().join("run");
         std::fs::create_dir_all(&runtime).unwrap();
+        // A session bus without service activation: a call that comes before our daemon has
+        // its name must fail and be retried, not start a second, locked keyring daemon.
+        let config = home.path().join("bus.conf");
+        std::fs::write(&config, BUS_CONFIG).unwrap();
         let mut bus = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--print-address=1"])
+            .arg(format!("--config-file={}", config.display()))
+            .args(["--nofork", "--print-address=1"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -66,16 +85,22 @@ impl PrivateKeyring {
         OsKeyring::secret_service_on(&self.address)
     }
 
+    /// Waits until the daemon stores and returns a secret: answering a lookup is not enough,
+    /// the login collection may still be being made and unlocked.
     fn wait_until_answering(&self) {
         let started = Instant::now();
         let keyring = self.os_keyring();
+        let probe = "art-factory readiness probe";
         loop {
-            match keyring.lookup("art-factory readiness probe") {
-                Ok(_) => return,
-                Err(e) if started.elapsed() > Duration::from_secs(10) => {
-                    panic!("the private keyring did not come up: {e}")
+            let round_trip = keyring
+                .store(probe, "ready")
+                .and_then(|()| keyring.lookup(probe));
+            match round_trip {
+                Ok(Some(value)) if value.as_str() == "ready" => return,
+                other if started.elapsed() > Duration::from_secs(20) => {
+                    panic!("the private keyring did not come up: {other:?}")
                 }
-                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+                _ => std::thread::sleep(Duration::from_millis(100)),
             }
         }
     }

@@ -367,7 +367,9 @@ fn the_data_key_lives_in_the_os_keyring_when_there_is_one() {
     let keyring = PrivateKeyring::start();
     let data = tempfile::tempdir().unwrap();
     let key = Secret::new("r8_keyring_canary_0123456789").unwrap();
-    let vault = Vault::load_with(data.path(), KeyStore::Auto, Some(keyring.os_keyring())).unwrap();
+    // Keyring, not Auto: a failure here shows its reason instead of falling back to a file.
+    let vault =
+        Vault::load_with(data.path(), KeyStore::Keyring, Some(keyring.os_keyring())).unwrap();
     assert!(vault.origin().contains("OS keyring"), "{}", vault.origin());
     assert!(
         !data.path().join(KEY_FILE).exists(),
