@@ -14,6 +14,7 @@ use leptos::prelude::*;
 
 use crate::api::gallery::{gallery_fresh, gallery_page, suggest_tags, triage};
 use crate::components::button;
+use crate::components::month_scrubber::MonthScrubber;
 use crate::dto::{GalleryOverviewDto, MonthDto, TileDto, TileSize, TriageAction};
 
 const GAP: f64 = 8.0;
@@ -633,49 +634,12 @@ pub fn GalleryGrid(
                     </div>
                 })}
             </div>
-            {by_date.then(|| view! { <div class="w-28 shrink-0">{move || {
-                let months = months.get();
-                (!months.is_empty()).then(|| {
-                let mut start = 0i64;
-                let marks: Vec<(String, i64)> = months
-                    .iter()
-                    .map(|m| {
-                        let at = start;
-                        start += m.count;
-                        (format!("{} {}", month_name(m.month), m.year), at)
-                    })
-                    .collect();
-                view! {
-                    <nav aria-label="Jump to a month" class="max-h-[70vh] overflow-y-auto text-xs" data-scrubber>
-                        <ul class="space-y-0.5">
-                            {marks.into_iter().map(|(label, at)| view! {
-                                <li>
-                                    <button
-                                        type="button"
-                                        class="w-full rounded px-2 py-0.5 text-left text-stone-700 hover:bg-stone-100 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-stone-300 dark:hover:bg-stone-800"
-                                        on:click=move |_| {
-                                            let index = at as usize;
-                                            focused.set(Some(index.min(total.saturating_sub(1))));
-                                            show_row(index / cols.get_untracked(), true);
-                                        }
-                                    >
-                                        {label}
-                                    </button>
-                                </li>
-                            }).collect_view()}
-                        </ul>
-                    </nav>
-                }
-            })}}</div> })}
+            {by_date.then(|| view! {
+                <MonthScrubber months=months on_jump=Callback::new(move |index: usize| {
+                    focused.set(Some(index.min(total.saturating_sub(1))));
+                    show_row(index / cols.get_untracked(), true);
+                }) />
+            })}
         </div>
     }
-}
-
-fn month_name(month: u32) -> &'static str {
-    [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .get(month.saturating_sub(1) as usize)
-    .copied()
-    .unwrap_or("?")
 }

@@ -10,6 +10,7 @@ pub mod job;
 pub mod loras;
 pub mod model_browser;
 pub mod model_ref;
+pub mod month_scrubber;
 pub mod params;
 pub mod pauses;
 pub mod preview;
