@@ -175,7 +175,8 @@ pub fn GalleryGrid(
             request_animation_frame(measure);
         }
     });
-    let _resize = window_event_listener(leptos::ev::resize, move |_| measure());
+    let resize = window_event_listener(leptos::ev::resize, move |_| measure());
+    on_cleanup(move || resize.remove());
 
     let tile_at = move |index: usize| -> Option<TileDto> {
         pages.with(|p| {

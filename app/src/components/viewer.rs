@@ -210,11 +210,21 @@ pub fn ZoomImage(
 pub fn GalleryKeys() -> impl IntoView {
     // Renders nothing: it only listens for keys.
     let query = use_query_map();
-    let gallery = query.with_untracked(|q| q.get("gallery"));
-    let at = query.with_untracked(|q| q.get("at").and_then(|a| a.parse::<usize>().ok()));
     let navigate = use_navigate();
+    // The position is read when the key is pressed, not when the viewer was opened: the same
+    // viewer may already have stepped. One step at a time: a key pressed while the next product
+    // is being found is dropped rather than counted from the old position.
+    let stepping = StoredValue::new(false);
     let step = move |delta: i64| {
-        let (Some(view), Some(at)) = (gallery.clone(), at) else {
+        if stepping.get_value() {
+            return;
+        }
+        let (Some(view), Some(at)) = query.with_untracked(|q| {
+            (
+                q.get("gallery"),
+                q.get("at").and_then(|a| a.parse::<usize>().ok()),
+            )
+        }) else {
             return;
         };
         let target = at as i64 + delta;
@@ -223,32 +233,21 @@ pub fn GalleryKeys() -> impl IntoView {
         }
         let target = target as usize;
         let navigate = navigate.clone();
+        stepping.set_value(true);
         leptos::task::spawn_local(async move {
-            let Ok(overview) = gallery_overview(view.clone()).await else {
-                return;
-            };
-            let Some(start) = overview.landmarks.get(target / 100).cloned() else {
-                return;
-            };
-            let Ok(page) = gallery_page(view.clone(), Some(start), Some(overview.snapshot)).await
-            else {
-                return;
-            };
-            if let Some(tile) = page.tiles.get(target % 100) {
+            if let Some(id) = product_at(&view, target).await {
                 navigate(
-                    &format!(
-                        "/products/{}?gallery={}&at={target}",
-                        tile.id,
-                        urlencode(&view)
-                    ),
+                    &format!("/products/{id}?gallery={}&at={target}", urlencode(&view)),
                     Default::default(),
                 );
             }
+            stepping.set_value(false);
         });
     };
-    let back = query.with_untracked(|q| q.get("gallery"));
     let navigate = use_navigate();
-    let _keys = window_event_listener(leptos::ev::keydown, move |ev| {
+    // The handle is removed with the component: leptos leaves a window listener in place until
+    // then, and a viewer left behind would keep stepping from its own, stale position.
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
         let typing = ev
             .target()
             .map(|t| {
@@ -271,13 +270,24 @@ pub fn GalleryKeys() -> impl IntoView {
             "ArrowRight" => step(1),
             "ArrowLeft" => step(-1),
             "Escape" => {
-                if let Some(view) = back.clone() {
+                if let Some(view) = query.with_untracked(|q| q.get("gallery")) {
                     navigate(&format!("/gallery?{view}"), Default::default());
                 }
             }
             _ => {}
         }
     });
+    on_cleanup(move || keys.remove());
+}
+
+/// The product at a position of a gallery view, if there is one.
+async fn product_at(view: &str, at: usize) -> Option<i64> {
+    let overview = gallery_overview(view.to_string()).await.ok()?;
+    let start = overview.landmarks.get(at / 100).cloned()?;
+    let page = gallery_page(view.to_string(), Some(start), Some(overview.snapshot))
+        .await
+        .ok()?;
+    page.tiles.get(at % 100).map(|tile| tile.id)
 }
 
 /// Percent-encodes a query string so that it travels as one parameter.
