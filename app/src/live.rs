@@ -12,6 +12,9 @@ use crate::dto::{JobDto, JobState, LiveMessage, ProductDto, ProviderPauseDto, Qu
 
 /// Products kept in memory for the pages showing a batch as it runs.
 const RECENT_PRODUCTS: usize = 1000;
+/// Jobs kept in memory: past this, the finished ones heard of longest ago are forgotten (pages
+/// load what they list from the server; these only keep them current between loads).
+const KEPT_JOBS: usize = 2000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Toast {
@@ -28,6 +31,8 @@ pub struct Live {
     /// Providers rate limited, by id (expired pauses are simply past their `until`).
     pub provider_pauses: RwSignal<BTreeMap<String, ProviderPauseDto>>,
     pub connected: RwSignal<bool>,
+    /// Bumped by every snapshot and job event: pages that list from the server reload on it.
+    pub changes: RwSignal<u64>,
     pub toasts: RwSignal<Vec<Toast>>,
     last_seq: RwSignal<u64>,
     next_toast: StoredValue<u64>,
@@ -42,6 +47,7 @@ pub fn provide_live() -> Live {
         paused: RwSignal::new(false),
         provider_pauses: RwSignal::new(BTreeMap::new()),
         connected: RwSignal::new(false),
+        changes: RwSignal::new(0),
         toasts: RwSignal::new(Vec::new()),
         last_seq: RwSignal::new(0),
         next_toast: StoredValue::new(0),
@@ -78,14 +84,20 @@ impl Live {
                         .collect(),
                 );
                 self.last_seq.set(seq);
+                self.changes.update(|c| *c += 1);
             }
             message if message.seq() <= self.last_seq.get_untracked() => {}
             LiveMessage::Job { seq, job } => {
                 self.last_seq.set(seq);
                 let previous = self
                     .jobs
-                    .try_update(|jobs| jobs.insert(job.id, job.clone()))
+                    .try_update(|jobs| {
+                        let previous = jobs.insert(job.id, job.clone());
+                        forget_old(jobs);
+                        previous
+                    })
                     .flatten();
+                self.changes.update(|c| *c += 1);
                 let before = previous.as_ref().map(|p| p.state);
                 if before != Some(job.state) {
                     self.totals.update(|t| {
@@ -142,6 +154,24 @@ impl Live {
 
     pub fn dismiss(&self, id: u64) {
         self.toasts.update(|t| t.retain(|toast| toast.id != id));
+    }
+}
+
+/// Keeps the map to [`KEPT_JOBS`] by dropping the finished jobs updated longest ago.
+fn forget_old(jobs: &mut BTreeMap<i64, JobDto>) {
+    if jobs.len() <= KEPT_JOBS {
+        return;
+    }
+    let mut finished: Vec<(chrono::DateTime<chrono::Utc>, i64)> = jobs
+        .values()
+        .filter(|j| j.is_terminal())
+        .map(|j| (j.updated_at, j.id))
+        .collect();
+    finished.sort_unstable();
+    // A quarter below the cap, so this runs once per many events rather than at each.
+    let excess = jobs.len() - KEPT_JOBS * 3 / 4;
+    for (_, id) in finished.into_iter().take(excess) {
+        jobs.remove(&id);
     }
 }
 

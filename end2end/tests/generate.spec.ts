@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import { call, hydrated, newProject } from "./helpers";
+import { call, hydrated, newProject, openBatch } from "./helpers";
 
 // Runs `body` with the queue paused (so jobs wait where the test can see them), and always
 // resumes it, so a failure cannot leave the next test with a stopped queue.
@@ -66,6 +66,7 @@ test("a queued job can be cancelled from the Queue page", async ({ page, request
 
     await page.getByRole("link", { name: "Queue", exact: true }).click();
     await expect(page.getByText("The queue is paused")).toBeVisible();
+    await openBatch(page, batch!);
     await page.getByRole("button", { name: `Cancel Image 1 of batch ${batch}`, exact: true }).click();
     const first = page.locator("[data-job-id]", { hasText: new RegExp(`Image 1 of batch ${batch}\\b`) });
     await expect(first).toHaveAttribute("data-state", "canceled");
@@ -90,6 +91,7 @@ test("a job moved to the front is listed first among the waiting ones", async ({
     await page.getByRole("button", { name: "Generate" }).click();
     const batch = await page.locator("[data-batch-id]").getAttribute("data-batch-id");
     await page.getByRole("link", { name: "Queue", exact: true }).click();
+    await openBatch(page, batch!);
     const waiting = page.locator(`[data-job-id][data-state="queued"]`, { hasText: new RegExp(`of batch ${batch}\\b`) });
     await expect(waiting).toHaveCount(3);
     await expect(waiting.first()).toContainText(new RegExp(`Image 1 of batch ${batch}\\b`));

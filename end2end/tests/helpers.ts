@@ -53,3 +53,35 @@ export async function setKey(page: Page, provider: string, name: string, key: st
   await card.getByRole("button", { name: "Test and save" }).click();
   await expect(card.locator("[data-key-status]")).toContainText("Set in app");
 }
+
+// Opens a batch's row on the Queue page (active batches on a short page open by themselves)
+// and returns the row.
+export async function openBatch(page: Page, batch: string) {
+  const row = page.locator(`[data-batch-row="${batch}"]`);
+  const toggle = row.locator("button[aria-expanded]");
+  await expect(toggle).toBeVisible();
+  if ((await toggle.getAttribute("aria-expanded")) === "false") {
+    await toggle.click();
+  }
+  await expect(toggle).toHaveAttribute("aria-expanded", "true");
+  return row;
+}
+
+// Launches a batch on the offline generator through the server function; returns its id.
+export async function launchOffline(request: APIRequestContext, project: string, prompt: string, count: number) {
+  const projects = await call(request, "projects/list", { archived: "false" });
+  const id = projects.find((p: { name: string }) => p.name === project).id;
+  const launched = await call(request, "generate/launch", {
+    "form[project_id]": String(id),
+    "form[provider]": "local",
+    "form[model]": "aurora",
+    "form[prompt]": prompt,
+    "form[negative_prompt]": "",
+    "form[params]": JSON.stringify({ width: 64, height: 64 }),
+    "form[count]": String(count),
+    "form[seed_mode]": "derived",
+    "form[mode]": "combinatorial",
+    "form[confirmed]": "true",
+  });
+  return String(launched.batch_id);
+}

@@ -14,6 +14,7 @@ use crate::batches::{self, Batch, LaunchError, LaunchRequest};
 use crate::credentials::{Credentials, KeyError, KeyStatus};
 use crate::db::{DbError, Pool, PooledConnection};
 use crate::events::{EventBus, EventKind};
+use crate::jobs::board;
 use crate::jobs::queue::{self, Canceled};
 use crate::jobs::worker::{self, WorkerConfig, WorkerHandle};
 use crate::jobs::{Job, JobError, JobId};
@@ -257,6 +258,50 @@ impl Engine {
         let job = queue::move_to_front(&mut *self.conn().await?, id).await?;
         self.events.publish(job.event());
         Ok(job)
+    }
+
+    /// Cancels every unfinished job of a batch; returns how many changed.
+    pub async fn cancel_batch(&self, batch_id: i64) -> Result<usize, JobError> {
+        let changed = queue::cancel_batch(&mut *self.conn().await?, batch_id).await?;
+        self.publish_jobs(&changed);
+        Ok(changed.len())
+    }
+
+    /// Queues a batch's failed jobs again; returns how many.
+    pub async fn retry_failed_in_batch(&self, batch_id: i64) -> Result<usize, JobError> {
+        let retried = queue::retry_failed_in_batch(&mut *self.conn().await?, batch_id).await?;
+        self.publish_jobs(&retried);
+        Ok(retried.len())
+    }
+
+    fn publish_jobs(&self, jobs: &[Job]) {
+        for job in jobs {
+            self.events.publish(job.event());
+        }
+        if jobs.iter().any(|j| j.state().is_waiting()) {
+            self.wake.notify_one();
+        }
+    }
+
+    /// A page of the Queue page's batches.
+    pub async fn queue_batches(
+        &self,
+        section: board::Section,
+        after: Option<board::BatchCursor>,
+        limit: i64,
+    ) -> Result<board::BatchPage, JobError> {
+        Ok(board::batches(&mut *self.conn().await?, section, after, limit).await?)
+    }
+
+    /// A page of one batch's jobs, those in `states` when any are given.
+    pub async fn queue_batch_jobs(
+        &self,
+        batch_id: i64,
+        states: &[crate::jobs::JobState],
+        after: Option<board::JobCursor>,
+        limit: i64,
+    ) -> Result<board::JobPage, JobError> {
+        Ok(board::batch_jobs(&mut *self.conn().await?, batch_id, states, after, limit).await?)
     }
 
     pub async fn set_queue_paused(&self, paused: bool) -> Result<(), JobError> {

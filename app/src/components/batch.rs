@@ -19,18 +19,24 @@ pub fn BatchView(batch_id: i64) -> impl IntoView {
     let live = use_live();
     let use_as_input = use_context::<UseAsInput>();
     let initial = Resource::new(move || batch_id, batch_results);
+    // What the server said when the page opened, with whatever the live feed has heard since
+    // (the newer of the two for each job).
     let jobs = Memo::new(move |_| {
-        let mut jobs: Vec<_> = live.jobs.with(|all| {
-            all.values()
-                .filter(|j| j.batch_id == batch_id)
-                .cloned()
-                .collect()
-        });
-        if jobs.is_empty() {
-            if let Some(Ok((initial_jobs, _))) = initial.get() {
-                jobs = initial_jobs;
-            }
+        let mut by_id: BTreeMap<i64, crate::dto::JobDto> = BTreeMap::new();
+        if let Some(Ok((initial_jobs, _))) = initial.get() {
+            by_id.extend(initial_jobs.into_iter().map(|j| (j.id, j)));
         }
+        live.jobs.with(|all| {
+            for job in all.values().filter(|j| j.batch_id == batch_id) {
+                let newer = by_id
+                    .get(&job.id)
+                    .is_none_or(|known| known.updated_at <= job.updated_at);
+                if newer {
+                    by_id.insert(job.id, job.clone());
+                }
+            }
+        });
+        let mut jobs: Vec<_> = by_id.into_values().collect();
         jobs.sort_by_key(|j| j.item_index);
         jobs
     });

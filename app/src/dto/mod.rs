@@ -9,6 +9,7 @@ mod jobs;
 mod library;
 mod products;
 mod projects;
+mod queue;
 mod settings;
 
 pub use catalog::*;
@@ -19,4 +20,5 @@ pub use jobs::*;
 pub use library::*;
 pub use products::*;
 pub use projects::*;
+pub use queue::*;
 pub use settings::*;

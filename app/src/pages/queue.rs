@@ -1,14 +1,23 @@
-//! The Queue page: every job, live, with cancel, retry, move to front, and pause/resume all.
+//! The Queue page: batches still waiting or running in the order they run, then finished ones,
+//! a page at a time; each opens onto its jobs. Counts and progress come from the server; the
+//! live feed keeps rows current and reloads the pages shown, at most once a second.
+
+use std::collections::HashSet;
+use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::queue::{cancel_job, move_job_to_front, retry_job, set_queue_paused};
+use crate::api::queue::{queue_batches, set_queue_paused};
 use crate::components::button;
-use crate::components::job::{describe, fraction, ProgressBar, StateBadge};
+use crate::components::pager::{Pager, PagerNav};
 use crate::components::pauses::ProviderPauses;
-use crate::dto::{JobDto, JobState};
-use crate::live::{use_live, Live};
+use crate::components::queue_batch::BatchCard;
+use crate::dto::QueueSection;
+use crate::live::use_live;
+
+/// Active batches opened on arrival when a page holds no more than this many.
+const OPEN_WHEN_AT_MOST: usize = 3;
 
 #[component]
 pub fn QueuePage() -> impl IntoView {
@@ -21,24 +30,19 @@ pub fn QueuePage() -> impl IntoView {
             }
         }
     });
-    // Unfinished jobs in the order they run (in flight, then by priority and age), then finished
-    // ones, newest first.
-    let ordered = move || {
-        let jobs = live.jobs.get();
-        let (mut active, mut done): (Vec<JobDto>, Vec<JobDto>) =
-            jobs.into_values().partition(|j| !j.is_terminal());
-        active.sort_by_key(|j| (j.is_waiting(), std::cmp::Reverse(j.priority), j.id));
-        done.sort_by_key(|j| std::cmp::Reverse(j.updated_at));
-        active.extend(done);
-        active
-    };
+    let refresh = throttled_refresh(live.changes, Duration::from_secs(1));
+    // Which batches are open, shared by both sections: a batch open while it runs stays open
+    // when it finishes and moves down.
+    let open = RwSignal::new(HashSet::<i64>::new());
+    // Bumped after an action here, so both sections reload at once (a cancelled batch moves).
+    let reload = RwSignal::new(0u64);
 
     view! {
         <Title text="Queue" />
         <div class="flex flex-wrap items-center justify-between gap-3">
             <h1 class="text-2xl font-semibold tracking-tight">"Queue"</h1>
             <div class="flex items-center gap-3 text-sm">
-                <span aria-live="polite">
+                <span aria-live="polite" data-queue-totals>
                     {move || {
                         let t = live.totals.get();
                         format!("{} waiting · {} running · {} done · {} failed", t.queued + t.retry_wait, t.running, t.succeeded, t.failed)
@@ -59,96 +63,98 @@ pub fn QueuePage() -> impl IntoView {
             </p>
         </Show>
         <ProviderPauses />
-        <Show
-            when=move || live.connected.get() || !live.jobs.get().is_empty()
-            fallback=|| view! { <p class="mt-6 text-sm text-stone-500">"Connecting to the live queue…"</p> }
-        >
-            <Show when=move || !live.jobs.get().is_empty() fallback=|| view! { <p class="mt-6 text-sm text-stone-500">"Nothing queued yet. Start on the Generate page."</p> }>
-                <ul class="mt-6 space-y-2" aria-label="Jobs">
-                    <For each=ordered key=|j| (j.id, j.updated_at, j.state, j.progress.map(|p| (p * 100.0) as i32)) let:job>
-                        <JobRow job live />
-                    </For>
-                </ul>
-            </Show>
-        </Show>
+        <BatchSection section=QueueSection::Active heading="In the queue" empty="Nothing waiting or running. Start on the Generate page." refresh open reload />
+        <BatchSection section=QueueSection::Finished heading="Finished" empty="Nothing finished yet." refresh open reload />
     }
 }
 
-/// What a job's buttons do.
-#[derive(Clone, Copy)]
-enum QueueAction {
-    Cancel,
-    Retry,
-    MoveToFront,
+/// A signal that follows `source`, at most once per `every`: many job events in a second make
+/// one reload, not many.
+fn throttled_refresh(source: RwSignal<u64>, every: Duration) -> Signal<u64> {
+    let out = RwSignal::new(0u64);
+    let pending = StoredValue::new(false);
+    Effect::new(move |first: Option<()>| {
+        source.track();
+        if first.is_none() || pending.get_value() {
+            return;
+        }
+        pending.set_value(true);
+        set_timeout(
+            move || {
+                pending.try_set_value(false);
+                out.try_update(|n| *n += 1);
+            },
+            every,
+        );
+    });
+    out.into()
 }
 
+/// One section of batches, a page at a time (a stack of the cursors visited, for going back).
 #[component]
-fn JobRow(job: JobDto, live: Live) -> impl IntoView {
-    let id = job.id;
-    let act = move |what: QueueAction| {
-        Action::new(move |_: &()| async move {
-            let result = match what {
-                QueueAction::Cancel => cancel_job(id).await.map(|_| ()),
-                QueueAction::Retry => retry_job(id).await.map(|_| ()),
-                QueueAction::MoveToFront => move_job_to_front(id).await.map(|_| ()),
-            };
-            if let Err(e) = result {
-                live.toast(e.to_string());
-            }
-        })
+fn BatchSection(
+    section: QueueSection,
+    heading: &'static str,
+    empty: &'static str,
+    refresh: Signal<u64>,
+    open: RwSignal<HashSet<i64>>,
+    reload: RwSignal<u64>,
+) -> impl IntoView {
+    let pager = Pager::new(move |after| {
+        refresh.track();
+        reload.track();
+        async move {
+            queue_batches(section, after)
+                .await
+                .map(|p| (p.batches, p.next))
+        }
+    });
+    let loaded = pager.loaded();
+    let batches = move || pager.rows();
+    // Active batches open on arrival when the page is short.
+    let seen = StoredValue::new(HashSet::<i64>::new());
+    Effect::new(move |_| {
+        let ids: Vec<i64> = loaded.with(|l| {
+            l.as_ref()
+                .map(|(b, _)| b.iter().map(|b| b.id).collect())
+                .unwrap_or_default()
+        });
+        let fresh: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| seen.with_value(|s| !s.contains(id)))
+            .collect();
+        seen.update_value(|s| s.extend(fresh.iter().copied()));
+        if section == QueueSection::Active && ids.len() <= OPEN_WHEN_AT_MOST && !fresh.is_empty() {
+            open.update(|o| o.extend(fresh));
+        }
+    });
+    let heading_id = format!("queue-{heading}").to_lowercase().replace(' ', "-");
+    let labelled_by = heading_id.clone();
+    let section_name = match section {
+        QueueSection::Active => "active",
+        QueueSection::Finished => "finished",
     };
-    let (cancel, retry, front) = (
-        act(QueueAction::Cancel),
-        act(QueueAction::Retry),
-        act(QueueAction::MoveToFront),
-    );
-    let label = format!("Image {} of batch {}", job.item_index + 1, job.batch_id);
-    let (front_label, cancel_label, retry_label) = (
-        format!("Move to front: {label}"),
-        format!("Cancel {label}"),
-        format!("Retry {label}"),
-    );
-    let cancel_requested = job.cancel_requested;
-    let state = job.state;
-    let terminal = job.is_terminal();
-    let waiting = job.is_waiting();
-    let retryable = matches!(state, JobState::Failed | JobState::Canceled);
-    let description = describe(&job);
-    let fraction = fraction(&job);
+
     view! {
-        <li class="rounded-lg border border-stone-200 bg-white p-3 shadow-sm dark:border-stone-800 dark:bg-stone-900" data-job-id=id data-state=state.as_str()>
-            <div class="flex flex-wrap items-start justify-between gap-3">
-                <div class="min-w-0 flex-1">
-                    <div class="flex items-center gap-2">
-                        <StateBadge state=state />
-                        <span class="truncate text-sm font-medium" title=job.prompt.clone()>{job.prompt.clone()}</span>
-                    </div>
-                    <p class="mt-1 text-xs text-stone-500">
-                        {format!("{label} · {} / {} · seed {}", job.provider, job.model, job.seed)}
-                    </p>
-                </div>
-                <div class="flex gap-2">
-                    <Show when=move || waiting>
-                        <button type="button" class=button::secondary() aria-label=front_label.clone() on:click=move |_| { front.dispatch(()); }>"Move to front"</button>
-                    </Show>
-                    <Show when=move || !terminal && !cancel_requested>
-                        <button type="button" class=button::secondary() aria-label=cancel_label.clone() on:click=move |_| { cancel.dispatch(()); }>"Cancel"</button>
-                    </Show>
-                    <Show when=move || retryable>
-                        <button type="button" class=button::secondary() aria-label=retry_label.clone() on:click=move |_| { retry.dispatch(()); }>"Retry"</button>
-                    </Show>
-                </div>
+        <section class="mt-8" aria-labelledby=labelled_by data-queue-section=section_name>
+            <h2 id=heading_id class="text-lg font-semibold">{heading}</h2>
+            <Show
+                when=move || pager.is_loaded()
+                fallback=|| view! { <p class="mt-3 text-sm text-stone-500">"Loading…"</p> }
+            >
+                <Show when=move || !pager.is_empty() fallback=move || view! { <p class="mt-3 text-sm text-stone-500">{empty}</p> }>
+                    <ul class="mt-3 space-y-2" aria-label=heading>
+                        <For each=batches key=|b| b.id let:batch>
+                            <BatchCard id=batch.id loaded=Signal::derive(batches) open refresh on_change=Callback::new(move |_| reload.update(|r| *r += 1)) />
+                        </For>
+                    </ul>
+                </Show>
+            </Show>
+            <div class="mt-3">
+                <PagerNav pager label=heading.to_string() rows="batches" />
             </div>
-            <div class="mt-2">
-                <ProgressBar value=fraction label=format!("{label}: {description}") />
-                <p class="mt-1 text-xs text-stone-600 dark:text-stone-400">{description.clone()}</p>
-                {job.error.clone().map(|e| view! { <p class="mt-1 text-sm text-red-700 dark:text-red-400">{e}</p> })}
-                {job.possibly_duplicated.then(|| view! {
-                    <p class="mt-1 text-sm text-amber-700 dark:text-amber-400">
-                        "This was sent to the provider and its answer was lost (the app stopped, or the connection failed), so the provider may have accepted it twice, and may charge twice. It was sent again to be sure it runs."
-                    </p>
-                })}
-            </div>
-        </li>
+        </section>
     }
+    .into_any()
 }

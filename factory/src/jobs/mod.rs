@@ -11,8 +11,10 @@
 //! holds a newer claim) matches no row and stops, so it can never overwrite newer state. No
 //! transaction is held open across a provider call.
 //! [`queue`] holds what people do (cancel, retry, move to front, pause); [`claim`] and
-//! [`transitions`] what workers do; [`worker`] runs them.
+//! [`transitions`] what workers do; [`worker`] runs them; [`board`] is how the Queue page pages
+//! through it all.
 
+pub mod board;
 pub mod claim;
 pub mod queue;
 pub mod transitions;

@@ -72,19 +72,21 @@ pub async fn cancel(conn: &mut AsyncPgConnection, id: JobId) -> Result<Canceled,
     })
 }
 
-/// Queues a failed or cancelled job again with fresh attempts. A job that failed while its
-/// request was alive at the provider (its polling kept failing) keeps the request id, so the
-/// retry polls it again instead of paying for a new one; any other starts a new submission.
+/// What a retry sets. A job that failed while its request was alive at the provider (its
+/// polling kept failing) keeps the request id, so the retry polls it again instead of paying for
+/// a new one; any other starts a new submission.
+const RETRY_SET: &str = "state = 'queued', attempts = 0, error = NULL, run_after = now(),
+    provider_request_id = CASE WHEN state = 'failed' THEN provider_request_id END,
+    submit_started_at = CASE WHEN state = 'failed' AND provider_request_id IS NOT NULL
+                             THEN submit_started_at END,
+    provider_status = NULL, progress = NULL, cancel_requested = false,
+    finished_at = NULL, updated_at = now()";
+
+/// Queues a failed or cancelled job again with fresh attempts (see [`RETRY_SET`]).
 pub async fn retry(conn: &mut AsyncPgConnection, id: JobId) -> Result<Job, JobError> {
-    let rows: Vec<Job> = sql_query(
-        "UPDATE jobs SET state = 'queued', attempts = 0, error = NULL, run_after = now(),
-                provider_request_id = CASE WHEN state = 'failed' THEN provider_request_id END,
-                submit_started_at = CASE WHEN state = 'failed' AND provider_request_id IS NOT NULL
-                                         THEN submit_started_at END,
-                provider_status = NULL, progress = NULL, cancel_requested = false,
-                finished_at = NULL, updated_at = now()
-         WHERE id = $1 AND state IN ('failed', 'canceled') RETURNING *",
-    )
+    let rows: Vec<Job> = sql_query(format!(
+        "UPDATE jobs SET {RETRY_SET} WHERE id = $1 AND state IN ('failed', 'canceled') RETURNING *"
+    ))
     .bind::<BigInt, _>(id)
     .load(conn)
     .await?;
@@ -95,6 +97,54 @@ pub async fn retry(conn: &mut AsyncPgConnection, id: JobId) -> Result<Job, JobEr
         }
         None => Err(wrong_state(conn, id, "retrying", "failed or cancelled").await),
     }
+}
+
+/// Queues every failed job of a batch again; returns them (none when nothing failed).
+pub async fn retry_failed_in_batch(
+    conn: &mut AsyncPgConnection,
+    batch_id: i64,
+) -> QueryResult<Vec<Job>> {
+    let rows: Vec<Job> = sql_query(format!(
+        "UPDATE jobs SET {RETRY_SET} WHERE batch_id = $1 AND state = 'failed' RETURNING *"
+    ))
+    .bind::<BigInt, _>(batch_id)
+    .load(conn)
+    .await?;
+    if !rows.is_empty() {
+        super::notify_work(conn).await?;
+    }
+    Ok(rows)
+}
+
+/// Cancels every unfinished job of a batch, each as [`cancel`] would: those that never reached
+/// a provider at once, the others by a request a worker carries out. Returns the jobs changed.
+pub async fn cancel_batch(conn: &mut AsyncPgConnection, batch_id: i64) -> QueryResult<Vec<Job>> {
+    let mut changed: Vec<Job> = sql_query(
+        "UPDATE jobs SET state = 'canceled', finished_at = now(), updated_at = now()
+         WHERE batch_id = $1 AND state IN ('queued', 'retry_wait')
+           AND provider_request_id IS NULL
+         RETURNING *",
+    )
+    .bind::<BigInt, _>(batch_id)
+    .load(conn)
+    .await?;
+    // Whatever a worker claimed in between is caught here.
+    let requested: Vec<Job> = sql_query(
+        "UPDATE jobs SET cancel_requested = true,
+                run_after = CASE WHEN state IN ('queued', 'retry_wait') THEN now() ELSE run_after END,
+                updated_at = now()
+         WHERE batch_id = $1 AND NOT cancel_requested
+           AND state IN ('queued', 'retry_wait', 'submitting', 'running', 'downloading')
+         RETURNING *",
+    )
+    .bind::<BigInt, _>(batch_id)
+    .load(conn)
+    .await?;
+    if requested.iter().any(|j| j.state().is_waiting()) {
+        super::notify_work(conn).await?;
+    }
+    changed.extend(requested);
+    Ok(changed)
 }
 
 /// Puts a waiting job ahead of every other.
@@ -207,31 +257,37 @@ pub async fn list_for_batch(conn: &mut AsyncPgConnection, batch_id: i64) -> Quer
         .await
 }
 
-/// For the Queue page: every unfinished job (front of the queue first), then the most recently
-/// finished ones.
-pub async fn list_recent(
+/// What a live client starts from: every job in flight, the front of the queue (`waiting`
+/// jobs in the order they run) and the most recently finished (`finished`). Bounded whatever
+/// the queue's length; the Queue page pages through the rest ([`super::board`]).
+pub async fn list_live(
     conn: &mut AsyncPgConnection,
-    finished_limit: i64,
+    waiting: i64,
+    finished: i64,
 ) -> QueryResult<Vec<Job>> {
-    let mut active: Vec<Job> = jobs::table
-        .filter(jobs::state.eq_any([
-            "queued",
-            "submitting",
-            "running",
-            "downloading",
-            "retry_wait",
-        ]))
-        .order((jobs::priority.desc(), jobs::id.asc()))
+    let mut jobs: Vec<Job> = jobs::table
+        .filter(jobs::state.eq_any(["submitting", "running", "downloading"]))
+        .order(jobs::id.asc())
         .select(Job::as_select())
         .load(conn)
         .await?;
-    let finished: Vec<Job> = jobs::table
-        .filter(jobs::state.eq_any(["succeeded", "failed", "canceled"]))
-        .order(jobs::updated_at.desc())
-        .limit(finished_limit)
-        .select(Job::as_select())
-        .load(conn)
-        .await?;
-    active.extend(finished);
-    Ok(active)
+    jobs.extend(
+        jobs::table
+            .filter(jobs::state.eq_any(["queued", "retry_wait"]))
+            .order((jobs::priority.desc(), jobs::id.asc()))
+            .limit(waiting)
+            .select(Job::as_select())
+            .load::<Job>(conn)
+            .await?,
+    );
+    jobs.extend(
+        jobs::table
+            .filter(jobs::state.eq_any(["succeeded", "failed", "canceled"]))
+            .order(jobs::updated_at.desc())
+            .limit(finished)
+            .select(Job::as_select())
+            .load::<Job>(conn)
+            .await?,
+    );
+    Ok(jobs)
 }

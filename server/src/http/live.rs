@@ -2,7 +2,8 @@
 //!
 //! Each client gets its own feed task and a bounded buffer. The feed subscribes first, then
 //! sends a snapshot of the current state (tagged with the last sequence number published before
-//! it was read), then every later event in order. A client that falls behind — its buffer full,
+//! it was read), then every later event in order. The snapshot is bounded however long the
+//! queue: the totals, the jobs in flight, the front of the queue and the latest finished. A client that falls behind — its buffer full,
 //! the broadcast ring overrun — gets a fresh snapshot instead of the events it missed, so it can
 //! never miss a job's terminal state. A client that reconnects starts over with a snapshot.
 //!
@@ -29,7 +30,9 @@ use super::Shutdown;
 const CLIENT_BUFFER: usize = 256;
 /// The largest message a client may send over `/ws`.
 const INCOMING_MESSAGE_BYTES: usize = 64 * 1024;
-/// Finished jobs included in a snapshot (all unfinished ones always are).
+/// Waiting jobs included in a snapshot (the front of the queue; every job in flight always is).
+const SNAPSHOT_WAITING_JOBS: i64 = 100;
+/// Finished jobs included in a snapshot, the most recent.
 const SNAPSHOT_FINISHED_JOBS: i64 = 100;
 
 pub async fn websocket(
@@ -148,7 +151,7 @@ async fn send_snapshot(engine: &Engine, tx: &mpsc::Sender<LiveMessage>) -> Optio
             .await
             .map_err(|e| e.to_string())?;
         let totals = queue::totals(&mut conn).await.map_err(|e| e.to_string())?;
-        let jobs = queue::list_recent(&mut conn, SNAPSHOT_FINISHED_JOBS)
+        let jobs = queue::list_live(&mut conn, SNAPSHOT_WAITING_JOBS, SNAPSHOT_FINISHED_JOBS)
             .await
             .map_err(|e| e.to_string())?;
         let pauses = limits::load_pauses(&mut conn)

@@ -5,6 +5,7 @@
 //! being made twice or running for ever (lease tokens, unknown submission outcomes, the attempt
 //! limit, cancelling at the provider).
 
+mod board;
 mod recovery;
 mod states;
 mod trust;

@@ -1,0 +1,1 @@
+DROP INDEX jobs_unfinished_batch_idx;
