@@ -46,7 +46,14 @@ test("a gallery of thousands scrolls with a bounded DOM, reaches its last produc
   await expect(page).toHaveURL(/q=red\+fox/);
   await expect(page.locator("[data-gallery-count]")).toContainText("matching fox red");
   expect(await count(page)).toBeLessThan(rated);
+  // The matched words are marked on the tiles and in the viewer opened from the search.
+  const caption = page.locator("#tile-0 [data-tile-caption]");
+  await expect(caption.locator("mark[data-match]").first()).toHaveText(/^(red|fox)$/i);
   expect(await seriousViolations(page)).toEqual([]);
+  await page.locator("#tile-0").dblclick();
+  await expect(page.locator("[data-prompt] mark[data-match]").first()).toHaveText(/^(red|fox)$/i);
+  await page.keyboard.press("Escape");
+  await expect(page).toHaveURL(/q=red\+fox/);
 
   // The view is remembered: /gallery with no filter opens it again.
   await hydrated(page, "/gallery");

@@ -14,6 +14,7 @@ use leptos::prelude::*;
 
 use crate::api::gallery::{gallery_fresh, gallery_page, suggest_tags, triage};
 use crate::components::button;
+use crate::components::highlight::Highlighted;
 use crate::components::month_scrubber::MonthScrubber;
 use crate::dto::{GalleryOverviewDto, MonthDto, TileDto, TileSize, TriageAction};
 
@@ -54,6 +55,8 @@ pub fn GalleryGrid(
     let total = overview.total.max(0) as usize;
     let landmarks = StoredValue::new(overview.landmarks.clone());
     let snapshot = overview.snapshot;
+    // A search marks the words it matched on each tile.
+    let terms = StoredValue::new(overview.terms.clone());
     let query = StoredValue::new(query);
     let pages: RwSignal<HashMap<usize, Vec<TileDto>>> = RwSignal::new(HashMap::new());
     let requested = StoredValue::new(HashSet::<usize>::new());
@@ -508,6 +511,11 @@ pub fn GalleryGrid(
                                                         style=format!("background-color:{color}")
                                                         data-product-id=t.id
                                                     />
+                                                    {terms.with_value(|terms| (!terms.is_empty()).then(|| view! {
+                                                        <div class="pointer-events-none absolute inset-x-0 top-0 line-clamp-2 bg-black/70 px-1 text-xs text-white" data-tile-caption>
+                                                            <Highlighted text=t.prompt.clone() terms=terms.clone() />
+                                                        </div>
+                                                    }))}
                                                     <div class="pointer-events-none absolute bottom-1 left-1 flex gap-1 text-xs">
                                                         {t.rating.map(|r| view! { <span class="rounded bg-black/60 px-1 text-white" data-rating=r>{format!("★{r}")}<span class="sr-only">" stars"</span></span> })}
                                                         {t.favourite.then(|| view! { <span class="rounded bg-black/60 px-1 text-rose-300" data-favourite><span aria-hidden="true">"♥"</span><span class="sr-only">"favourite"</span></span> })}

@@ -3,11 +3,13 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
+use crate::api::gallery::gallery_overview;
 use crate::api::products::product_detail;
 use crate::components::button;
 use crate::components::field::FormMessage;
+use crate::components::highlight::Highlighted;
 use crate::components::viewer::{GalleryKeys, ReuseButtons, TriagePanel, ZoomImage};
 use crate::dto::{ProductDetailDto, ProductDto, ProductKind};
 
@@ -67,6 +69,22 @@ fn ProductView(detail: ProductDetailDto) -> impl IntoView {
         (Some(provider), Some(model)) => format!("{provider} · {model}"),
         _ => "Uploaded".to_string(),
     };
+    // Opened from a gallery search: the words it matched are marked in the prompts.
+    let search = LocalResource::new(move || {
+        let view = use_query_map().with_untracked(|q| q.get("gallery"));
+        async move {
+            match view
+                .filter(|v| crate::dto::GalleryQuery::parse(v).is_ok_and(|q| !q.search.is_empty()))
+            {
+                Some(view) => gallery_overview(view)
+                    .await
+                    .map(|o| o.terms)
+                    .unwrap_or_default(),
+                None => Vec::new(),
+            }
+        }
+    });
+    let terms = move || search.get().unwrap_or_default();
     let use_as_input = format!(
         "/generate?project={}&input={}",
         product.project_id, product.id
@@ -87,8 +105,14 @@ fn ProductView(detail: ProductDetailDto) -> impl IntoView {
                     <dt class="font-medium">"Size"</dt>
                     <dd>{format!("{} × {}", product.width.unwrap_or_default(), product.height.unwrap_or_default())}</dd>
                     {product.seed.map(|s| view! { <dt class="font-medium">"Seed"</dt><dd>{s}</dd> })}
-                    {(!product.prompt.is_empty()).then(|| view! { <dt class="font-medium">"Prompt"</dt><dd>{product.prompt.clone()}</dd> })}
-                    {(!detail.negative_prompt.is_empty()).then(|| view! { <dt class="font-medium">"Negative"</dt><dd>{detail.negative_prompt.clone()}</dd> })}
+                    {(!product.prompt.is_empty()).then(|| {
+                        let prompt = product.prompt.clone();
+                        view! { <dt class="font-medium">"Prompt"</dt><dd data-prompt>{move || view! { <Highlighted text=prompt.clone() terms=terms() /> }}</dd> }
+                    })}
+                    {(!detail.negative_prompt.is_empty()).then(|| {
+                        let negative = detail.negative_prompt.clone();
+                        view! { <dt class="font-medium">"Negative"</dt><dd>{move || view! { <Highlighted text=negative.clone() terms=terms() /> }}</dd> }
+                    })}
                     {(!detail.bindings.is_empty()).then(|| view! {
                         <dt class="font-medium">"Token choices"</dt>
                         <dd data-bindings>{detail.bindings.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(" · ")}</dd>
