@@ -17,6 +17,7 @@ pub mod hashing;
 pub mod jobs;
 pub mod library;
 pub mod media;
+pub mod metadata;
 pub mod models;
 pub mod picks;
 pub mod private_files;
