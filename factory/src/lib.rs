@@ -14,6 +14,7 @@ pub mod events;
 pub mod gallery;
 pub mod grids;
 pub mod hashing;
+pub mod import;
 pub mod jobs;
 pub mod library;
 pub mod media;

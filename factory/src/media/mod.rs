@@ -116,6 +116,17 @@ pub struct StoredFile {
     pub thumbhash: String,
 }
 
+/// An original stored before its pixels were decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Original {
+    pub hash: String,
+    pub rel_path: String,
+    pub format: ImageFormat,
+    /// From the header.
+    pub width: u32,
+    pub height: u32,
+}
+
 #[derive(Debug, Clone)]
 pub struct MediaStore {
     root: PathBuf,
@@ -137,35 +148,84 @@ impl MediaStore {
         if bytes.len() > MAX_FILE_BYTES {
             return Err(MediaError::TooLarge(bytes.len()));
         }
+        // Decoded before anything is written: a file that is not a picture leaves nothing.
         let format = ImageFormat::sniff(bytes).ok_or(MediaError::UnknownFormat)?;
         let image = decode(bytes, format)?;
+        let original = self.put_original(project_id, bytes)?;
+        let rgba = image.to_rgba8();
+        let thumbhash = self.write_thumbs(project_id, &original.hash, &rgba)?;
+        Ok(StoredFile {
+            rel_path: original.rel_path,
+            thumbhash,
+            hash: original.hash,
+            format: original.format,
+            width: image.width(),
+            height: image.height(),
+            bytes: bytes.len() as u64,
+        })
+    }
+
+    /// The fast half of [`put`](Self::put): checks the format and the size in the header and
+    /// stores the original, without decoding the pixels. [`finish`](Self::finish) makes the
+    /// thumbnails later.
+    pub fn put_original(&self, project_id: i64, bytes: &[u8]) -> Result<Original, MediaError> {
+        if bytes.len() > MAX_FILE_BYTES {
+            return Err(MediaError::TooLarge(bytes.len()));
+        }
+        let format = ImageFormat::sniff(bytes).ok_or(MediaError::UnknownFormat)?;
+        let (width, height) = dimensions(bytes, format)?;
         let hash = hex(&Sha256::digest(bytes));
         let path = self
             .original_path(project_id, &hash, format.ext())
             .expect("a fresh hash is valid");
         write_once(&path, bytes)?;
-        let rgba = image.to_rgba8();
-        for size in THUMB_SIZES {
-            let thumb = self
-                .thumb_path(project_id, &hash, size)
-                .expect("valid hash");
-            if !thumb.exists() {
-                write_once(&thumb, &thumbs::webp_thumbnail(&rgba, size))?;
-            }
-        }
-        Ok(StoredFile {
+        Ok(Original {
             rel_path: path
                 .strip_prefix(&self.root)
                 .expect("under the root")
                 .to_string_lossy()
                 .into_owned(),
-            thumbhash: thumbs::thumbhash(&rgba),
             hash,
             format,
-            width: image.width(),
-            height: image.height(),
-            bytes: bytes.len() as u64,
+            width,
+            height,
         })
+    }
+
+    /// The slow half: decodes a stored original, makes its thumbnails, and returns its ThumbHash
+    /// and pixels (RGBA, for anything else to read from them).
+    pub fn finish(
+        &self,
+        project_id: i64,
+        hash: &str,
+        ext: &str,
+    ) -> Result<(String, image::RgbaImage), MediaError> {
+        let path = self
+            .original_path(project_id, hash, ext)
+            .ok_or(MediaError::UnknownFormat)?;
+        let bytes = fs::read(&path).map_err(|source| MediaError::Write {
+            path: path.clone(),
+            source,
+        })?;
+        let format = ImageFormat::sniff(&bytes).ok_or(MediaError::UnknownFormat)?;
+        let rgba = decode(&bytes, format)?.to_rgba8();
+        let thumbhash = self.write_thumbs(project_id, hash, &rgba)?;
+        Ok((thumbhash, rgba))
+    }
+
+    fn write_thumbs(
+        &self,
+        project_id: i64,
+        hash: &str,
+        rgba: &image::RgbaImage,
+    ) -> Result<String, MediaError> {
+        for size in THUMB_SIZES {
+            let thumb = self.thumb_path(project_id, hash, size).expect("valid hash");
+            if !thumb.exists() {
+                write_once(&thumb, &thumbs::webp_thumbnail(rgba, size))?;
+            }
+        }
+        Ok(thumbs::thumbhash(rgba))
     }
 
     /// Where an original lives; `None` for anything that is not a hash and a known extension.
@@ -261,6 +321,25 @@ pub fn valid_hash(hash: &str) -> bool {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The size the header declares (refused past [`MAX_SIDE`]), without decoding the pixels.
+fn dimensions(bytes: &[u8], format: ImageFormat) -> Result<(u32, u32), MediaError> {
+    let reader =
+        image::ImageReader::with_format(std::io::Cursor::new(bytes), format.image_crate_format());
+    let (width, height) = reader
+        .into_dimensions()
+        .map_err(|e| MediaError::Undecodable {
+            format: format.mime(),
+            reason: e.to_string(),
+        })?;
+    if width > MAX_SIDE || height > MAX_SIDE || width == 0 || height == 0 {
+        return Err(MediaError::Undecodable {
+            format: format.mime(),
+            reason: format!("it declares {width}×{height} pixels"),
+        });
+    }
+    Ok((width, height))
 }
 
 fn decode(bytes: &[u8], format: ImageFormat) -> Result<image::DynamicImage, MediaError> {

@@ -333,30 +333,13 @@ impl StealthBits<'_> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// Hides `text` in the alpha channel of an opaque `width`×`height` image, as the stealth
-    /// extension writes it.
-    pub fn hide_in_alpha(width: u32, height: u32, text: &str) -> Vec<u8> {
-        let mut rgba = vec![200u8; (width * height * 4) as usize];
-        let mut payload = b"stealth_pnginfo".to_vec();
-        payload.extend_from_slice(&((text.len() * 8) as u32).to_be_bytes());
-        payload.extend_from_slice(text.as_bytes());
-        let bits = payload
-            .iter()
-            .flat_map(|byte| (0..8).rev().map(move |i| (byte >> i) & 1));
-        for (i, bit) in bits.enumerate() {
-            let (x, y) = (i / height as usize, i % height as usize);
-            let alpha = &mut rgba[(y * width as usize + x) * 4 + 3];
-            *alpha = (*alpha & !1) | bit;
-        }
-        rgba
-    }
+    use crate::testing::fixtures::stealth_rgba;
 
     #[test]
     fn stealth_text_in_the_alpha_bits_is_read_back() {
-        let rgba = hide_in_alpha(64, 48, "a fox\nSteps: 20, Seed: 7");
+        let rgba = stealth_rgba(64, 48, "a fox\nSteps: 20, Seed: 7");
         assert_eq!(
             stealth_text(64, 48, &rgba).as_deref(),
             Some("a fox\nSteps: 20, Seed: 7")

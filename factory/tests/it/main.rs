@@ -5,6 +5,7 @@ mod cluster;
 mod credentials;
 mod fal;
 mod gallery;
+mod import;
 mod library;
 mod lineage;
 mod projects;
