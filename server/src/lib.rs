@@ -4,6 +4,7 @@
 //! [`run`] is the whole program; `main.rs` only calls it. [`http::router`] builds the app for a
 //! given engine, which is also how tests serve it on port 0.
 
+pub mod commands;
 pub mod config;
 pub mod database;
 pub mod http;
@@ -32,20 +33,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     };
     telemetry::init();
     let result = match cli.into_command() {
-        Command::Serve(args) => config::Config::load(args).and_then(|config| {
-            tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .map_err(anyhow::Error::from)?
-                .block_on(serve::serve(config))
-        }),
-        Command::SeedGallery(args) => config::Config::load(args.serve.clone()).and_then(|config| {
-            tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .map_err(anyhow::Error::from)?
-                .block_on(serve::seed_gallery(config, args))
-        }),
+        Command::Serve(args) => {
+            config::Config::load(args).and_then(|config| block_on(serve::serve(config)))
+        }
+        Command::SeedGallery(args) => config::Config::load(args.serve.clone())
+            .and_then(|config| block_on(commands::seed_gallery(config, args))),
+        Command::Import(args) => config::Config::load(args.serve.clone())
+            .and_then(|config| block_on(commands::import(config, args))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -55,4 +49,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn block_on(work: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(anyhow::Error::from)?
+        .block_on(work)
 }

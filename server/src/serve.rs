@@ -52,28 +52,6 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     served
 }
 
-/// `art-factory seed-gallery`: adds products to the data directory's database, then stops.
-pub async fn seed_gallery(config: Config, args: crate::config::SeedArgs) -> anyhow::Result<()> {
-    let database = Database::open(&config).await?;
-    let media = factory::media::MediaStore::new(&config.data_dir);
-    let options = factory::gallery::seed::SeedOptions {
-        count: args.count,
-        dense_day: args.dense_day,
-        seed: args.seed,
-        ..Default::default()
-    };
-    let mut conn = factory::db::get_conn(&database.pool).await?;
-    let seeded = factory::gallery::seed::fill(&mut conn, &media, &options).await;
-    drop(conn);
-    database.shut_down().await;
-    let seeded = seeded?;
-    println!(
-        "added {} products ({} tags) in {:.1} s",
-        seeded.products, seeded.tags, seeded.seconds
-    );
-    Ok(())
-}
-
 /// How long jobs in flight may take to finish at shutdown before their leases are handed back.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 

@@ -1,6 +1,9 @@
 //! The stand-in providers as one process, for the browser tests: fal, Replicate and Civitai
 //! on free local ports, speaking their real protocols. Prints one `name=url` line per API
 //! (`fal`, `replicate`, `civitai`, `civitai_catalog`), then serves until killed.
+//!
+//! `standins fixtures DIR` instead writes sample files of other tools into DIR (for the import
+//! tests) and stops.
 
 use factory::testing::civitai_standin::{CivitaiStandIn, CivitaiStandInOptions};
 use factory::testing::fal_standin::{FalStandIn, StandInOptions};
@@ -9,6 +12,17 @@ use std::time::Duration;
 
 #[tokio::main]
 async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [command, dir] = &args[..] {
+        if command == "fixtures" {
+            let dir = std::path::Path::new(dir);
+            std::fs::create_dir_all(dir).expect("make the directory");
+            for name in factory::testing::fixtures::write_sample_files(dir).expect("write") {
+                println!("{}", dir.join(name).display());
+            }
+            return;
+        }
+    }
     // Slow enough that a person (or a test) sees each job wait and run.
     let fal = FalStandIn::start(StandInOptions {
         queue_time: Duration::from_millis(300),

@@ -127,6 +127,7 @@ pub async fn run(
         }
         if let Some(new) = new {
             pending.push((i, new));
+            state.to_finish += 1;
         }
         outcomes[i] = Some(outcome);
         state.elapsed = started.elapsed();
@@ -134,7 +135,6 @@ pub async fn run(
     }
     let searchable_after = started.elapsed();
 
-    state.to_finish = pending.len();
     let finished = futures::stream::iter(pending)
         .take_while(|_| std::future::ready(!cancel.load(Ordering::Relaxed)))
         .map(|(i, new)| async move {

@@ -130,6 +130,28 @@ pub async fn get(conn: &mut AsyncPgConnection, id: ProjectId) -> Result<Project,
         .ok_or(ProjectError::NotFound(id))
 }
 
+/// The project of that name (names are unique ignoring case), or else a new one (for commands
+/// that take a project by name). Returns it and whether it was made.
+pub async fn find_or_create(
+    conn: &mut AsyncPgConnection,
+    name: &ProjectName,
+) -> Result<(Project, bool), ProjectError> {
+    let found = projects::table
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(name) = lower(")
+                .bind::<diesel::sql_types::Text, _>(name.as_str())
+                .sql(")"),
+        )
+        .select(Project::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    match found {
+        Some(project) => Ok((project, false)),
+        None => Ok((create(conn, name, &Description::default()).await?, true)),
+    }
+}
+
 /// Renames a project; its slug follows the new name.
 pub async fn rename(
     conn: &mut AsyncPgConnection,

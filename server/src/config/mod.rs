@@ -10,13 +10,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use clap::{Args, Parser, Subcommand};
 use factory::credentials::vault::KeyStore;
 use factory::providers::civitai;
 use factory::providers::fal;
 use factory::providers::replicate;
 use factory::secret::Secret;
 use serde::Deserialize;
+
+mod args;
+pub use args::{Cli, Command, ImportArgs, SeedArgs, ServeArgs};
 
 pub const CONFIG_FILE: &str = "art-factory.toml";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
@@ -27,187 +29,6 @@ pub const DEFAULT_MAX_ITEMS: u64 = 1000;
 pub const DEFAULT_CONFIRM_ITEMS: u64 = 100;
 pub const DEFAULT_JOB_LEASE_SECS: u64 = 30;
 pub const DEFAULT_MAX_RETRY_AFTER_SECS: u64 = 600;
-
-#[derive(Debug, Parser)]
-#[command(
-    name = "art-factory",
-    version,
-    about = "A local-first studio for generating images with hosted AI providers and an offline generator.",
-    long_about = "A local-first studio for generating images with hosted AI providers and an offline generator.\n\n\
-        Settings come from, lowest priority first: built-in defaults, the file art-factory.toml in the \
-        data directory (same names as the flags, with underscores: listen = \"127.0.0.1:3000\"), \
-        environment variables, and command-line flags.\n\n\
-        With no DATABASE_URL, art-factory runs its own PostgreSQL in <data dir>/postgres, using the \
-        PostgreSQL binaries installed on this machine.",
-    args_conflicts_with_subcommands = true
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-    /// `art-factory [flags]` is `art-factory serve [flags]`.
-    #[command(flatten)]
-    pub serve: ServeArgs,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Serve the app in the browser (the default command).
-    Serve(ServeArgs),
-    /// Fill the data directory with many realistic products (for trying the gallery at scale,
-    /// its tests and its benchmark). Their files are a few images shared between rows.
-    SeedGallery(SeedArgs),
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct SeedArgs {
-    /// How many products to add.
-    #[arg(long, default_value_t = 100_000)]
-    pub count: u64,
-    /// This many of them fall on a single day (to try a very dense day).
-    #[arg(long, default_value_t = 0)]
-    pub dense_day: u64,
-    /// Seed of the generated values (the same seed makes the same products).
-    #[arg(long, default_value_t = 7)]
-    pub seed: u64,
-    #[command(flatten)]
-    pub serve: ServeArgs,
-}
-
-impl Cli {
-    pub fn into_command(self) -> Command {
-        self.command.unwrap_or(Command::Serve(self.serve))
-    }
-}
-
-/// Every setting. `None` means "not given at this layer".
-#[derive(Debug, Clone, Default, Args)]
-pub struct ServeArgs {
-    /// Where the database, images and settings live. Default: ~/Library/Application
-    /// Support/art-factory on macOS, $XDG_DATA_HOME/art-factory or ~/.local/share/art-factory on
-    /// Linux. (Not settable in art-factory.toml, which lives inside it.)
-    #[arg(long, env = "ART_FACTORY_DATA_DIR", value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
-
-    /// Address and port to serve on. Default: 127.0.0.1:3000 (this machine only). Port 0 picks
-    /// a free port.
-    #[arg(long, env = "ART_FACTORY_LISTEN", value_name = "ADDR:PORT")]
-    pub listen: Option<SocketAddr>,
-
-    /// A PostgreSQL server to use instead of the managed one (postgres://user:pass@host/db).
-    /// With it set, art-factory manages no database of its own.
-    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
-    pub database_url: Option<String>,
-
-    /// Directory with the PostgreSQL binaries (initdb, pg_ctl, postgres) for the managed
-    /// database. Default: searched on PATH, `pg_config --bindir`, /usr/lib/postgresql/*/bin and
-    /// the Homebrew and Postgres.app locations.
-    #[arg(long, env = "ART_FACTORY_POSTGRES_BIN_DIR", value_name = "DIR")]
-    pub postgres_bin_dir: Option<PathBuf>,
-
-    /// Directory with the built browser files (wasm, JS, CSS, assets). Default: target/site.
-    #[arg(long, env = "ART_FACTORY_SITE_ROOT", value_name = "DIR")]
-    pub site_root: Option<PathBuf>,
-
-    /// Maximum number of database connections. Default: 16.
-    #[arg(long, env = "ART_FACTORY_DB_POOL_SIZE", value_name = "N")]
-    pub db_pool_size: Option<usize>,
-
-    /// Generations in flight at once, over all providers. Default: 8.
-    #[arg(long, env = "ART_FACTORY_WORKERS", value_name = "N")]
-    pub workers: Option<usize>,
-
-    /// Generations in flight at once per provider, as `provider=n` pairs separated by commas
-    /// (e.g. `local=2,fal=4`). Default: local = the number of CPU cores, others 4.
-    #[arg(long, env = "ART_FACTORY_PROVIDER_CONCURRENCY", value_name = "LIST")]
-    pub provider_concurrency: Option<String>,
-
-    /// Submissions per minute allowed to each provider, as `provider=n` pairs (e.g.
-    /// `replicate=600`). Default: each provider's published limit (Replicate 600); none where
-    /// the provider limits concurrency instead (fal).
-    #[arg(long, env = "ART_FACTORY_SUBMISSIONS_PER_MINUTE", value_name = "LIST")]
-    pub submissions_per_minute: Option<String>,
-
-    /// Other API calls per minute (status, cancel) allowed to each provider, as `provider=n`
-    /// pairs. Default: the published limit (Replicate 3000).
-    #[arg(long, env = "ART_FACTORY_CALLS_PER_MINUTE", value_name = "LIST")]
-    pub calls_per_minute: Option<String>,
-
-    /// Most images one launch may queue (a prompt's expansion times its image count).
-    /// Default: 1000.
-    #[arg(long, env = "ART_FACTORY_MAX_ITEMS", value_name = "N")]
-    pub max_items: Option<u64>,
-
-    /// Launches of more images than this ask for a confirmation first. Default: 100.
-    #[arg(long, env = "ART_FACTORY_CONFIRM_ITEMS", value_name = "N")]
-    pub confirm_items: Option<u64>,
-
-    /// How long a worker's claim on a job lasts without renewal, in seconds. The worker renews
-    /// it several times a lease while the job runs; when a process dies, its jobs are taken up
-    /// after this long by another process sharing the database (a lone process resumes them at
-    /// once on its next start). Default: 30.
-    #[arg(long, env = "ART_FACTORY_JOB_LEASE", value_name = "SECONDS")]
-    pub job_lease: Option<u64>,
-
-    /// The longest a provider may make a job wait before retrying, in seconds: a `Retry-After`
-    /// asking for more is cut to this. Default: 600 (ten minutes).
-    #[arg(long, env = "ART_FACTORY_MAX_RETRY_AFTER", value_name = "SECONDS")]
-    pub max_retry_after: Option<u64>,
-
-    /// The fal.ai key (`key_id:key_secret`), which enables the fal provider. Prefer the FAL_KEY
-    /// environment variable or art-factory.toml to this flag: other users of this machine can
-    /// read command lines.
-    #[arg(long, env = "FAL_KEY", value_name = "KEY", hide_env_values = true)]
-    pub fal_key: Option<String>,
-
-    /// fal's queue API. Default: https://queue.fal.run. Plain http only to this machine.
-    #[arg(long, env = "ART_FACTORY_FAL_BASE_URL", value_name = "URL")]
-    pub fal_base_url: Option<String>,
-
-    /// A Replicate API token (`r8_...`), which enables the Replicate provider. Prefer the
-    /// REPLICATE_API_TOKEN environment variable or art-factory.toml to this flag.
-    #[arg(
-        long,
-        env = "REPLICATE_API_TOKEN",
-        value_name = "TOKEN",
-        hide_env_values = true
-    )]
-    pub replicate_token: Option<String>,
-
-    /// Replicate's API. Default: https://api.replicate.com/v1. Plain http only to this machine.
-    #[arg(long, env = "ART_FACTORY_REPLICATE_BASE_URL", value_name = "URL")]
-    pub replicate_base_url: Option<String>,
-
-    /// A Civitai API token, which enables the Civitai provider. Prefer the CIVITAI_API_TOKEN
-    /// environment variable, art-factory.toml or the Settings page to this flag.
-    #[arg(
-        long,
-        env = "CIVITAI_API_TOKEN",
-        value_name = "TOKEN",
-        hide_env_values = true
-    )]
-    pub civitai_token: Option<String>,
-
-    /// Civitai's orchestration API. Default: https://orchestration.civitai.com. Plain http only
-    /// to this machine.
-    #[arg(long, env = "ART_FACTORY_CIVITAI_BASE_URL", value_name = "URL")]
-    pub civitai_base_url: Option<String>,
-
-    /// Civitai's public catalog, which the model browser searches. Default:
-    /// https://civitai.com/api/v1.
-    #[arg(long, env = "ART_FACTORY_CIVITAI_CATALOG_URL", value_name = "URL")]
-    pub civitai_catalog_url: Option<String>,
-
-    /// Where the data key that encrypts provider keys set in the app is kept: `keyring` (the OS
-    /// keyring: the macOS login keychain, or the Secret Service through secret-tool on Linux),
-    /// `file` (credentials.key in the data directory, 0600) or `auto`. Default: auto, the
-    /// keyring when one answers and no key file exists yet, else the file.
-    #[arg(
-        long,
-        env = "ART_FACTORY_DATA_KEY_STORE",
-        value_name = "auto|keyring|file"
-    )]
-    pub data_key_store: Option<String>,
-}
 
 /// `art-factory.toml`: the same settings as the flags, minus the data dir.
 #[derive(Debug, Default, Deserialize)]

@@ -1,0 +1,133 @@
+//! The commands that work on a data directory and stop: `seed-gallery`, `import`.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context;
+use factory::import::{self, Outcome, Progress};
+use factory::projects::{self, ProjectName};
+
+use crate::config::{Config, ImportArgs, SeedArgs};
+use crate::database::Database;
+
+/// `art-factory seed-gallery`: adds products to the data directory's database, then stops.
+pub async fn seed_gallery(config: Config, args: SeedArgs) -> anyhow::Result<()> {
+    let database = Database::open(&config).await?;
+    let media = factory::media::MediaStore::new(&config.data_dir);
+    let options = factory::gallery::seed::SeedOptions {
+        count: args.count,
+        dense_day: args.dense_day,
+        seed: args.seed,
+        ..Default::default()
+    };
+    let mut conn = factory::db::get_conn(&database.pool).await?;
+    let seeded = factory::gallery::seed::fill(&mut conn, &media, &options).await;
+    drop(conn);
+    database.shut_down().await;
+    let seeded = seeded?;
+    println!(
+        "added {} products ({} tags) in {:.1} s",
+        seeded.products, seeded.tags, seeded.seconds
+    );
+    Ok(())
+}
+
+/// `art-factory import PATH... --project NAME`: imports, printing progress on one line, and a
+/// report at the end. Ctrl-C stops between files; what is in stays in, and running the same
+/// command again goes on where it stopped.
+pub async fn import(config: Config, args: ImportArgs) -> anyhow::Result<()> {
+    let name = ProjectName::parse(&args.project).map_err(|e| anyhow::anyhow!("--project: {e}"))?;
+    let sources =
+        import::run::collect(&args.paths).context("could not list the files to import")?;
+    if sources.is_empty() {
+        anyhow::bail!("there are no files under the paths given");
+    }
+    let database = Database::open(&config).await?;
+    let media = factory::media::MediaStore::new(&config.data_dir);
+    let (project, made) = {
+        let mut conn = factory::db::get_conn(&database.pool).await?;
+        projects::find_or_create(&mut conn, &name).await?
+    };
+    if made {
+        println!("made the project “{}”", project.name);
+    }
+    let cancel = Arc::new(AtomicBool::new(false));
+    let stop = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!(
+                "\nstopping after the files being read (run the same command again to go on)"
+            );
+            stop.store(true, Ordering::Relaxed);
+        }
+    });
+    let live = std::io::stderr().is_terminal();
+    let mut last_print = std::time::Instant::now();
+    let report = import::run(
+        &database.pool,
+        &media,
+        project.id,
+        sources,
+        args.parallel,
+        &cancel,
+        |p| {
+            let end = p.added == p.total && p.finished == p.to_finish;
+            if end || last_print.elapsed().as_millis() >= 200 {
+                last_print = std::time::Instant::now();
+                let line = progress_line(p);
+                if live {
+                    eprint!("\r\x1b[2K{line}");
+                } else if end {
+                    eprintln!("{line}");
+                }
+                let _ = std::io::stderr().flush();
+            }
+        },
+    )
+    .await;
+    database.shut_down().await;
+    if live {
+        eprintln!();
+    }
+    for (file, outcome) in &report.files {
+        if let Outcome::Failed { reason } = outcome {
+            println!("not imported: {file}: {reason}");
+        }
+    }
+    println!(
+        "{} imported, {} already in the project, {} not imported, into “{}” — searchable after {:.1} s, thumbnails done after {:.1} s{}",
+        report.count(|o| matches!(o, Outcome::Imported { .. })),
+        report.count(|o| matches!(o, Outcome::AlreadyIn { .. })),
+        report.count(|o| matches!(o, Outcome::Failed { .. })),
+        project.name,
+        report.searchable_after.as_secs_f64(),
+        report.finished_after.as_secs_f64(),
+        if report.cancelled { " (stopped early)" } else { "" }
+    );
+    Ok(())
+}
+
+fn progress_line(p: &Progress) -> String {
+    let rate = p.added as f64 / p.elapsed.as_secs_f64().max(0.001);
+    let current: String = p
+        .current
+        .chars()
+        .rev()
+        .take(50)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    if p.added < p.total {
+        format!(
+            "reading {}/{} files · {rate:.0}/s · {} in, {} skipped, {} failed · {current}",
+            p.added, p.total, p.imported, p.skipped, p.failed
+        )
+    } else {
+        format!(
+            "thumbnails {}/{} · {} in, {} skipped, {} failed",
+            p.finished, p.to_finish, p.imported, p.skipped, p.failed
+        )
+    }
+}
