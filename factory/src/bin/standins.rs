@@ -3,7 +3,8 @@
 //! (`fal`, `replicate`, `civitai`, `civitai_catalog`), then serves until killed.
 //!
 //! `standins fixtures DIR` instead writes sample files of other tools into DIR (for the import
-//! tests) and stops.
+//! tests), `standins ours DIR` one image of each provider as this app stores it (for
+//! `scripts/check-readers`), and stops.
 
 use factory::testing::civitai_standin::{CivitaiStandIn, CivitaiStandInOptions};
 use factory::testing::fal_standin::{FalStandIn, StandInOptions};
@@ -14,14 +15,17 @@ use std::time::Duration;
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let [command, dir] = &args[..] {
-        if command == "fixtures" {
-            let dir = std::path::Path::new(dir);
-            std::fs::create_dir_all(dir).expect("make the directory");
-            for name in factory::testing::fixtures::write_sample_files(dir).expect("write") {
-                println!("{}", dir.join(name).display());
-            }
-            return;
+        let write = match command.as_str() {
+            "fixtures" => factory::testing::fixtures::write_sample_files,
+            "ours" => factory::testing::fixtures::write_ours,
+            _ => panic!("unknown command {command}: fixtures DIR or ours DIR"),
+        };
+        let dir = std::path::Path::new(dir);
+        std::fs::create_dir_all(dir).expect("make the directory");
+        for name in write(dir).expect("write") {
+            println!("{}", dir.join(name).display());
         }
+        return;
     }
     // Slow enough that a person (or a test) sees each job wait and run.
     let fal = FalStandIn::start(StandInOptions {

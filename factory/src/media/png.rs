@@ -42,9 +42,13 @@ pub struct ImageMetadata {
 
 impl ImageMetadata {
     /// The AUTOMATIC1111 `parameters` text: prompt, `Negative prompt:` line, then one line of
-    /// `Key: value` pairs.
+    /// `Key: value` pairs, in A1111's order. `Steps` and `Sampler` are always there (Civitai and
+    /// `sd-parsers` need them): the provider's figures when known, else marked as the provider's
+    /// default rather than guessed. A pinned model (`owner/name:version`) is written as `Model`
+    /// and `Model version`, so that readers splitting at colons keep the model.
     pub fn a1111_parameters(&self) -> String {
-        let mut pairs: Vec<(String, String)> = Vec::new();
+        const UNKNOWN: &str = "provider default";
+        let (mut steps, mut sampler, mut cfg, mut strength) = (None, None, None, None);
         let mut rest: Vec<(String, String)> = Vec::new();
         for (name, value) in &self.params {
             let shown = match value {
@@ -52,19 +56,23 @@ impl ImageMetadata {
                 other => other.to_string(),
             };
             match name.as_str() {
-                "num_inference_steps" | "steps" => pairs.insert(0, ("Steps".into(), shown)),
-                "guidance_scale" | "cfg_scale" | "cfgScale" => {
-                    pairs.push(("CFG scale".into(), shown))
-                }
-                "scheduler" | "sampler" => pairs.push(("Sampler".into(), shown)),
-                "strength" => pairs.push(("Denoising strength".into(), shown)),
+                "num_inference_steps" | "steps" => steps = Some(shown),
+                "guidance_scale" | "cfg_scale" | "cfgScale" => cfg = Some(shown),
+                "scheduler" | "sampler" => sampler = Some(shown),
+                "strength" => strength = Some(shown),
                 "width" | "height" | "seed" | "image_size" => {}
                 _ => rest.push((title_case(name), shown)),
             }
         }
+        let mut pairs: Vec<(String, String)> = vec![
+            ("Steps".into(), steps.unwrap_or_else(|| UNKNOWN.into())),
+            ("Sampler".into(), sampler.unwrap_or_else(|| UNKNOWN.into())),
+        ];
+        pairs.extend(cfg.map(|c| ("CFG scale".to_string(), c)));
         pairs.push(("Seed".into(), self.seed.to_string()));
         pairs.push(("Size".into(), format!("{}x{}", self.width, self.height)));
-        pairs.push(("Model".into(), self.model.clone()));
+        pairs.extend(model_fields(&self.model));
+        pairs.extend(strength.map(|s| ("Denoising strength".to_string(), s)));
         pairs.push(("Provider".into(), self.provider.clone()));
         pairs.extend(rest);
         pairs.push((
@@ -84,6 +92,26 @@ impl ImageMetadata {
         text.push('\n');
         text.push_str(&line);
         text
+    }
+}
+
+/// `Model` without colons (readers split pairs at them), and what the colons separated: a
+/// Civitai AIR (`urn:air:sdxl:checkpoint:civitai:101055@128078`) keeps its parts in the name and
+/// the whole in `Model AIR`; a pinned Replicate model (`owner/name:version`) its version in
+/// `Model version`.
+fn model_fields(model: &str) -> Vec<(String, String)> {
+    if let Some(air) = model.strip_prefix("urn:air:") {
+        return vec![
+            ("Model".into(), air.replace(':', " ")),
+            ("Model AIR".into(), model.to_string()),
+        ];
+    }
+    match model.split_once(':') {
+        Some((name, version)) => vec![
+            ("Model".into(), name.to_string()),
+            ("Model version".into(), version.to_string()),
+        ],
+        None => vec![("Model".into(), model.to_string())],
     }
 }
 
@@ -133,6 +161,15 @@ pub fn embed_metadata(png: &[u8], meta: &ImageMetadata) -> Result<Vec<u8>, PngCh
         }
     }
     Ok(out)
+}
+
+/// The size in a PNG's header.
+pub fn png_size(png: &[u8]) -> Option<(u32, u32)> {
+    if !png.starts_with(PNG_SIGNATURE) || png.get(12..16)? != b"IHDR" {
+        return None;
+    }
+    let side = |at: usize| Some(u32::from_be_bytes(png.get(at..at + 4)?.try_into().ok()?));
+    Some((side(16)?, side(20)?))
 }
 
 /// Reads a text chunk's value by key (tEXt or uncompressed iTXt).
@@ -260,7 +297,7 @@ mod tests {
         assert_eq!(lines[0], "a fox, at dusk");
         assert_eq!(lines[1], "Negative prompt: blurry, low quality");
         assert!(
-            lines[2].starts_with("Steps: 4, CFG scale: 3.5, Seed: 1234, Size: 8x4, Model: aurora, Provider: local, Output format: png, Version: art-factory"),
+            lines[2].starts_with("Steps: 4, Sampler: provider default, CFG scale: 3.5, Seed: 1234, Size: 8x4, Model: aurora, Provider: local, Output format: png, Version: art-factory"),
             "{}",
             lines[2]
         );

@@ -209,3 +209,64 @@ pub fn write_sample_files(dir: &std::path::Path) -> std::io::Result<Vec<String>>
     }
     Ok(names)
 }
+
+/// What each provider's images record, as the worker stores them (`jobs::worker::task`): the
+/// job's provider, model and request parameters, the picture's size.
+pub fn ours_per_provider() -> Vec<(&'static str, crate::media::png::ImageMetadata)> {
+    let meta =
+        |provider: &str, model: &str, params: serde_json::Value| crate::media::png::ImageMetadata {
+            prompt: "a red fox in the snow, (soft light:1.2)\nBREAK film grain".into(),
+            negative_prompt: "blurry, lowres".into(),
+            provider: provider.into(),
+            model: model.into(),
+            seed: 3141592653,
+            width: 64,
+            height: 48,
+            params: params.as_object().cloned().unwrap_or_default(),
+            bindings: json!({"animal": "fox"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        };
+    vec![
+        ("local", meta("local", "aurora", json!({"width": 64, "height": 48}))),
+        (
+            "fal",
+            meta(
+                "fal",
+                "fal-ai/flux/schnell",
+                json!({"num_inference_steps": 4, "image_size": {"width": 64, "height": 48}, "enable_safety_checker": true}),
+            ),
+        ),
+        (
+            "replicate",
+            meta(
+                "replicate",
+                "stability-ai/sdxl:7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc",
+                json!({"num_inference_steps": 30, "guidance_scale": 7.5, "scheduler": "K_EULER", "width": 64, "height": 48}),
+            ),
+        ),
+        (
+            "civitai",
+            meta(
+                "civitai",
+                "urn:air:sdxl:checkpoint:civitai:101055@128078",
+                json!({"steps": 25, "cfgScale": 7, "scheduler": "EulerA", "clipSkip": 2, "width": 64, "height": 48}),
+            ),
+        ),
+    ]
+}
+
+/// Writes `<provider>.png` for each of [`ours_per_provider`] into `dir`.
+pub fn write_ours(dir: &std::path::Path) -> std::io::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for (provider, meta) in ours_per_provider() {
+        let png = crate::media::png::encode_rgb(64, 48, &pixels(64, 48, 60))
+            .map_err(std::io::Error::other)?;
+        let png = crate::media::png::embed_metadata(&png, &meta).map_err(std::io::Error::other)?;
+        let name = format!("{provider}.png");
+        std::fs::write(dir.join(&name), png)?;
+        names.push(name);
+    }
+    Ok(names)
+}

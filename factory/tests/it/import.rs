@@ -248,3 +248,35 @@ async fn an_art_factory_file_round_trips_exactly_and_oversized_text_is_refused()
     };
     assert!(reason.contains("over the 8 MB"), "{reason}");
 }
+
+/// `scripts/check-readers` recorded how `sd-parsers` (an independent reader on PyPI) reads an
+/// image of each provider: what the app writes today is still exactly what it read, and it read
+/// every field back.
+#[test]
+fn an_independent_reader_reads_back_an_image_of_each_provider() {
+    let recorded: serde_json::Value =
+        serde_json::from_str(include_str!("../data/sd-parsers.json")).unwrap();
+    for (provider, meta) in fixtures::ours_per_provider() {
+        let reading = &recorded[provider];
+        let written = meta.a1111_parameters();
+        assert_eq!(
+            reading["parameters"],
+            json!(written),
+            "{provider}: rerun scripts/check-readers --record"
+        );
+        assert_eq!(reading["prompt"], json!(meta.prompt), "{provider}");
+        assert_eq!(
+            reading["negative_prompt"],
+            json!(meta.negative_prompt),
+            "{provider}"
+        );
+        assert_eq!(reading["seed"], json!(meta.seed.to_string()), "{provider}");
+        assert_eq!(
+            reading["size"],
+            json!(format!("{}x{}", meta.width, meta.height)),
+            "{provider}"
+        );
+        let ours = factory::metadata::a1111::parse(&written).unwrap();
+        assert_eq!(reading["model"], json!(ours.model.unwrap()), "{provider}");
+    }
+}

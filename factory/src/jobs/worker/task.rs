@@ -9,7 +9,7 @@ use crate::db;
 use crate::events::EventKind;
 use crate::jobs::transitions::{self, backoff, Failure};
 use crate::jobs::{Job, JobState, Lease};
-use crate::media::png::{embed_metadata, ImageMetadata};
+use crate::media::png::{embed_metadata, png_size, ImageMetadata};
 use crate::media::ImageFormat;
 use crate::products::NewProduct;
 use crate::providers::limits;
@@ -252,11 +252,15 @@ impl Task<'_> {
                 }
             };
             let media = self.ctx.media.clone();
-            let meta = metadata(&job, request);
+            let mut meta = metadata(&job, request);
             let project = job.project_id;
             let stored = tokio::task::spawn_blocking(move || {
                 let bytes = match ImageFormat::sniff(&bytes) {
                     Some(ImageFormat::Png) => {
+                        // The size is the picture's, whatever was asked (an aspect ratio, say).
+                        if let Some((width, height)) = png_size(&bytes) {
+                            (meta.width, meta.height) = (width, height);
+                        }
                         embed_metadata(&bytes, &meta).map_err(|e| e.to_string())?
                     }
                     _ => bytes,
