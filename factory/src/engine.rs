@@ -204,6 +204,28 @@ impl Engine {
         Ok(product)
     }
 
+    /// Imports one file into a project (both phases; see [`crate::import`]). A new product is
+    /// announced like a generated one, so open galleries show it.
+    pub async fn import_file(
+        &self,
+        project_id: i64,
+        name: &str,
+        bytes: Vec<u8>,
+        modified: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<crate::import::Outcome, crate::projects::ProjectError> {
+        let mut conn = self.conn().await?;
+        crate::projects::get(&mut conn, project_id).await?;
+        let outcome =
+            crate::import::import_one(&mut conn, &self.media, project_id, name, bytes, modified)
+                .await;
+        if let crate::import::Outcome::Imported { product_id, .. } = &outcome {
+            if let Ok(Some(product)) = crate::products::get(&mut conn, *product_id).await {
+                self.events.publish(product.created_event());
+            }
+        }
+        Ok(outcome)
+    }
+
     pub fn item_limits(&self) -> batches::ItemLimits {
         batches::ItemLimits {
             cap: self.settings.max_items,

@@ -19,6 +19,7 @@ use tower_http::trace::TraceLayer;
 mod grid;
 pub mod guard;
 mod health;
+mod imports;
 mod live;
 mod media;
 mod uploads;
@@ -84,6 +85,11 @@ pub fn http_routes() -> Vec<(&'static str, MethodRouter<AppState>, usize)> {
             "/uploads/{project}",
             post(uploads::store),
             uploads::BODY_LIMIT,
+        ),
+        (
+            "/imports/{project}",
+            post(imports::import_file),
+            imports::BODY_LIMIT,
         ),
     ]
 }

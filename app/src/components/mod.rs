@@ -6,6 +6,7 @@ pub mod costs;
 pub mod field;
 pub mod gallery_grid;
 pub mod highlight;
+pub mod import_panel;
 pub mod input_image;
 pub mod job;
 pub mod loras;

@@ -12,6 +12,7 @@ use crate::api::gallery::{
 use crate::components::button;
 use crate::components::field::{FormMessage, INPUT, LABEL};
 use crate::components::gallery_grid::GalleryGrid;
+use crate::components::import_panel::ImportPanel;
 use crate::dto::{GalleryQuery, GallerySort, RejectedView, TileSize};
 
 #[component]
@@ -93,6 +94,8 @@ pub fn GalleryPage() -> impl IntoView {
             }.into_any(),
             Ok(q) => view! { <Filters query=q.clone() update=update /> }.into_any(),
         }}
+        <ImportPanel preferred=Signal::derive(move || parsed.with(|q| q.as_ref().ok().and_then(|q| q.project)))
+            on_done=Callback::new(move |_| refreshed.update(|n| *n += 1)) />
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let q = parsed.get_untracked().unwrap_or_default();

@@ -98,7 +98,11 @@ pub fn read(bytes: &[u8]) -> Result<Option<Found>, MetadataError> {
             .and_then(containers::exif_text)
             .map(|t| vec![("parameters".to_string(), t)])
             .unwrap_or_default(),
-        None => return Err(MetadataError::Damaged("not a PNG, JPEG or WebP image")),
+        None => {
+            return Err(MetadataError::Damaged(
+                "it is not a PNG, JPEG or WebP image",
+            ))
+        }
     };
     Ok(from_texts(&texts))
 }

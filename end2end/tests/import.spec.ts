@@ -1,0 +1,60 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+import { expect, test, type Page } from "@playwright/test";
+
+import { call, hydrated, newProject, seriousViolations } from "./helpers";
+
+// Files written by `standins fixtures` in each tool's format.
+const fixtures = process.env.ART_FACTORY_E2E_FIXTURES ?? "";
+
+// Drops these fixture files on the page, as a person dragging them from a file manager does.
+async function drop(page: Page, names: string[]) {
+  const files = names.map((name) => ({ name, b64: readFileSync(join(fixtures, name)).toString("base64") }));
+  const transfer = await page.evaluateHandle((files) => {
+    const dt = new DataTransfer();
+    for (const f of files) {
+      const bytes = Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0));
+      dt.items.add(new File([bytes], f.name));
+    }
+    return dt;
+  }, files);
+  await page.dispatchEvent("main", "dragover", { dataTransfer: transfer });
+  await expect(page.locator("[data-drop-hint]")).toBeVisible();
+  await page.dispatchEvent("main", "drop", { dataTransfer: transfer });
+}
+
+test("pictures from three tools dropped on the gallery are imported with their prompts; others are reported", async ({ page, request }) => {
+  const project = await newProject(request, "Imported");
+  const projects = await call(request, "projects/list", { archived: "false" });
+  const id = projects.find((p: { name: string }) => p.name === project).id;
+  await hydrated(page, "/gallery");
+  await page.getByLabel("into", { exact: true }).selectOption({ label: project });
+
+  await drop(page, ["a1111.png", "comfyui.png", "invokeai.png", "notes.txt"]);
+  const summary = page.locator("[data-import-summary]");
+  await expect(summary).toContainText("4 of 4 files");
+  await expect(summary).toContainText("3 imported, 0 already in, 1 not imported");
+  await expect(page.locator("[data-import-progress] [role=progressbar]")).toHaveAttribute("aria-valuenow", "100");
+  await page.locator("[data-import] summary").click();
+  await expect(page.locator("[data-import-failures]")).toContainText("notes.txt: it is not a PNG, JPEG or WebP image");
+  expect(await seriousViolations(page)).toEqual([]);
+
+  // Each one's prompt, found by search and shown in the viewer.
+  for (const [words, prompt, tool] of [
+    ["fox", "a red fox in the snow, BREAK soft light", "AUTOMATIC1111"],
+    ["lighthouse", "a lighthouse at dusk", "ComfyUI"],
+    ["castle", "a castle in the fog", "InvokeAI"],
+  ]) {
+    await hydrated(page, `/gallery?q=${words}&project=${id}`);
+    await expect(page.locator("[data-gallery-count]")).toContainText("1 ");
+    await page.locator("#tile-0").dblclick();
+    await expect(page.locator("[data-prompt]")).toHaveText(prompt);
+    await expect(page.getByText(`imported: ${tool}`)).toBeVisible();
+  }
+
+  // Dropped again: nothing is added twice.
+  await hydrated(page, `/gallery?project=${id}`);
+  await drop(page, ["a1111.png", "comfyui.png"]);
+  await expect(page.locator("[data-import-summary]")).toContainText("0 imported, 2 already in, 0 not imported");
+});
