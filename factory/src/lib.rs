@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod db;
 pub mod engine;
 pub mod events;
+pub mod export;
 pub mod gallery;
 pub mod grids;
 pub mod hashing;

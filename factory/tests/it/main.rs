@@ -3,6 +3,7 @@
 mod civitai;
 mod cluster;
 mod credentials;
+mod export;
 mod fal;
 mod gallery;
 mod import;
