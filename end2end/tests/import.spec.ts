@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -42,12 +43,12 @@ test("pictures from three tools dropped on the gallery are imported with their p
 
   // Each one's prompt, found by search and shown in the viewer.
   for (const [words, prompt, tool] of [
-    ["fox", "a red fox in the snow, BREAK soft light", "AUTOMATIC1111"],
+    ["snow", "a red fox in the snow, BREAK soft light", "AUTOMATIC1111"],
     ["lighthouse", "a lighthouse at dusk", "ComfyUI"],
     ["castle", "a castle in the fog", "InvokeAI"],
   ]) {
     await hydrated(page, `/gallery?q=${words}&project=${id}`);
-    await expect(page.locator("[data-gallery-count]")).toContainText("1 ");
+    await expect(page.locator("[data-gallery-count]")).toContainText("1 product");
     await page.locator("#tile-0").dblclick();
     await expect(page.locator("[data-prompt]")).toHaveText(prompt);
     await expect(page.getByText(`imported: ${tool}`)).toBeVisible();
@@ -57,4 +58,34 @@ test("pictures from three tools dropped on the gallery are imported with their p
   await hydrated(page, `/gallery?project=${id}`);
   await drop(page, ["a1111.png", "comfyui.png"]);
   await expect(page.locator("[data-import-summary]")).toContainText("0 imported, 2 already in, 0 not imported");
+});
+
+test("a selection exported from the gallery downloads as a ZIP of its pictures and their metadata", async ({ page, request }) => {
+  const project = await newProject(request, "Exported");
+  const projects = await call(request, "projects/list", { archived: "false" });
+  const id = projects.find((p: { name: string }) => p.name === project).id;
+  await hydrated(page, "/gallery");
+  await page.getByLabel("into", { exact: true }).selectOption({ label: project });
+  await drop(page, ["a1111.png", "comfyui.png", "invokeai.png"]);
+  await expect(page.locator("[data-import-summary]")).toContainText("3 imported");
+
+  await hydrated(page, `/gallery?project=${id}`);
+  const grid = page.locator("[data-gallery-grid]");
+  await expect(grid.locator("img").first()).toBeVisible();
+  await grid.focus();
+  await page.keyboard.press(" ");
+  await page.keyboard.press("ArrowRight");
+  await page.keyboard.press(" ");
+  await expect(page.locator("[data-selection]")).toHaveText("2 selected:");
+  const downloading = page.waitForEvent("download");
+  await page.locator("[data-export-selection]").getByRole("button", { name: "Export" }).click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toMatch(/^art-factory-selection-.*\.zip$/);
+  const listing = execFileSync("unzip", ["-l", await download.path()], { encoding: "utf8" });
+  expect(listing).toContain("metadata.jsonl");
+  expect(listing).toContain("metadata.csv");
+  expect(listing.match(/Exported-[a-z0-9]+\/\d+\.png/g)?.length).toBe(2);
+  const rows = execFileSync("unzip", ["-p", await download.path(), "metadata.jsonl"], { encoding: "utf8" }).trim().split("\n");
+  expect(rows).toHaveLength(2);
+  expect(rows.map((r) => JSON.parse(r).provider)).toEqual(expect.arrayContaining([expect.stringMatching(/^imported: /)]));
 });

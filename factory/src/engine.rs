@@ -226,6 +226,15 @@ impl Engine {
         Ok(outcome)
     }
 
+    /// Streams the ZIP of `selection` into `out` (see [`crate::export`]).
+    pub async fn export(
+        &self,
+        selection: crate::export::Selection,
+        out: tokio::sync::mpsc::Sender<Vec<u8>>,
+    ) -> Result<crate::export::Summary, crate::export::ExportError> {
+        crate::export::export(&self.pool, &self.media, selection, out).await
+    }
+
     pub fn item_limits(&self) -> batches::ItemLimits {
         batches::ItemLimits {
             cap: self.settings.max_items,

@@ -1,4 +1,5 @@
-//! The commands that work on a data directory and stop: `seed-gallery`, `import`.
+//! The commands that work on a data directory and stop: `seed-gallery`, `import`, `export`,
+//! `backup`, `restore`.
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,7 +9,9 @@ use anyhow::Context;
 use factory::import::{self, Outcome, Progress};
 use factory::projects::{self, ProjectName};
 
-use crate::config::{Config, ImportArgs, SeedArgs};
+use crate::config::{
+    BackupArgs, Config, DatabaseChoice, ExportArgs, ImportArgs, RestoreArgs, SeedArgs,
+};
 use crate::database::Database;
 
 /// `art-factory seed-gallery`: adds products to the data directory's database, then stops.
@@ -130,4 +133,114 @@ fn progress_line(p: &Progress) -> String {
             p.finished, p.to_finish, p.imported, p.skipped, p.failed
         )
     }
+}
+
+/// `art-factory export (--project NAME | --gallery QUERY) --out FILE`.
+pub async fn export(config: Config, args: ExportArgs) -> anyhow::Result<()> {
+    use factory::export::Selection;
+    let database = Database::open(&config).await?;
+    let result = async {
+        let selection = match (&args.project, &args.gallery) {
+            (Some(name), _) => {
+                let name =
+                    ProjectName::parse(name).map_err(|e| anyhow::anyhow!("--project: {e}"))?;
+                let mut conn = factory::db::get_conn(&database.pool).await?;
+                let (project, made) = projects::find_or_create(&mut conn, &name).await?;
+                if made {
+                    anyhow::bail!("there is no project named “{}”", name.as_str());
+                }
+                Selection::Project(project.id)
+            }
+            (None, Some(query)) => Selection::View(
+                app::dto::GalleryQuery::parse(query)
+                    .and_then(|q| q.view())
+                    .map_err(|e| anyhow::anyhow!("--gallery: {e}"))?,
+            ),
+            (None, None) => anyhow::bail!("say what to export: --project NAME or --gallery QUERY"),
+        };
+        let media = factory::media::MediaStore::new(&config.data_dir);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(8);
+        let pool = database.pool.clone();
+        let task =
+            tokio::spawn(
+                async move { factory::export::export(&pool, &media, selection, tx).await },
+            );
+        let partial = args.out.with_extension("partial");
+        let mut file = std::fs::File::create(&partial)
+            .with_context(|| format!("could not write {}", partial.display()))?;
+        while let Some(chunk) = rx.recv().await {
+            file.write_all(&chunk)?;
+        }
+        let summary = task.await??;
+        file.sync_all()?;
+        std::fs::rename(&partial, &args.out)?;
+        println!(
+            "exported {} products ({} without their file) to {}",
+            summary.products,
+            summary.missing,
+            args.out.display()
+        );
+        Ok(())
+    }
+    .await;
+    database.shut_down().await;
+    result
+}
+
+/// `art-factory backup [--out FILE]`.
+pub async fn backup(config: Config, args: BackupArgs) -> anyhow::Result<()> {
+    let database = Database::open(&config).await.map_err(|e| {
+        if e.to_string().contains("already") || e.to_string().contains("in use") {
+            anyhow::anyhow!("{e:#}\nThe app is running on this data directory: use Settings → Back up now, or stop it first.")
+        } else {
+            e
+        }
+    })?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        config.data_dir.join("backups").join(format!(
+            "art-factory-{}.zip",
+            chrono::Utc::now().format("%Y-%m-%d-%H%M%S")
+        ))
+    });
+    let result = async {
+        let source = database.backup_source(&config)?;
+        let made = factory::backup::backup(&source, &out).await?;
+        println!(
+            "backed up {} tables ({} rows) and {} files, {:.1} MB, to {}",
+            made.manifest.tables.len(),
+            made.manifest.tables.values().sum::<i64>(),
+            made.files,
+            made.bytes as f64 / 1_048_576.0,
+            made.path.display()
+        );
+        println!("provider keys are not in it: set them again in Settings after a restore");
+        anyhow::Ok(())
+    }
+    .await;
+    database.shut_down().await;
+    result
+}
+
+/// `art-factory restore FILE --data-dir DIR`.
+pub async fn restore(config: Config, args: RestoreArgs) -> anyhow::Result<()> {
+    let bin_dir = match &config.database {
+        DatabaseChoice::Managed { bin_dir } => bin_dir.clone(),
+        DatabaseChoice::External(_) => {
+            anyhow::bail!("a restore makes its own managed database; run it without DATABASE_URL")
+        }
+    };
+    let restored = factory::backup::restore(&args.archive, &config.data_dir, bin_dir).await?;
+    println!(
+        "restored {} files ({:.1} MB) and {} tables ({} rows, every count checked) into {}",
+        restored.files,
+        restored.bytes as f64 / 1_048_576.0,
+        restored.tables,
+        restored.rows,
+        config.data_dir.display()
+    );
+    println!(
+        "start it with: art-factory --data-dir {}",
+        config.data_dir.display()
+    );
+    Ok(())
 }

@@ -63,6 +63,32 @@ impl Database {
         self.cluster.is_some()
     }
 
+    /// What a backup of this database reads: the `pg_dump` of the managed cluster's own
+    /// installation (or of any found, for a given server), its address, the data directory.
+    pub fn backup_source(&self, config: &Config) -> anyhow::Result<factory::backup::Source> {
+        let (bin_dir, url) = match (&self.cluster, &config.database) {
+            (Some(cluster), _) => (
+                cluster.binaries().dir.clone(),
+                cluster.database_url().to_string(),
+            ),
+            (None, DatabaseChoice::External(url)) => {
+                let found = db::binaries::discover(&db::binaries::candidate_dirs(None));
+                let bins = found.into_iter().next().context(
+                    "a backup needs pg_dump from PostgreSQL's client tools; install them (scripts/setup does)",
+                )?;
+                (bins.dir, url.expose().to_string())
+            }
+            (None, DatabaseChoice::Managed { .. }) => {
+                anyhow::bail!("the managed database is not running")
+            }
+        };
+        Ok(factory::backup::Source {
+            bin_dir,
+            database_url: url,
+            data_dir: config.data_dir.clone(),
+        })
+    }
+
     /// Closes connections and stops the managed cluster, if any.
     pub async fn shut_down(self) {
         self.pool.close();

@@ -16,6 +16,7 @@ use tokio::sync::watch;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+mod exports;
 mod grid;
 pub mod guard;
 mod health;
@@ -85,6 +86,11 @@ pub fn http_routes() -> Vec<(&'static str, MethodRouter<AppState>, usize)> {
             "/uploads/{project}",
             post(uploads::store),
             uploads::BODY_LIMIT,
+        ),
+        (
+            "/exports/archive.zip",
+            get(exports::download).post(exports::download_posted),
+            MAX_BODY_BYTES,
         ),
         (
             "/imports/{project}",

@@ -40,6 +40,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             .and_then(|config| block_on(commands::seed_gallery(config, args))),
         Command::Import(args) => config::Config::load(args.serve.clone())
             .and_then(|config| block_on(commands::import(config, args))),
+        Command::Export(args) => config::Config::load(args.serve.clone())
+            .and_then(|config| block_on(commands::export(config, args))),
+        Command::Backup(args) => config::Config::load(args.serve.clone())
+            .and_then(|config| block_on(commands::backup(config, args))),
+        Command::Restore(args) => config::Config::load(args.serve.clone())
+            .and_then(|config| block_on(commands::restore(config, args))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

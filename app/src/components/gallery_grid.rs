@@ -14,6 +14,7 @@ use leptos::prelude::*;
 
 use crate::api::gallery::{gallery_fresh, gallery_page, suggest_tags, triage};
 use crate::components::button;
+use crate::components::gallery_bulk::SelectionBar;
 use crate::components::highlight::Highlighted;
 use crate::components::month_scrubber::MonthScrubber;
 use crate::dto::{GalleryOverviewDto, MonthDto, TileDto, TileSize, TriageAction};
@@ -75,7 +76,6 @@ pub fn GalleryGrid(
     let tag_text = RwSignal::new(String::new());
     let suggestions = RwSignal::new(Vec::<(String, i64)>::new());
     let tag_input = NodeRef::<html::Input>::new();
-    let projects = LocalResource::new(|| crate::api::projects::list_projects(false));
     let error = RwSignal::new(None::<String>);
     let scroller = NodeRef::<html::Div>::new();
     // Products made while the page is open that match the view: shown above the grid, which
@@ -532,43 +532,7 @@ pub fn GalleryGrid(
                     </div>
                 </div>
                 <div class="mt-2 flex flex-wrap items-center gap-2 text-sm" aria-live="polite">
-                    {move || {
-                        let n = selected.get().len();
-                        (n > 0).then(|| view! {
-                            <span data-selection>{format!("{n} selected:")}</span>
-                            <span class="text-stone-600 dark:text-stone-400">"0–5 rate them, T tags them."</span>
-                            <label for="gallery-move" class="sr-only">"Move the selection to a project"</label>
-                            <select id="gallery-move" class="rounded-md border border-stone-300 px-2 py-1 dark:border-stone-700 dark:bg-stone-900"
-                                on:change=move |ev| {
-                                    if let Ok(project) = event_target_value(&ev).parse::<i64>() {
-                                        bulk(TriageAction::MoveTo(project), "Moved.", None);
-                                    }
-                                }>
-                                <option value="">"Move to project…"</option>
-                                {move || projects.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|p| view! {
-                                    <option value=p.id.to_string()>{p.name}</option>
-                                }).collect_view()}
-                            </select>
-                            <button type="button" class=button::secondary() on:click=move |_| bulk(TriageAction::Reject(true), "Rejected.", Some(TriageAction::Reject(false)))>"Reject"</button>
-                            {if trash {
-                                view! { <button type="button" class=button::secondary() on:click=move |_| bulk(TriageAction::Trash(false), "Restored.", Some(TriageAction::Trash(true)))>"Restore"</button> }.into_any()
-                            } else {
-                                view! { <button type="button" class=button::secondary() on:click=move |_| bulk(TriageAction::Trash(true), "Moved to the trash.", Some(TriageAction::Trash(false)))>"Delete"</button> }.into_any()
-                            }}
-                        })
-                    }}
-                    {move || {
-                        let ids = compare.get();
-                        (!ids.is_empty()).then(|| {
-                            let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
-                            view! {
-                                <span data-compare-set>{format!("Compare set: {}", ids.len())}</span>
-                                {(ids.len() >= 2).then(|| view! {
-                                    <a class=button::secondary() href=format!("/compare?ids={list}")>"Compare"</a>
-                                })}
-                            }
-                        })
-                    }}
+                    <SelectionBar selected compare trash bulk=Callback::new(move |(action, message, inverse)| bulk(action, message, inverse)) />
                     {move || undo.get().map(|u| view! {
                         <span data-undo-toast>{u.message}</span>
                         {u.action.is_some().then(|| view! {

@@ -4,6 +4,7 @@ pub mod actions;
 pub mod batch;
 pub mod costs;
 pub mod field;
+pub mod gallery_bulk;
 pub mod gallery_grid;
 pub mod highlight;
 pub mod import_panel;

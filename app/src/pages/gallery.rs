@@ -116,8 +116,15 @@ pub fn GalleryPage() -> impl IntoView {
                         let total = o.total;
                         view! {
                             <p class="mt-3 text-sm text-stone-600 dark:text-stone-400" data-gallery-count>
-                                {format!("{total} products")}
+                                {format!("{total} product{}", if total == 1 { "" } else { "s" })}
                                 {(!o.terms.is_empty()).then(|| format!(" matching {}", o.terms.join(" ")))}
+                                {(total > 0).then(|| view! {
+                                    " · "
+                                    <a class="text-indigo-700 underline dark:text-indigo-300" data-export-view
+                                        href=format!("/exports/archive.zip?gallery={}", crate::components::viewer::urlencode(&search.get_untracked()))>
+                                        "Export these as a ZIP"
+                                    </a>
+                                })}
                             </p>
                             <div class="mt-2">
                                 {if total == 0 {

@@ -181,6 +181,22 @@ fn is_executable(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// A client tool (`pg_dump`, `pg_restore`) for the installation in `preferred`: there, beside
+/// the real file its `pg_ctl` links to, or else in the first candidate directory that has it.
+pub fn client_tool(preferred: &Path, name: &str) -> Option<PathBuf> {
+    let mut dirs = vec![preferred.to_path_buf()];
+    if let Some(real) = std::fs::canonicalize(preferred.join("pg_ctl"))
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+    {
+        dirs.push(real);
+    }
+    dirs.extend(candidate_dirs(None));
+    dirs.into_iter()
+        .map(|d| d.join(name))
+        .find(|p| is_executable(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -179,6 +179,173 @@ impl ZipWriter {
     }
 }
 
+/// An entry of an archive being read: its name and where its stored bytes are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub name: String,
+    pub crc: u32,
+    pub size: u64,
+    /// Where its local header starts.
+    header_at: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ZipError {
+    #[error("this is not an archive this app wrote ({0})")]
+    Format(&'static str),
+    #[error("an entry is compressed; this app reads only the archives it writes")]
+    Compressed,
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Reads the archives [`ZipWriter`] makes (stored entries, ZIP64), from a file.
+pub struct ZipReader {
+    file: std::fs::File,
+    pub entries: Vec<Entry>,
+}
+
+fn u16_at(b: &[u8], at: usize) -> Result<u16, ZipError> {
+    b.get(at..at + 2)
+        .map(|s| u16::from_le_bytes([s[0], s[1]]))
+        .ok_or(ZipError::Format("a record is cut short"))
+}
+
+fn u32_at(b: &[u8], at: usize) -> Result<u32, ZipError> {
+    b.get(at..at + 4)
+        .map(|s| u32::from_le_bytes(s.try_into().expect("4 bytes")))
+        .ok_or(ZipError::Format("a record is cut short"))
+}
+
+fn u64_at(b: &[u8], at: usize) -> Result<u64, ZipError> {
+    b.get(at..at + 8)
+        .map(|s| u64::from_le_bytes(s.try_into().expect("8 bytes")))
+        .ok_or(ZipError::Format("a record is cut short"))
+}
+
+impl ZipReader {
+    pub fn open(path: &std::path::Path) -> Result<Self, ZipError> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut file = std::fs::File::open(path)?;
+        let len = file.metadata()?.len();
+        // The end record is the last 22 bytes (this app writes no comment); the ZIP64 locator
+        // and record come just before it.
+        let tail_len = len.min(22 + 20 + 56);
+        file.seek(SeekFrom::Start(len - tail_len))?;
+        let mut tail = vec![0u8; tail_len as usize];
+        file.read_exact(&mut tail)?;
+        let end = tail
+            .len()
+            .checked_sub(22)
+            .ok_or(ZipError::Format("too short"))?;
+        if u32_at(&tail, end)? != END_OF_CENTRAL {
+            return Err(ZipError::Format("no end record"));
+        }
+        let mut count = u16_at(&tail, end + 10)? as u64;
+        let mut size = u32_at(&tail, end + 12)? as u64;
+        let mut start = u32_at(&tail, end + 16)? as u64;
+        if end >= 20 && u32_at(&tail, end - 20)? == ZIP64_LOCATOR {
+            let at = u64_at(&tail, end - 12)?;
+            file.seek(SeekFrom::Start(at))?;
+            let mut record = vec![0u8; 56];
+            file.read_exact(&mut record)?;
+            if u32_at(&record, 0)? != ZIP64_END {
+                return Err(ZipError::Format("no ZIP64 end record"));
+            }
+            count = u64_at(&record, 32)?;
+            size = u64_at(&record, 40)?;
+            start = u64_at(&record, 48)?;
+        }
+        if start.checked_add(size).is_none_or(|e| e > len) {
+            return Err(ZipError::Format("the directory lies outside the file"));
+        }
+        file.seek(SeekFrom::Start(start))?;
+        let mut dir = vec![0u8; size as usize];
+        file.read_exact(&mut dir)?;
+        let mut entries = Vec::with_capacity(count.min(1 << 20) as usize);
+        let mut at = 0usize;
+        for _ in 0..count {
+            if u32_at(&dir, at)? != CENTRAL_HEADER {
+                return Err(ZipError::Format("a damaged directory"));
+            }
+            if u16_at(&dir, at + 10)? != 0 {
+                return Err(ZipError::Compressed);
+            }
+            let crc = u32_at(&dir, at + 16)?;
+            let mut size = u32_at(&dir, at + 24)? as u64;
+            let name_len = u16_at(&dir, at + 28)? as usize;
+            let extra_len = u16_at(&dir, at + 30)? as usize;
+            let comment_len = u16_at(&dir, at + 32)? as usize;
+            let mut header_at = u32_at(&dir, at + 42)? as u64;
+            let name = dir
+                .get(at + 46..at + 46 + name_len)
+                .ok_or(ZipError::Format("a name is cut short"))?;
+            let name = String::from_utf8(name.to_vec())
+                .map_err(|_| ZipError::Format("a name is not UTF-8"))?;
+            let extra = dir
+                .get(at + 46 + name_len..at + 46 + name_len + extra_len)
+                .ok_or(ZipError::Format("an extra field is cut short"))?;
+            if u16_at(extra, 0).ok() == Some(1) {
+                let mut field = 4;
+                if size == u32::MAX as u64 {
+                    size = u64_at(extra, field)?;
+                    field += 16;
+                }
+                if header_at == u32::MAX as u64 {
+                    header_at = u64_at(extra, field)?;
+                }
+            }
+            entries.push(Entry {
+                name,
+                crc,
+                size,
+                header_at,
+            });
+            at += 46 + name_len + extra_len + comment_len;
+        }
+        Ok(Self { file, entries })
+    }
+
+    /// The entry named `name`.
+    pub fn find(&self, name: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.name == name)
+    }
+
+    /// Copies an entry's bytes to `out`, checking its CRC; returns its SHA-256 (hex).
+    pub fn copy_to(
+        &mut self,
+        entry: &Entry,
+        out: &mut impl std::io::Write,
+    ) -> Result<String, ZipError> {
+        use sha2::Digest;
+        use std::io::{Read, Seek, SeekFrom};
+        self.file.seek(SeekFrom::Start(entry.header_at))?;
+        let mut header = [0u8; 30];
+        self.file.read_exact(&mut header)?;
+        if u32_at(&header, 0)? != LOCAL_HEADER {
+            return Err(ZipError::Format("a damaged entry header"));
+        }
+        let skip = u16_at(&header, 26)? as i64 + u16_at(&header, 28)? as i64;
+        self.file.seek(SeekFrom::Current(skip))?;
+        let mut left = entry.size;
+        let mut buffer = vec![0u8; 1 << 20];
+        let mut crc = crc32fast::Hasher::new();
+        let mut sha = sha2::Sha256::new();
+        while left > 0 {
+            let n = (left as usize).min(buffer.len());
+            self.file.read_exact(&mut buffer[..n])?;
+            crc.update(&buffer[..n]);
+            sha.update(&buffer[..n]);
+            out.write_all(&buffer[..n])?;
+            left -= n as u64;
+        }
+        if crc.finalize() != entry.crc {
+            return Err(ZipError::Format("an entry's checksum does not match"));
+        }
+        Ok(sha.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,6 +38,53 @@ pub enum Command {
     /// with the prompts and settings they carry. Files already in the project are skipped, so
     /// running it again resumes an interrupted import.
     Import(ImportArgs),
+    /// Export a project or a gallery view as a ZIP: the pictures with their metadata embedded,
+    /// plus metadata.jsonl and metadata.csv.
+    Export(ExportArgs),
+    /// Back up the whole library (database and every file) into one archive. The app must not
+    /// be running on this data directory; while it runs, use Settings → Back up now.
+    Backup(BackupArgs),
+    /// Restore a backup into a new, empty data directory (nothing is overwritten), checking
+    /// every file's hash and every table's row count.
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// The project to export (by name).
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with = "gallery",
+        required_unless_present = "gallery"
+    )]
+    pub project: Option<String>,
+    /// A gallery view to export, as its address's query (`q=fox&rating=4`).
+    #[arg(long, value_name = "QUERY")]
+    pub gallery: Option<String>,
+    /// Where to write the ZIP.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// Where to write the archive (default: backups/art-factory-<date>.zip in the data directory).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// The backup archive.
+    #[arg(value_name = "FILE")]
+    pub archive: PathBuf,
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 #[derive(Debug, Clone, Args)]

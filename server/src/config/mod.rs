@@ -18,7 +18,9 @@ use factory::secret::Secret;
 use serde::Deserialize;
 
 mod args;
-pub use args::{Cli, Command, ImportArgs, SeedArgs, ServeArgs};
+pub use args::{
+    BackupArgs, Cli, Command, ExportArgs, ImportArgs, RestoreArgs, SeedArgs, ServeArgs,
+};
 
 pub const CONFIG_FILE: &str = "art-factory.toml";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
