@@ -67,10 +67,15 @@ export async function openBatch(page: Page, batch: string) {
   return row;
 }
 
+// The id of the project named `name`.
+export async function projectId(request: APIRequestContext, name: string): Promise<number> {
+  const projects = await call(request, "projects/list", { archived: "false" });
+  return projects.find((p: { name: string }) => p.name === name).id;
+}
+
 // Launches a batch on the offline generator through the server function; returns its id.
 export async function launchOffline(request: APIRequestContext, project: string, prompt: string, count: number) {
-  const projects = await call(request, "projects/list", { archived: "false" });
-  const id = projects.find((p: { name: string }) => p.name === project).id;
+  const id = await projectId(request, project);
   const launched = await call(request, "generate/launch", {
     "form[project_id]": String(id),
     "form[provider]": "local",

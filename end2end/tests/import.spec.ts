@@ -4,7 +4,7 @@ import { join } from "node:path";
 
 import { expect, test, type Page } from "@playwright/test";
 
-import { call, hydrated, newProject, seriousViolations } from "./helpers";
+import { hydrated, newProject, projectId, seriousViolations } from "./helpers";
 
 // Files written by `standins fixtures` in each tool's format.
 const fixtures = process.env.ART_FACTORY_E2E_FIXTURES ?? "";
@@ -27,8 +27,7 @@ async function drop(page: Page, names: string[]) {
 
 test("pictures from three tools dropped on the gallery are imported with their prompts; others are reported", async ({ page, request }) => {
   const project = await newProject(request, "Imported");
-  const projects = await call(request, "projects/list", { archived: "false" });
-  const id = projects.find((p: { name: string }) => p.name === project).id;
+  const id = await projectId(request, project);
   await hydrated(page, "/gallery");
   await page.getByLabel("into", { exact: true }).selectOption({ label: project });
 
@@ -62,8 +61,7 @@ test("pictures from three tools dropped on the gallery are imported with their p
 
 test("a selection exported from the gallery downloads as a ZIP of its pictures and their metadata", async ({ page, request }) => {
   const project = await newProject(request, "Exported");
-  const projects = await call(request, "projects/list", { archived: "false" });
-  const id = projects.find((p: { name: string }) => p.name === project).id;
+  const id = await projectId(request, project);
   await hydrated(page, "/gallery");
   await page.getByLabel("into", { exact: true }).selectOption({ label: project });
   await drop(page, ["a1111.png", "comfyui.png", "invokeai.png"]);

@@ -10,10 +10,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use factory::backup::{self, BackupError, Source};
 use factory::db::binaries;
 use factory::db::cluster::{ClusterOptions, RunningCluster};
-use factory::gallery::triage::Change;
-use serde_json::json;
 
-use crate::queue::{run_batch, setup_with_providers};
+use crate::queue::setup_with_providers;
 
 fn bin_dir() -> PathBuf {
     binaries::discover(&binaries::candidate_dirs(None))
@@ -84,30 +82,7 @@ fn files(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_backup_restores_into_an_empty_data_directory_with_every_row_and_file_equal() {
     let setup = setup_with_providers(5, Vec::new()).await;
-    let (batch, _) = run_batch(
-        &setup,
-        "local",
-        "waves",
-        "a {red|blue} fox",
-        json!({"width": 64, "height": 64}),
-        1,
-    )
-    .await;
-    let mut conn = setup.db.conn().await;
-    let made = factory::products::list_for_batch(&mut conn, batch)
-        .await
-        .unwrap();
-    setup
-        .engine
-        .tag_products(&[made[0].id], "Keeper")
-        .await
-        .unwrap();
-    setup
-        .engine
-        .triage(&[made[1].id], &Change::Rate(Some(5)))
-        .await
-        .unwrap();
-    drop(conn);
+    crate::export::two_triaged_products(&setup).await;
 
     let source = Source {
         bin_dir: bin_dir(),
@@ -121,6 +96,10 @@ async fn a_backup_restores_into_an_empty_data_directory_with_every_row_and_file_
     assert_eq!(backup.files, original_files.len());
     assert_eq!(backup.manifest.tables["products"], 2);
     assert_eq!(backup.manifest.tables["product_tags"], 1);
+    assert_eq!(
+        backup.manifest.tables["provider_credentials"], 0,
+        "keys stay out"
+    );
     let listing = std::process::Command::new("unzip")
         .arg("-l")
         .arg(&archive)

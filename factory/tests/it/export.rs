@@ -39,11 +39,11 @@ fn unzip(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_exported_project_imports_into_another_with_every_field_equal() {
-    let setup = setup_with_providers(5, Vec::new()).await;
-    let (_, jobs) = run_batch(
-        &setup,
+/// Two pictures from the offline generator ("a red fox, at dusk" and the blue one), the first
+/// tagged "Keeper", the second rated 4.
+pub(crate) async fn two_triaged_products(setup: &crate::queue::Setup) -> Vec<products::Product> {
+    let (batch, _) = run_batch(
+        setup,
         "local",
         "waves",
         "a {red|blue} fox, at dusk",
@@ -51,20 +51,10 @@ async fn an_exported_project_imports_into_another_with_every_field_equal() {
         1,
     )
     .await;
-    let mut conn = setup.db.conn().await;
-    let made: Vec<products::Product> = {
-        let mut all = Vec::new();
-        for job in &jobs {
-            all.extend(
-                products::list_for_batch(&mut conn, job.batch_id)
-                    .await
-                    .unwrap(),
-            );
-        }
-        all.sort_by_key(|p| p.id);
-        all.dedup_by_key(|p| p.id);
-        all
-    };
+    let mut made = products::list_for_batch(&mut *setup.db.conn().await, batch)
+        .await
+        .unwrap();
+    made.sort_by_key(|p| p.id);
     assert_eq!(made.len(), 2);
     setup
         .engine
@@ -76,6 +66,14 @@ async fn an_exported_project_imports_into_another_with_every_field_equal() {
         .triage(&[made[1].id], &Change::Rate(Some(4)))
         .await
         .unwrap();
+    made
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_exported_project_imports_into_another_with_every_field_equal() {
+    let setup = setup_with_providers(5, Vec::new()).await;
+    let made = two_triaged_products(&setup).await;
+    let mut conn = setup.db.conn().await;
 
     let (bytes, summary) = archive(&setup, Selection::Project(setup.project)).await;
     assert_eq!((summary.products, summary.missing), (2, 0));
