@@ -321,6 +321,40 @@ fn write_archive(
     Ok((manifest, count))
 }
 
+/// Where backups made from the app go.
+pub fn backups_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("backups")
+}
+
+/// A backup on disk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub made_at: DateTime<Utc>,
+}
+
+/// The backups in `dir`, newest first.
+pub fn list(dir: &Path) -> Vec<Listed> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<Listed> = entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".zip"))
+        .filter_map(|e| {
+            let meta = e.metadata().ok()?;
+            Some(Listed {
+                path: e.path(),
+                bytes: meta.len(),
+                made_at: meta.modified().ok()?.into(),
+            })
+        })
+        .collect();
+    found.sort_by_key(|l| std::cmp::Reverse(l.made_at));
+    found
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Restored {
     pub files: usize,

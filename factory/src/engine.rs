@@ -58,6 +58,8 @@ pub struct Engine {
     credentials: Option<Arc<Credentials>>,
     /// Civitai's catalog, for the model browser (the public one unless the server set another).
     civitai_catalog: Catalog,
+    /// Where a backup made from the app reads the database (none: backups are off).
+    backup_source: Option<Arc<crate::backup::Source>>,
 }
 
 impl Engine {
@@ -71,7 +73,38 @@ impl Engine {
             settings: Arc::new(settings),
             credentials: None,
             civitai_catalog: Catalog::new(None, None).expect("the default catalog URL is valid"),
+            backup_source: None,
         }
+    }
+
+    /// Lets the app make backups of its database and files.
+    pub fn with_backups(mut self, source: crate::backup::Source) -> Self {
+        self.backup_source = Some(Arc::new(source));
+        self
+    }
+
+    /// Backs the whole library up into `backups/` in the data directory, while serving.
+    pub async fn backup_now(&self) -> Result<crate::backup::Made, crate::backup::BackupError> {
+        let source = self.backup_source.as_ref().ok_or_else(|| {
+            crate::backup::BackupError::Refused("This server was started without backups.".into())
+        })?;
+        let name = format!(
+            "art-factory-{}.zip",
+            chrono::Utc::now().format("%Y-%m-%d-%H%M%S")
+        );
+        crate::backup::backup(
+            source,
+            &crate::backup::backups_dir(&source.data_dir).join(name),
+        )
+        .await
+    }
+
+    /// The newest backup in `backups/`, if any: its name, size and time.
+    pub fn last_backup(&self) -> Option<crate::backup::Listed> {
+        let source = self.backup_source.as_ref()?;
+        crate::backup::list(&crate::backup::backups_dir(&source.data_dir))
+            .into_iter()
+            .next()
     }
 
     pub fn with_civitai_catalog(mut self, catalog: Catalog) -> Self {

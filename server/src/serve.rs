@@ -62,9 +62,17 @@ fn engine(config: &Config, database: &Database) -> anyhow::Result<Engine> {
     let providers = Providers::builtin();
     let vault = Vault::load(&config.data_dir, config.data_key_store)?;
     let credentials = Credentials::new(vault, hosted(config), providers.clone());
-    Ok(Engine::new(database.pool.clone(), providers, settings)
+    let engine = Engine::new(database.pool.clone(), providers, settings)
         .with_credentials(credentials)
-        .with_civitai_catalog(civitai_catalog(config)))
+        .with_civitai_catalog(civitai_catalog(config));
+    // Without pg_dump the app still runs; Settings says why it cannot back up.
+    Ok(match database.backup_source(config) {
+        Ok(source) => engine.with_backups(source),
+        Err(e) => {
+            tracing::warn!("backups from the app are off: {e:#}");
+            engine
+        }
+    })
 }
 
 /// Every hosted provider, each behind its rate limits, with the key configuration gives it.

@@ -1,5 +1,6 @@
 //! Server functions, one module per noun.
 
+pub mod backups;
 pub mod catalog;
 pub mod costs;
 pub mod gallery;

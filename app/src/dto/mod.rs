@@ -1,6 +1,7 @@
 //! Wire types: what the server sends the browser. Plain data, wasm-safe, no database types; one
 //! module per noun, all re-exported here.
 
+mod backups;
 mod catalog;
 mod costs;
 mod gallery;
@@ -13,6 +14,7 @@ mod projects;
 mod queue;
 mod settings;
 
+pub use backups::*;
 pub use catalog::*;
 pub use costs::*;
 pub use gallery::*;

@@ -46,8 +46,9 @@ test("pictures from three tools dropped on the gallery are imported with their p
     ["lighthouse", "a lighthouse at dusk", "ComfyUI"],
     ["castle", "a castle in the fog", "InvokeAI"],
   ]) {
-    await hydrated(page, `/gallery?q=${words}&project=${id}`);
-    await expect(page.locator("[data-gallery-count]")).toContainText("1 product");
+    // Best match first: the search also finds near spellings ("light" for "lighthouse").
+    await hydrated(page, `/gallery?q=${words}&project=${id}&sort=relevance`);
+    await expect(page.locator("[data-gallery-count]")).toContainText(`matching ${words}`);
     await page.locator("#tile-0").dblclick();
     await expect(page.locator("[data-prompt]")).toHaveText(prompt);
     await expect(page.getByText(`imported: ${tool}`)).toBeVisible();
@@ -86,4 +87,14 @@ test("a selection exported from the gallery downloads as a ZIP of its pictures a
   const rows = execFileSync("unzip", ["-p", await download.path(), "metadata.jsonl"], { encoding: "utf8" }).trim().split("\n");
   expect(rows).toHaveLength(2);
   expect(rows.map((r) => JSON.parse(r).provider)).toEqual(expect.arrayContaining([expect.stringMatching(/^imported: /)]));
+});
+
+test("Back up now makes a backup while the app serves, and Settings shows it", async ({ page }) => {
+  await hydrated(page, "/settings");
+  const last = page.locator("[data-last-backup]");
+  await page.getByRole("button", { name: "Back up now" }).click();
+  await expect(last).toContainText(/Last backup: .* MB · .*backups\/art-factory-.*\.zip/, { timeout: 60_000 });
+  expect(await seriousViolations(page)).toEqual([]);
+  // The page still answers while and after it ran.
+  await hydrated(page, "/gallery");
 });

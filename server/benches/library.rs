@@ -1,0 +1,145 @@
+//! Library benchmark: `cargo bench -p server --bench library` (or `scripts/bench library`).
+//!
+//! Writes `LIBRARY_FILES` (default 10,000) PNGs of 1024² with AUTOMATIC1111 metadata, imports
+//! them (files per second until all are searchable, and until every thumbnail exists), then
+//! seeds the library to `LIBRARY_PRODUCTS` (default 100,000) products and times a backup
+//! against `tar` of the same media directory, measured side by side in this run, and a restore
+//! into a fresh data directory. Prints a table; nothing here passes or fails.
+
+use std::os::unix::fs::PermissionsExt;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use factory::backup::{self, Source};
+use factory::db::binaries;
+use factory::gallery::seed::{fill, SeedOptions};
+use factory::import::{self, Outcome};
+use factory::projects::{self, Description, ProjectName};
+use factory::providers::Providers;
+use factory::testing::fixtures::{a1111_parameters, png_with_texts};
+use factory::testing::TestDb;
+use factory::{Engine, EngineSettings};
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else {
+                total += meta.len();
+            }
+        }
+    }
+    total
+}
+
+const SUBJECTS: &[&str] = &[
+    "a red fox",
+    "a lighthouse",
+    "a castle",
+    "an owl",
+    "a dragon",
+    "a koi pond",
+    "a robot",
+    "a city at night",
+];
+const STYLES: &[&str] = &[
+    "oil painting",
+    "watercolor",
+    "35mm photo",
+    "ink sketch",
+    "isometric render",
+];
+
+fn main() {
+    let files = env_number("LIBRARY_FILES", 10_000) as usize;
+    let products = env_number("LIBRARY_PRODUCTS", 100_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let work = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(work.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let incoming = work.path().join("incoming");
+        std::fs::create_dir_all(&incoming).unwrap();
+        eprintln!("writing {files} PNGs of 1024² …");
+        let started = Instant::now();
+        for i in 0..files {
+            let prompt = format!(
+                "{}, {}, detailed, number {i}",
+                SUBJECTS[i % SUBJECTS.len()],
+                STYLES[(i / SUBJECTS.len()) % STYLES.len()]
+            );
+            let png = png_with_texts(1024, 1024, (i % 251) as u8, &[("parameters", &a1111_parameters(&prompt, i as i64))]);
+            std::fs::write(incoming.join(format!("{i:05}.png")), png).unwrap();
+        }
+        let input_bytes = dir_bytes(&incoming);
+        eprintln!("wrote {:.0} MB in {:.0} s", input_bytes as f64 / 1e6, started.elapsed().as_secs_f64());
+
+        let db = TestDb::new().await;
+        let data = work.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        let engine = Engine::new(db.pool(), Providers::builtin(), EngineSettings::new(&data));
+        let project = projects::create(&mut *db.conn().await, &ProjectName::parse("Imported").unwrap(), &Description::default())
+            .await
+            .unwrap()
+            .id;
+        let parallel = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
+        let sources = import::run::collect(std::slice::from_ref(&incoming)).unwrap();
+        let report = import::run(&db.pool(), engine.media(), project, sources, parallel, &AtomicBool::new(false), |_| {}).await;
+        let imported = report.count(|o| matches!(o, Outcome::Imported { .. }));
+        let searchable = report.searchable_after.as_secs_f64();
+        let finished = report.finished_after.as_secs_f64();
+        std::fs::remove_dir_all(&incoming).unwrap();
+
+        eprintln!("seeding the library to {products} products …");
+        let seeded = products.saturating_sub(imported as u64);
+        fill(&mut *db.conn().await, engine.media(), &SeedOptions { count: seeded, ..SeedOptions::default() }).await.unwrap();
+        let media_bytes = dir_bytes(&data.join("projects"));
+
+        let bin_dir = binaries::discover(&binaries::candidate_dirs(None)).into_iter().next().unwrap().dir;
+        let source = Source { bin_dir: bin_dir.clone(), database_url: db.url().to_string(), data_dir: data.clone() };
+        let tar_out = work.path().join("media.tar");
+        let started = Instant::now();
+        let tar = std::process::Command::new("tar")
+            .arg("-cf")
+            .arg(&tar_out)
+            .arg("-C")
+            .arg(&data)
+            .arg("projects")
+            .status()
+            .unwrap();
+        assert!(tar.success());
+        let tar_s = started.elapsed().as_secs_f64();
+        std::fs::remove_file(&tar_out).unwrap();
+        let archive = work.path().join("backup.zip");
+        let started = Instant::now();
+        let made = backup::backup(&source, &archive).await.unwrap();
+        let backup_s = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let restored = backup::restore(&archive, &work.path().join("restored"), Some(bin_dir)).await.unwrap();
+        let restore_s = started.elapsed().as_secs_f64();
+
+        let mb = |b: u64| b as f64 / 1e6;
+        println!("\n| measure | value |\n|---|---:|");
+        println!("| PNGs imported (1024², A1111 metadata) | {imported} of {files} ({:.0} MB) |", mb(input_bytes));
+        println!("| until all searchable | {searchable:.1} s — {:.0} files/s |", imported as f64 / searchable);
+        println!("| until every thumbnail exists | {finished:.1} s — {:.0} files/s |", imported as f64 / finished);
+        println!("| library backed up | {} products, {} rows, {} media files, {:.0} MB |", products, made.manifest.tables.values().sum::<i64>(), made.files, mb(media_bytes));
+        println!("| `tar -cf` of the media directory | {tar_s:.1} s — {:.0} MB/s |", mb(media_bytes) / tar_s);
+        println!("| `art-factory backup` (dump + media + hashes) | {backup_s:.1} s — {:.0} MB/s, {:.2}× tar |", mb(made.bytes) / backup_s, (mb(made.bytes) / backup_s) / (mb(media_bytes) / tar_s));
+        println!("| archive size | {:.0} MB |", mb(made.bytes));
+        println!("| restore (hash checks, pg_restore, counts) | {restore_s:.1} s — {} files, {} rows |", restored.files, restored.rows);
+    });
+}
