@@ -98,3 +98,18 @@ test("Back up now makes a backup while the app serves, and Settings shows it", a
   // The page still answers while and after it ran.
   await hydrated(page, "/gallery");
 });
+
+test("Storage shows bytes per project, counts old rejects before trashing them, and checks the files", async ({ page, request }) => {
+  const project = await newProject(request, "Stored");
+  const id = await projectId(request, project);
+  await hydrated(page, "/settings");
+  await expect(page.locator(`[data-usage-project="${id}"]`)).toContainText(project);
+  await page.getByLabel("Rejected pictures older than (days)").fill("3650");
+  await page.getByRole("button", { name: "Count them" }).click();
+  await expect(page.locator("[data-reject-count]")).toHaveText("0 rejected pictures are older than 3650 days.");
+  await page.getByRole("button", { name: "Check files" }).click();
+  await expect(page.locator("[data-storage-check]")).toContainText("pictures whose file is missing");
+  await page.getByRole("button", { name: "Empty the trash…" }).click();
+  await page.getByRole("button", { name: "Keep it" }).click();
+  expect(await seriousViolations(page)).toEqual([]);
+});

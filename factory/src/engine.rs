@@ -107,6 +107,21 @@ impl Engine {
             .next()
     }
 
+    /// Bytes per project (see [`crate::storage`]).
+    pub async fn storage_usage(&self) -> Result<Vec<crate::storage::ProjectUsage>, DbError> {
+        Ok(crate::storage::usage(&mut *self.conn().await?, &self.media).await?)
+    }
+
+    /// Rejected products older than `days`: counted (`dry_run`) or sent to the trash.
+    pub async fn trash_rejected(&self, days: u32, dry_run: bool) -> Result<i64, DbError> {
+        Ok(crate::storage::trash_rejected(&mut *self.conn().await?, days, dry_run).await?)
+    }
+
+    /// The files checked against the rows; with `repair`, what can be fixed is.
+    pub async fn check_storage(&self, repair: bool) -> Result<crate::storage::Check, DbError> {
+        Ok(crate::storage::check(&mut *self.conn().await?, &self.media, repair).await?)
+    }
+
     pub fn with_civitai_catalog(mut self, catalog: Catalog) -> Self {
         self.civitai_catalog = catalog;
         self

@@ -30,6 +30,7 @@ pub mod prompt;
 pub mod providers;
 pub mod schema;
 pub mod secret;
+pub mod storage;
 pub mod uploads;
 
 #[cfg(feature = "testing")]

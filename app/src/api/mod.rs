@@ -10,6 +10,7 @@ pub mod products;
 pub mod projects;
 pub mod queue;
 pub mod settings;
+pub mod storage;
 
 /// The engine, from the context the server provides for every request.
 #[cfg(feature = "ssr")]

@@ -22,6 +22,7 @@ pub mod preview;
 pub mod queue_batch;
 pub mod settings_banner;
 pub mod shell;
+pub mod storage_panel;
 pub mod templates;
 pub mod toasts;
 pub mod viewer;

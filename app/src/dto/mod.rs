@@ -13,6 +13,7 @@ mod products;
 mod projects;
 mod queue;
 mod settings;
+mod storage;
 
 pub use backups::*;
 pub use catalog::*;
@@ -26,3 +27,4 @@ pub use products::*;
 pub use projects::*;
 pub use queue::*;
 pub use settings::*;
+pub use storage::*;

@@ -1,5 +1,5 @@
 //! The Settings page: each hosted provider's key (where the one in force comes from, add,
-//! replace, remove, test) and its rate limits; prices; backups.
+//! replace, remove, test) and its rate limits; prices; storage; backups.
 
 use leptos::html;
 use leptos::prelude::*;
@@ -14,6 +14,7 @@ use crate::components::backup_panel::BackupPanel;
 use crate::components::button;
 use crate::components::costs::PriceTable;
 use crate::components::field::{FieldError, FormMessage, INPUT, LABEL};
+use crate::components::storage_panel::StoragePanel;
 use crate::dto::{KeySourceDto, ProviderKeyDto};
 
 /// Bumped after every change, so the list re-reads; and the provider whose key last passed
@@ -62,6 +63,7 @@ pub fn SettingsPage() -> impl IntoView {
             </Transition>
         </section>
         <PriceTable />
+        <StoragePanel />
         <BackupPanel />
     }
 }

@@ -14,3 +14,4 @@ mod projects;
 mod queue;
 mod replicate;
 mod scripted;
+mod storage;
