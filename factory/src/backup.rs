@@ -4,8 +4,8 @@
 //!
 //! The dump and the counts come from one snapshot (`pg_export_snapshot` in a repeatable-read
 //! transaction that `pg_dump --snapshot` joins), so the app keeps serving while it runs. Media
-//! files are write-once and content-addressed, so copying them after the dump finds every file
-//! the dump names (a trash emptied meanwhile is the exception, and shows as a missing file).
+//! files are copied while `pg_dump` runs, from once the snapshot is taken; they are write-once
+//! and content-addressed, so the copy finds every file the dump names (a trash emptied meanwhile is the exception, and shows as a missing file).
 //!
 //! A restore goes only into an empty data directory: it checks every entry's name and hash
 //! while writing the files, restores the dump into a fresh managed cluster, brings the schema
@@ -105,16 +105,26 @@ pub async fn backup(source: &Source, out: &Path) -> Result<Made, BackupError> {
         out.file_name().and_then(|n| n.to_str()).unwrap_or("backup")
     ));
     let dump_path = dir.join(format!(".{}.dump", std::process::id()));
+    // The media files are copied while pg_dump runs, once its snapshot is taken.
     let result = async {
-        let (tables, database) = dump(source, &dump_path).await?;
-        let source = source.clone();
-        let partial = partial.clone();
+        let (snapshot_taken, taken) = tokio::sync::oneshot::channel::<()>();
+        let dumping = dump(source, &dump_path, snapshot_taken);
+        let copying = async {
+            if taken.await.is_err() {
+                return Err(BackupError::Database("the snapshot was not taken".into()));
+            }
+            let (source, partial) = (source.clone(), partial.clone());
+            tokio::task::spawn_blocking(move || write_media(&source, &partial))
+                .await
+                .map_err(|e| BackupError::Io(std::io::Error::other(e)))?
+        };
+        let (dumped, copied) = tokio::join!(dumping, copying);
+        let tables = dumped?;
+        let archive = copied?;
         let dump_path = dump_path.clone();
-        tokio::task::spawn_blocking(move || {
-            write_archive(&source, &partial, &dump_path, tables, database)
-        })
-        .await
-        .map_err(|e| BackupError::Io(std::io::Error::other(e)))?
+        tokio::task::spawn_blocking(move || finish_archive(archive, &dump_path, tables))
+            .await
+            .map_err(|e| BackupError::Io(std::io::Error::other(e)))?
     }
     .await;
     let _ = std::fs::remove_file(&dump_path);
@@ -172,7 +182,8 @@ async fn count(conn: &mut AsyncPgConnection, table: &str) -> Result<i64, BackupE
 async fn dump(
     source: &Source,
     path: &Path,
-) -> Result<(BTreeMap<String, i64>, FileEntry), BackupError> {
+    snapshot_taken: tokio::sync::oneshot::Sender<()>,
+) -> Result<BTreeMap<String, i64>, BackupError> {
     let mut conn = AsyncPgConnection::establish(&source.database_url)
         .await
         .map_err(db_err)?;
@@ -198,6 +209,7 @@ async fn dump(
         };
         tables.insert(table, n);
     }
+    let _ = snapshot_taken.send(());
     let tool = crate::db::binaries::client_tool(&source.bin_dir, "pg_dump").ok_or_else(|| {
         BackupError::Tool {
             tool: "pg_dump",
@@ -227,13 +239,7 @@ async fn dump(
             message: String::from_utf8_lossy(&output.stderr).trim().to_string(),
         });
     }
-    let bytes = tokio::fs::read(path).await?;
-    let entry = FileEntry {
-        name: DUMP.into(),
-        sha256: hex(&Sha256::digest(&bytes)),
-        bytes: bytes.len() as u64,
-    };
-    Ok((tables, entry))
+    Ok(tables)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -274,24 +280,18 @@ fn files_under(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn write_archive(
-    source: &Source,
-    partial: &Path,
-    dump_path: &Path,
-    tables: BTreeMap<String, i64>,
-    database: FileEntry,
-) -> Result<(Manifest, usize), BackupError> {
+/// An archive being written: the file, the ZIP's directory so far, the media files in it.
+struct Partial {
+    out: std::io::BufWriter<std::fs::File>,
+    zip: ZipWriter,
+    files: Vec<FileEntry>,
+}
+
+fn write_media(source: &Source, partial: &Path) -> Result<Partial, BackupError> {
     let mut out =
         std::io::BufWriter::with_capacity(1 << 20, crate::private_files::create_new(partial)?);
     let mut zip = ZipWriter::new();
     let now = Utc::now();
-    // The dump, streamed from its file.
-    let crc = {
-        let bytes = std::fs::read(dump_path)?;
-        crc32fast::hash(&bytes)
-    };
-    out.write_all(&zip.header(DUMP, now, crc, database.bytes))?;
-    std::io::copy(&mut std::fs::File::open(dump_path)?, &mut out)?;
     let projects = source.data_dir.join("projects");
     let mut files = Vec::new();
     for rel in files_under(&projects)? {
@@ -304,13 +304,47 @@ fn write_archive(
             bytes: bytes.len() as u64,
         });
     }
+    Ok(Partial { out, zip, files })
+}
+
+/// Appends the dump (hashed in one pass, then copied) and the manifest, and closes the archive.
+fn finish_archive(
+    partial: Partial,
+    dump_path: &Path,
+    tables: BTreeMap<String, i64>,
+) -> Result<(Manifest, usize), BackupError> {
+    use std::io::Read;
+    let Partial {
+        mut out,
+        mut zip,
+        files,
+    } = partial;
+    let now = Utc::now();
+    let (mut crc, mut sha, mut size) = (crc32fast::Hasher::new(), Sha256::new(), 0u64);
+    let mut dump = std::fs::File::open(dump_path)?;
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = dump.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        crc.update(&buffer[..n]);
+        sha.update(&buffer[..n]);
+        size += n as u64;
+    }
+    out.write_all(&zip.header(DUMP, now, crc.finalize(), size))?;
+    std::io::copy(&mut std::fs::File::open(dump_path)?, &mut out)?;
     let count = files.len();
     let manifest = Manifest {
         format: 1,
         app_version: env!("CARGO_PKG_VERSION").into(),
         created_at: now,
         tables,
-        database,
+        database: FileEntry {
+            name: DUMP.into(),
+            sha256: hex(&sha.finalize()),
+            bytes: size,
+        },
         files,
     };
     let json = serde_json::to_vec_pretty(&manifest).expect("the manifest serialises");

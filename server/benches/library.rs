@@ -43,6 +43,71 @@ fn dir_bytes(dir: &std::path::Path) -> u64 {
     total
 }
 
+/// Each table's row count and a digest of all its rows (sorted JSON), provider keys aside.
+async fn table_digests(url: &str) -> Vec<(String, i64, String)> {
+    use diesel::sql_types::{BigInt, Text};
+    use diesel_async::{AsyncConnection, RunQueryDsl};
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = Text)]
+        t: String,
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Digest {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+        #[diesel(sql_type = Text)]
+        d: String,
+    }
+    let mut conn = diesel_async::AsyncPgConnection::establish(url)
+        .await
+        .unwrap();
+    let tables: Vec<Name> = diesel::sql_query(
+        "SELECT table_name::text AS t FROM information_schema.tables WHERE table_schema = 'public'
+         AND table_type = 'BASE TABLE' AND table_name NOT IN ('__diesel_schema_migrations', 'provider_credentials') ORDER BY 1",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let mut out = Vec::new();
+    for table in tables {
+        let digest: Vec<Digest> = diesel::sql_query(format!(
+            "SELECT count(*) AS n, coalesce(md5(string_agg(r, E'\\n' ORDER BY r)), '') AS d
+             FROM (SELECT to_jsonb(x)::text AS r FROM \"{}\" x) rows",
+            table.t
+        ))
+        .load(&mut conn)
+        .await
+        .unwrap();
+        let d = digest.into_iter().next().unwrap();
+        out.push((table.t, d.n, d.d));
+    }
+    out
+}
+
+/// Every file under `root`: its path and SHA-256.
+fn file_digests(root: &std::path::Path) -> Vec<(std::path::PathBuf, String)> {
+    use sha2::Digest;
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let sum = sha2::Sha256::digest(std::fs::read(&path).unwrap());
+                out.push((
+                    path.strip_prefix(root).unwrap().to_path_buf(),
+                    format!("{sum:x}"),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 const SUBJECTS: &[&str] = &[
     "a red fox",
     "a lighthouse",
@@ -128,8 +193,24 @@ fn main() {
         let made = backup::backup(&source, &archive).await.unwrap();
         let backup_s = started.elapsed().as_secs_f64();
         let started = Instant::now();
-        let restored = backup::restore(&archive, &work.path().join("restored"), Some(bin_dir)).await.unwrap();
+        let restored_dir = work.path().join("restored");
+        let restored = backup::restore(&archive, &restored_dir, Some(bin_dir.clone())).await.unwrap();
         let restore_s = started.elapsed().as_secs_f64();
+
+        // Every row and every file, compared.
+        let cluster = factory::db::cluster::RunningCluster::start(factory::db::cluster::ClusterOptions {
+            dir: restored_dir.join("postgres"),
+            bin_dir: Some(bin_dir),
+            fsync: false,
+        })
+        .await
+        .unwrap();
+        let (before, after) = (table_digests(db.url()).await, table_digests(cluster.database_url()).await);
+        cluster.stop().await.unwrap();
+        let tables_differing = before.iter().zip(&after).filter(|(a, b)| a != b).count() + before.len().abs_diff(after.len());
+        let rows_compared: i64 = before.iter().map(|(_, n, _)| n).sum();
+        let (files_a, files_b) = (file_digests(&data.join("projects")), file_digests(&restored_dir.join("projects")));
+        let files_differing = files_a.iter().zip(&files_b).filter(|(a, b)| a != b).count() + files_a.len().abs_diff(files_b.len());
 
         let mb = |b: u64| b as f64 / 1e6;
         println!("\n| measure | value |\n|---|---:|");
@@ -141,5 +222,7 @@ fn main() {
         println!("| `art-factory backup` (dump + media + hashes) | {backup_s:.1} s — {:.0} MB/s, {:.2}× tar |", mb(made.bytes) / backup_s, (mb(made.bytes) / backup_s) / (mb(media_bytes) / tar_s));
         println!("| archive size | {:.0} MB |", mb(made.bytes));
         println!("| restore (hash checks, pg_restore, counts) | {restore_s:.1} s — {} files, {} rows |", restored.files, restored.rows);
+        println!("| round trip: rows compared / tables differing | {rows_compared} in {} tables / {tables_differing} |", before.len());
+        println!("| round trip: files compared byte for byte / differing | {} / {files_differing} |", files_a.len());
     });
 }
