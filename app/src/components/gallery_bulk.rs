@@ -1,10 +1,13 @@
 //! The gallery's selection bar: what is selected and what can be done to it all at once (rate
-//! and tag by key, move, reject, delete or restore, export), and the compare set.
+//! and tag by key, move, reject, delete or restore, export), the compare set, and the tag form
+//! T opens.
 
 use std::collections::HashSet;
 
+use leptos::html;
 use leptos::prelude::*;
 
+use crate::api::gallery::{suggest_tags, triage};
 use crate::components::button;
 use crate::dto::TriageAction;
 
@@ -71,5 +74,69 @@ pub fn SelectionBar(
                 }
             })
         }}
+    }
+}
+
+/// The tag form T opens for `ids`: a name with autocomplete; Enter tags them, Escape closes.
+#[component]
+pub fn TagForm(
+    ids: Vec<i64>,
+    /// How many were tagged, with what, and which (for the Undo).
+    on_tagged: Callback<(usize, String, Vec<i64>)>,
+    on_error: Callback<String>,
+    /// Closes the form (and gives the grid its focus back).
+    on_close: Callback<()>,
+) -> impl IntoView {
+    let count = ids.len();
+    let ids = StoredValue::new(ids);
+    let text = RwSignal::new(String::new());
+    let suggestions = RwSignal::new(Vec::<(String, i64)>::new());
+    let input = NodeRef::<html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(el) = input.get() {
+            let _ = el.focus();
+        }
+    });
+    view! {
+        <form class="mt-2 flex items-end gap-2" data-tag-form
+            on:submit=move |ev| {
+                ev.prevent_default();
+                let name = text.get_untracked();
+                let ids = ids.get_value();
+                on_close.run(());
+                leptos::task::spawn_local(async move {
+                    match triage(ids.clone(), TriageAction::Tag(name.clone())).await {
+                        Ok(n) => on_tagged.run((n, name, ids)),
+                        Err(e) => on_error.run(e.to_string()),
+                    }
+                });
+            }>
+            <div>
+                <label for="gallery-add-tag" class="block text-sm font-medium">{format!("Tag for {count} product{}", if count == 1 { "" } else { "s" })}</label>
+                <input id="gallery-add-tag" node_ref=input list="gallery-tag-suggestions" autocomplete="off"
+                    class="mt-1 rounded-md border border-stone-300 px-2 py-1 dark:border-stone-700 dark:bg-stone-900"
+                    prop:value=move || text.get()
+                    on:input=move |ev| {
+                        let typed = event_target_value(&ev);
+                        text.set(typed.clone());
+                        leptos::task::spawn_local(async move {
+                            if let Ok(list) = suggest_tags(typed).await {
+                                suggestions.set(list);
+                            }
+                        });
+                    }
+                    on:keydown=move |ev| {
+                        if ev.key() == "Escape" {
+                            on_close.run(());
+                        }
+                    } />
+                <datalist id="gallery-tag-suggestions">
+                    {move || suggestions.get().into_iter().map(|(name, n)| view! {
+                        <option value=name.clone()>{format!("{name} ({n})")}</option>
+                    }).collect_view()}
+                </datalist>
+            </div>
+            <button type="submit" class=button::primary()>"Add tag"</button>
+        </form>
     }
 }

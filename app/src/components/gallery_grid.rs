@@ -12,9 +12,9 @@ use std::collections::{HashMap, HashSet};
 use leptos::html;
 use leptos::prelude::*;
 
-use crate::api::gallery::{gallery_fresh, gallery_page, suggest_tags, triage};
+use crate::api::gallery::{gallery_fresh, gallery_page, triage};
 use crate::components::button;
-use crate::components::gallery_bulk::SelectionBar;
+use crate::components::gallery_bulk::{SelectionBar, TagForm};
 use crate::components::highlight::Highlighted;
 use crate::components::month_scrubber::MonthScrubber;
 use crate::dto::{GalleryOverviewDto, MonthDto, TileDto, TileSize, TriageAction};
@@ -73,9 +73,6 @@ pub fn GalleryGrid(
     let help = RwSignal::new(false);
     // The tag being typed after T, for these products.
     let tagging = RwSignal::new(None::<Vec<i64>>);
-    let tag_text = RwSignal::new(String::new());
-    let suggestions = RwSignal::new(Vec::<(String, i64)>::new());
-    let tag_input = NodeRef::<html::Input>::new();
     let error = RwSignal::new(None::<String>);
     let scroller = NodeRef::<html::Div>::new();
     // Products made while the page is open that match the view: shown above the grid, which
@@ -363,13 +360,7 @@ pub fn GalleryGrid(
                     chosen
                 };
                 if !ids.is_empty() {
-                    tag_text.set(String::new());
                     tagging.set(Some(ids));
-                    request_animation_frame(move || {
-                        if let Some(input) = tag_input.get() {
-                            let _ = input.focus();
-                        }
-                    });
                 }
             }
             "c" | "C" => {
@@ -541,54 +532,16 @@ pub fn GalleryGrid(
                     })}
                     {move || error.get().map(|e| view! { <span class="text-red-700 dark:text-red-400">{e}</span> })}
                 </div>
-                {move || tagging.get().map(|ids| {
-                    let count = ids.len();
-                    let ids = StoredValue::new(ids);
-                    view! {
-                        <form class="mt-2 flex items-end gap-2" data-tag-form
-                            on:submit=move |ev| {
-                                ev.prevent_default();
-                                let name = tag_text.get_untracked();
-                                let ids = ids.get_value();
-                                let for_undo = ids.clone();
-                                tagging.set(None);
-                                leptos::task::spawn_local(async move {
-                                    match triage(ids, TriageAction::Tag(name.clone())).await {
-                                        Ok(n) => undo.set(Some(Undo { message: format!("Tagged {n} with “{name}”."), ids: for_undo, action: Some(TriageAction::Untag(name)) })),
-                                        Err(e) => error.set(Some(e.to_string())),
-                                    }
-                                });
-                                if let Some(el) = scroller.get() { let _ = el.focus(); }
-                            }>
-                            <div>
-                                <label for="gallery-add-tag" class="block text-sm font-medium">{format!("Tag for {count} product{}", if count == 1 { "" } else { "s" })}</label>
-                                <input id="gallery-add-tag" node_ref=tag_input list="gallery-tag-suggestions" autocomplete="off"
-                                    class="mt-1 rounded-md border border-stone-300 px-2 py-1 dark:border-stone-700 dark:bg-stone-900"
-                                    prop:value=move || tag_text.get()
-                                    on:input=move |ev| {
-                                        let text = event_target_value(&ev);
-                                        tag_text.set(text.clone());
-                                        leptos::task::spawn_local(async move {
-                                            if let Ok(list) = suggest_tags(text).await {
-                                                suggestions.set(list);
-                                            }
-                                        });
-                                    }
-                                    on:keydown=move |ev| {
-                                        if ev.key() == "Escape" {
-                                            tagging.set(None);
-                                            if let Some(el) = scroller.get() { let _ = el.focus(); }
-                                        }
-                                    } />
-                                <datalist id="gallery-tag-suggestions">
-                                    {move || suggestions.get().into_iter().map(|(name, n)| view! {
-                                        <option value=name.clone()>{format!("{name} ({n})")}</option>
-                                    }).collect_view()}
-                                </datalist>
-                            </div>
-                            <button type="submit" class=button::primary()>"Add tag"</button>
-                        </form>
-                    }
+                {move || tagging.get().map(|ids| view! {
+                    <TagForm ids
+                        on_tagged=Callback::new(move |(n, name, ids): (usize, String, Vec<i64>)| {
+                            undo.set(Some(Undo { message: format!("Tagged {n} with “{name}”."), ids, action: Some(TriageAction::Untag(name)) }))
+                        })
+                        on_error=Callback::new(move |e: String| error.set(Some(e)))
+                        on_close=Callback::new(move |_| {
+                            tagging.set(None);
+                            if let Some(el) = scroller.get() { let _ = el.focus(); }
+                        }) />
                 })}
                 {move || help.get().then(|| view! {
                     <div role="dialog" aria-label="Keyboard keys" class="mt-2 rounded-lg border border-stone-300 bg-white p-3 text-sm dark:border-stone-700 dark:bg-stone-900" data-keys-help>

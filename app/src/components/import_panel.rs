@@ -277,25 +277,7 @@ pub mod browser {
             crate::components::viewer::urlencode(name),
             file.last_modified() as i64
         );
-        let init = web_sys::RequestInit::new();
-        init.set_method("POST");
-        init.set_body(file);
-        let failed = |_| "Art Factory could not be reached.".to_string();
-        let response = JsFuture::from(window().fetch_with_str_and_init(&url, &init))
-            .await
-            .map_err(failed)?
-            .dyn_into::<web_sys::Response>()
-            .map_err(|_| "no answer".to_string())?;
-        let text = JsFuture::from(response.text().map_err(failed)?)
-            .await
-            .map_err(failed)?
-            .as_string()
-            .unwrap_or_default();
-        if response.ok() {
-            serde_json::from_str(&text).map_err(|e| format!("an unreadable answer: {e}"))
-        } else {
-            Err(text)
-        }
+        crate::components::input_image::post_body(&url, file).await
     }
 
     /// The files of a drop: plain files, and every file inside dropped folders (walked).

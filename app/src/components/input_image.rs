@@ -51,31 +51,40 @@ pub fn pasted_file(ev: &leptos::ev::ClipboardEvent) -> Option<web_sys::File> {
     ev.clipboard_data()?.files()?.get(0)
 }
 
-/// Sends a picture to `/uploads/{project}`; the error is the server's words.
+/// POSTs `body` (a file or blob) to `url` and reads the answer as `T`; a refusal is the
+/// server's words, an unreachable server says so.
 #[cfg(feature = "hydrate")]
-pub async fn upload(project_id: i64, file: web_sys::Blob) -> Result<ProductDto, String> {
+pub async fn post_body<T: serde::de::DeserializeOwned>(
+    url: &str,
+    body: &wasm_bindgen::JsValue,
+) -> Result<T, String> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
-    init.set_body(&file.into());
-    let failed = |_| "Could not reach Art Factory to upload the picture.".to_string();
-    let response =
-        JsFuture::from(window().fetch_with_str_and_init(&format!("/uploads/{project_id}"), &init))
-            .await
-            .map_err(failed)?
-            .dyn_into::<web_sys::Response>()
-            .map_err(|_| "The upload gave no answer.".to_string())?;
+    init.set_body(body);
+    let failed = |_| "Could not reach Art Factory.".to_string();
+    let response = JsFuture::from(window().fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(failed)?
+        .dyn_into::<web_sys::Response>()
+        .map_err(|_| "Art Factory gave no answer.".to_string())?;
     let text = JsFuture::from(response.text().map_err(failed)?)
         .await
         .map_err(failed)?
         .as_string()
         .unwrap_or_default();
     if response.ok() {
-        serde_json::from_str(&text).map_err(|e| format!("The upload's answer was unreadable: {e}"))
+        serde_json::from_str(&text).map_err(|e| format!("An unreadable answer: {e}"))
     } else {
         Err(text)
     }
+}
+
+/// Sends a picture to `/uploads/{project}`; the error is the server's words.
+#[cfg(feature = "hydrate")]
+pub async fn upload(project_id: i64, file: web_sys::Blob) -> Result<ProductDto, String> {
+    post_body(&format!("/uploads/{project_id}"), &file.into()).await
 }
 
 /// Uploads `file` and makes it the input; says what went wrong in `message`.
