@@ -292,12 +292,15 @@ async fn ids_of(
 ) -> Result<Vec<i64>, ExportError> {
     Ok(match selection {
         Selection::Ids(ids) => {
-            let found: Vec<i64> = products::table
+            // A set: a selection may name 10,000 products.
+            let found: std::collections::HashSet<i64> = products::table
                 .filter(products::id.eq_any(ids))
                 .filter(products::deleted_at.is_null())
                 .select(products::id)
-                .load(conn)
-                .await?;
+                .load::<i64>(conn)
+                .await?
+                .into_iter()
+                .collect();
             ids.iter()
                 .copied()
                 .filter(|id| found.contains(id))
