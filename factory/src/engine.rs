@@ -83,20 +83,111 @@ impl Engine {
         self
     }
 
-    /// Backs the whole library up into `backups/` in the data directory, while serving.
-    pub async fn backup_now(&self) -> Result<crate::backup::Made, crate::backup::BackupError> {
-        let source = self.backup_source.as_ref().ok_or_else(|| {
-            crate::backup::BackupError::Refused("This server was started without backups.".into())
-        })?;
+    /// Backs the whole library up into `backups/` in the data directory, while serving; with a
+    /// passphrase, the provider keys stored in the app go in too, sealed under it.
+    pub async fn backup_now(
+        &self,
+        passphrase: Option<crate::backup::Passphrase>,
+    ) -> Result<crate::backup::Made, crate::backup::BackupError> {
         let name = format!(
             "art-factory-{}.zip",
             chrono::Utc::now().format("%Y-%m-%d-%H%M%S")
         );
+        self.backup_as(&name, passphrase).await
+    }
+
+    async fn backup_as(
+        &self,
+        name: &str,
+        passphrase: Option<crate::backup::Passphrase>,
+    ) -> Result<crate::backup::Made, crate::backup::BackupError> {
+        use crate::backup::BackupError;
+        let source = self.backup_source.as_ref().ok_or_else(|| {
+            BackupError::Refused("This server was started without backups.".into())
+        })?;
+        let keys = match passphrase {
+            None => None,
+            Some(passphrase) => {
+                let credentials = self.credentials.as_ref().ok_or_else(|| {
+                    BackupError::Refused("This server keeps no provider keys.".into())
+                })?;
+                let mut conn = self
+                    .conn()
+                    .await
+                    .map_err(|e| BackupError::Database(e.to_string()))?;
+                let (opened, unreadable) = credentials
+                    .opened_keys(&mut conn)
+                    .await
+                    .map_err(|e| BackupError::Database(e.to_string()))?;
+                if !unreadable.is_empty() {
+                    return Err(BackupError::Refused(format!(
+                        "The stored key for {} does not open with this data key; set it again in Settings, or back up without keys.",
+                        unreadable.join(", ")
+                    )));
+                }
+                if opened.is_empty() {
+                    return Err(BackupError::Refused(
+                        "No provider keys are stored in the app, so there are none to put in the backup (keys from the configuration or the environment live there, not in the library).".into(),
+                    ));
+                }
+                Some(
+                    tokio::task::spawn_blocking(move || {
+                        crate::backup::keys::seal_keys(&passphrase, &opened)
+                    })
+                    .await
+                    .map_err(|e| BackupError::Io(std::io::Error::other(e)))?,
+                )
+            }
+        };
         crate::backup::backup(
             source,
             &crate::backup::backups_dir(&source.data_dir).join(name),
+            keys,
         )
         .await
+    }
+
+    /// The scheduled backups' settings and next due time.
+    pub async fn backup_schedule(&self) -> Result<crate::backup::schedule::Schedule, DbError> {
+        Ok(crate::backup::schedule::load(&mut *self.conn().await?).await?)
+    }
+
+    /// Turns daily backups on or off, keeping the last `keep_last` of them.
+    pub async fn set_backup_schedule(
+        &self,
+        enabled: bool,
+        keep_last: i32,
+    ) -> Result<crate::backup::schedule::Schedule, DbError> {
+        Ok(crate::backup::schedule::save(&mut *self.conn().await?, enabled, keep_last).await?)
+    }
+
+    /// Makes the scheduled backup if it is due and this process claims it, then deletes the
+    /// scheduled backups beyond the number to keep. Answers the backup made, if one was.
+    pub async fn run_due_backup(&self) -> Result<Option<crate::backup::Made>, DbError> {
+        use crate::backup::schedule;
+        if self.backup_source.is_none() {
+            return Ok(None);
+        }
+        let Some(keep) = schedule::claim(&mut *self.conn().await?).await? else {
+            return Ok(None);
+        };
+        let made = self
+            .backup_as(&schedule::file_name(chrono::Utc::now()), None)
+            .await;
+        let error = match &made {
+            Ok(_) => {
+                let source = self.backup_source.as_ref().expect("checked above");
+                schedule::prune(&crate::backup::backups_dir(&source.data_dir), keep as usize)
+                    .err()
+                    .map(|e| format!("the backup was made; deleting older ones failed: {e}"))
+            }
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(error) = &error {
+            tracing::warn!("scheduled backup: {error}");
+        }
+        schedule::record(&mut *self.conn().await?, error.as_deref()).await?;
+        Ok(made.ok())
     }
 
     /// The newest backup in `backups/`, if any: its name, size and time.

@@ -190,11 +190,12 @@ fn main() {
         std::fs::remove_file(&tar_out).unwrap();
         let archive = work.path().join("backup.zip");
         let started = Instant::now();
-        let made = backup::backup(&source, &archive).await.unwrap();
+        let made = backup::backup(&source, &archive, None).await.unwrap();
         let backup_s = started.elapsed().as_secs_f64();
         let started = Instant::now();
         let restored_dir = work.path().join("restored");
-        let restored = backup::restore(&archive, &restored_dir, Some(bin_dir.clone())).await.unwrap();
+        let options = backup::RestoreOptions { bin_dir: Some(bin_dir.clone()), passphrase: None, key_store: factory::credentials::vault::KeyStore::File };
+        let restored = backup::restore(&archive, &restored_dir, options).await.unwrap();
         let restore_s = started.elapsed().as_secs_f64();
 
         // Every row and every file, compared.

@@ -187,8 +187,17 @@ pub async fn export(config: Config, args: ExportArgs) -> anyhow::Result<()> {
     result
 }
 
-/// `art-factory backup [--out FILE]`.
+/// `art-factory backup [--out FILE] [--with-keys]`.
 pub async fn backup(config: Config, args: BackupArgs) -> anyhow::Result<()> {
+    let passphrase = if args.with_keys {
+        let typed = crate::prompt::new_secret(
+            "Passphrase for the provider keys in this backup: ",
+            "The same passphrase again: ",
+        )?;
+        Some(factory::backup::Passphrase::new(typed.to_string()).map_err(anyhow::Error::msg)?)
+    } else {
+        None
+    };
     let database = Database::open(&config).await.map_err(|e| {
         if e.to_string().contains("already") || e.to_string().contains("in use") {
             anyhow::anyhow!("{e:#}\nThe app is running on this data directory: use Settings → Back up now, or stop it first.")
@@ -204,7 +213,12 @@ pub async fn backup(config: Config, args: BackupArgs) -> anyhow::Result<()> {
     });
     let result = async {
         let source = database.backup_source(&config)?;
-        let made = factory::backup::backup(&source, &out).await?;
+        let keys = match passphrase {
+            None => None,
+            Some(passphrase) => Some(seal_stored_keys(&config, &database, passphrase).await?),
+        };
+        let with_keys = keys.as_ref().map(|k| k.providers.join(", "));
+        let made = factory::backup::backup(&source, &out, keys).await?;
         println!(
             "backed up {} tables ({} rows) and {} files, {:.1} MB, to {}",
             made.manifest.tables.len(),
@@ -213,7 +227,14 @@ pub async fn backup(config: Config, args: BackupArgs) -> anyhow::Result<()> {
             made.bytes as f64 / 1_048_576.0,
             made.path.display()
         );
-        println!("provider keys are not in it: set them again in Settings after a restore");
+        match with_keys {
+            Some(providers) => println!(
+                "the keys for {providers} are in it, sealed under your passphrase (restore with --with-keys)"
+            ),
+            None => println!(
+                "provider keys are not in it (add --with-keys to seal them in under a passphrase)"
+            ),
+        }
         anyhow::Ok(())
     }
     .await;
@@ -221,7 +242,31 @@ pub async fn backup(config: Config, args: BackupArgs) -> anyhow::Result<()> {
     result
 }
 
-/// `art-factory restore FILE --data-dir DIR`.
+/// The keys stored in the app, sealed under `passphrase`.
+async fn seal_stored_keys(
+    config: &Config,
+    database: &Database,
+    passphrase: factory::backup::Passphrase,
+) -> anyhow::Result<factory::backup::SealedKeys> {
+    let vault = factory::credentials::vault::Vault::load(&config.data_dir, config.data_key_store)?;
+    let mut conn = factory::db::get_conn(&database.pool).await?;
+    let (opened, unreadable) = factory::credentials::open_stored(&mut conn, &vault).await?;
+    anyhow::ensure!(
+        unreadable.is_empty(),
+        "the stored key for {} does not open with this data key; set it again in Settings, or back up without --with-keys",
+        unreadable.join(", ")
+    );
+    anyhow::ensure!(
+        !opened.is_empty(),
+        "no provider keys are stored in the app, so there are none to put in the backup; leave out --with-keys"
+    );
+    Ok(
+        tokio::task::spawn_blocking(move || factory::backup::keys::seal_keys(&passphrase, &opened))
+            .await?,
+    )
+}
+
+/// `art-factory restore FILE --data-dir DIR [--with-keys]`.
 pub async fn restore(config: Config, args: RestoreArgs) -> anyhow::Result<()> {
     let bin_dir = match &config.database {
         DatabaseChoice::Managed { bin_dir } => bin_dir.clone(),
@@ -229,7 +274,18 @@ pub async fn restore(config: Config, args: RestoreArgs) -> anyhow::Result<()> {
             anyhow::bail!("a restore makes its own managed database; run it without DATABASE_URL")
         }
     };
-    let restored = factory::backup::restore(&args.archive, &config.data_dir, bin_dir).await?;
+    let passphrase = if args.with_keys {
+        let typed = crate::prompt::secret("Passphrase the provider keys were sealed under: ")?;
+        Some(factory::backup::Passphrase::new(typed.to_string()).map_err(anyhow::Error::msg)?)
+    } else {
+        None
+    };
+    let options = factory::backup::RestoreOptions {
+        bin_dir,
+        passphrase,
+        key_store: config.data_key_store,
+    };
+    let restored = factory::backup::restore(&args.archive, &config.data_dir, options).await?;
     println!(
         "restored {} files ({:.1} MB) and {} tables ({} rows, every count checked) into {}",
         restored.files,
@@ -238,6 +294,15 @@ pub async fn restore(config: Config, args: RestoreArgs) -> anyhow::Result<()> {
         restored.rows,
         config.data_dir.display()
     );
+    if !restored.keys.is_empty() {
+        println!("restored the keys for {}", restored.keys.join(", "));
+    }
+    if !restored.keys_left.is_empty() {
+        println!(
+            "the backup also holds keys for {} under a passphrase; they were not restored: set them in Settings (or restore into an empty directory again with --with-keys)",
+            restored.keys_left.join(", ")
+        );
+    }
     println!(
         "start it with: art-factory --data-dir {}",
         config.data_dir.display()

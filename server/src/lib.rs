@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod database;
 pub mod http;
+pub mod prompt;
 pub mod serve;
 pub mod telemetry;
 

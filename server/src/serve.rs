@@ -46,10 +46,30 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     // The worker starts with the server, so jobs a crash left behind resume at once: providers
     // delete results within the hour.
     let worker = engine.start_worker(worker_config(&config), SHUTDOWN_GRACE);
+    let schedule = tokio::spawn(run_backup_schedule(engine.clone()));
     let served = serve_http(&config, engine).await;
+    schedule.abort();
     worker.shut_down(SHUTDOWN_GRACE).await;
     database.shut_down().await;
     served
+}
+
+/// Makes the daily backup when it is due (each minute it looks; one process claims it).
+async fn run_backup_schedule(engine: Engine) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match engine.run_due_backup().await {
+            Ok(Some(made)) => tracing::info!(
+                path = %made.path.display(),
+                bytes = made.bytes,
+                "made the scheduled backup"
+            ),
+            Ok(None) => {}
+            Err(e) => tracing::warn!("the backup schedule could not be read: {e}"),
+        }
+    }
 }
 
 /// How long jobs in flight may take to finish at shutdown before their leases are handed back.

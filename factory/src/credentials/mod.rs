@@ -175,6 +175,15 @@ impl Credentials {
         }
     }
 
+    /// The keys stored in the app, opened (for a backup under a passphrase), and the providers
+    /// whose stored key does not open.
+    pub async fn opened_keys(
+        &self,
+        conn: &mut AsyncPgConnection,
+    ) -> QueryResult<(Vec<OpenedKey>, Vec<String>)> {
+        open_stored(conn, &self.vault).await
+    }
+
     /// Where the data key that seals the stored keys is kept (a place, never the key).
     pub fn data_key_origin(&self) -> &str {
         self.vault.origin()
@@ -277,20 +286,7 @@ impl Credentials {
                 error,
             })?;
         let _changing = self.changing.lock().await;
-        let sealed = self.vault.seal(provider, &key);
-        sql_query(
-            "INSERT INTO provider_credentials (provider, nonce, ciphertext, hint, verified_at)
-             VALUES ($1, $2, $3, $4, now())
-             ON CONFLICT (provider) DO UPDATE SET nonce = EXCLUDED.nonce,
-                 ciphertext = EXCLUDED.ciphertext, hint = EXCLUDED.hint, set_at = now(),
-                 verified_at = now()",
-        )
-        .bind::<Text, _>(provider)
-        .bind::<Bytea, _>(&sealed.nonce)
-        .bind::<Bytea, _>(&sealed.ciphertext)
-        .bind::<Text, _>(hint(&key))
-        .execute(conn)
-        .await?;
+        store(conn, &self.vault, provider, &key, Some(Utc::now())).await?;
         if hosted.configured.is_none() {
             self.put(hosted, key).map_err(KeyError::Invalid)?;
         }
@@ -423,6 +419,60 @@ impl LimitRow {
             concurrency: positive(self.concurrency),
         }
     }
+}
+
+/// Stores `key` for `provider` sealed under `vault`, replacing the row there was.
+pub async fn store(
+    conn: &mut AsyncPgConnection,
+    vault: &Vault,
+    provider: &str,
+    key: &Secret,
+    verified_at: Option<DateTime<Utc>>,
+) -> QueryResult<()> {
+    let sealed = vault.seal(provider, key);
+    sql_query(
+        "INSERT INTO provider_credentials (provider, nonce, ciphertext, hint, verified_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (provider) DO UPDATE SET nonce = EXCLUDED.nonce,
+             ciphertext = EXCLUDED.ciphertext, hint = EXCLUDED.hint, set_at = now(),
+             verified_at = EXCLUDED.verified_at",
+    )
+    .bind::<Text, _>(provider)
+    .bind::<Bytea, _>(&sealed.nonce)
+    .bind::<Bytea, _>(&sealed.ciphertext)
+    .bind::<Text, _>(hint(key))
+    .bind::<Nullable<Timestamptz>, _>(verified_at)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// A stored key, opened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenedKey {
+    pub provider: String,
+    pub key: Secret,
+    pub verified_at: Option<DateTime<Utc>>,
+}
+
+/// Every key stored in the app that opens under `vault`, and the providers whose rows do not.
+pub async fn open_stored(
+    conn: &mut AsyncPgConnection,
+    vault: &Vault,
+) -> QueryResult<(Vec<OpenedKey>, Vec<String>)> {
+    let mut opened = Vec::new();
+    let mut unreadable = Vec::new();
+    for row in load_rows(conn).await? {
+        match vault.open(&row.provider, &sealed(&row)) {
+            Some(key) => opened.push(OpenedKey {
+                provider: row.provider,
+                key,
+                verified_at: row.verified_at,
+            }),
+            None => unreadable.push(row.provider),
+        }
+    }
+    Ok((opened, unreadable))
 }
 
 fn sealed(row: &Row) -> Sealed {

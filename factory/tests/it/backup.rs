@@ -7,11 +7,21 @@ use std::path::{Path, PathBuf};
 use diesel::sql_types::Text;
 use diesel::QueryableByName;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use factory::backup::{self, BackupError, Source};
+use factory::backup::{self, BackupError, Passphrase, RestoreOptions, Source};
+use factory::credentials::vault::{KeyStore, Vault};
 use factory::db::binaries;
 use factory::db::cluster::{ClusterOptions, RunningCluster};
+use factory::secret::Secret;
 
 use crate::queue::setup_with_providers;
+
+fn options(passphrase: Option<&str>) -> RestoreOptions {
+    RestoreOptions {
+        bin_dir: Some(bin_dir()),
+        passphrase: passphrase.map(|p| Passphrase::new(p.into()).unwrap()),
+        key_store: KeyStore::File,
+    }
+}
 
 fn bin_dir() -> PathBuf {
     binaries::discover(&binaries::candidate_dirs(None))
@@ -91,7 +101,7 @@ async fn a_backup_restores_into_an_empty_data_directory_with_every_row_and_file_
     };
     let place = open_dir();
     let archive = place.path().join("library.zip");
-    let backup = backup::backup(&source, &archive).await.unwrap();
+    let backup = backup::backup(&source, &archive, None).await.unwrap();
     let original_files = files(&source.data_dir.join("projects"));
     assert_eq!(backup.files, original_files.len());
     assert_eq!(backup.manifest.tables["products"], 2);
@@ -109,7 +119,7 @@ async fn a_backup_restores_into_an_empty_data_directory_with_every_row_and_file_
 
     let target = open_dir();
     let data = target.path().join("restored");
-    let restored = backup::restore(&archive, &data, Some(bin_dir()))
+    let restored = backup::restore(&archive, &data, options(None))
         .await
         .unwrap();
     assert_eq!(restored.files, original_files.len());
@@ -155,7 +165,7 @@ async fn a_backup_restores_into_an_empty_data_directory_with_every_row_and_file_
     );
 
     // Nothing is ever restored over a library.
-    let err = backup::restore(&archive, &data, Some(bin_dir()))
+    let err = backup::restore(&archive, &data, options(None))
         .await
         .unwrap_err();
     assert!(matches!(err, BackupError::Refused(_)), "{err}");
@@ -166,8 +176,159 @@ async fn a_backup_restores_into_an_empty_data_directory_with_every_row_and_file_
     bytes[at + 10] ^= 0xFF;
     let damaged = place.path().join("damaged.zip");
     std::fs::write(&damaged, bytes).unwrap();
-    let err = backup::restore(&damaged, &target.path().join("other"), Some(bin_dir()))
+    let err = backup::restore(&damaged, &target.path().join("other"), options(None))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("damaged"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn provider_keys_go_into_a_backup_only_sealed_under_the_passphrase_and_come_back_with_it() {
+    let setup = setup_with_providers(5, Vec::new()).await;
+    let source = Source {
+        bin_dir: bin_dir(),
+        database_url: setup.db.url().to_string(),
+        data_dir: setup.engine.media().root().to_path_buf(),
+    };
+    let key_text = "fal-id-1234:fal-secret-abcdefgh";
+    let vault = Vault::open_dir(&source.data_dir).unwrap();
+    let mut conn = AsyncPgConnection::establish(setup.db.url()).await.unwrap();
+    factory::credentials::store(
+        &mut conn,
+        &vault,
+        "fal",
+        &Secret::new(key_text).unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
+    let (opened, unreadable) = factory::credentials::open_stored(&mut conn, &vault)
+        .await
+        .unwrap();
+    assert!(unreadable.is_empty());
+    let passphrase = "a walk along the lighthouse";
+    let sealed = backup::keys::seal_keys(&Passphrase::new(passphrase.into()).unwrap(), &opened);
+
+    let place = open_dir();
+    let archive = place.path().join("with-keys.zip");
+    let made = backup::backup(&source, &archive, Some(sealed))
+        .await
+        .unwrap();
+    assert!(made.manifest.provider_keys.is_some());
+    let bytes = std::fs::read(&archive).unwrap();
+    for secret in ["fal-secret-abcdefgh", "fal-id-1234"] {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "the key is nowhere in the archive in the clear"
+        );
+    }
+
+    // A wrong passphrase: refused before anything is written.
+    let target = open_dir();
+    let wrong = target.path().join("wrong");
+    let err = backup::restore(&archive, &wrong, options(Some("not the passphrase at all")))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("passphrase does not open"),
+        "{err}"
+    );
+    assert!(!wrong.exists(), "nothing was written");
+
+    // No passphrase: the library comes back, the keys are named as left behind.
+    let without = target.path().join("without");
+    let restored = backup::restore(&archive, &without, options(None))
+        .await
+        .unwrap();
+    assert_eq!(restored.keys_left, ["fal"]);
+    assert!(restored.keys.is_empty());
+    assert!(!without.join("credentials.key").exists());
+
+    // The passphrase: the key is stored again, sealed under the new directory's own data key.
+    let with = target.path().join("with");
+    let restored = backup::restore(&archive, &with, options(Some(passphrase)))
+        .await
+        .unwrap();
+    assert_eq!(restored.keys, ["fal"]);
+    let cluster = RunningCluster::start(ClusterOptions {
+        dir: with.join("postgres"),
+        bin_dir: Some(bin_dir()),
+        fsync: false,
+    })
+    .await
+    .unwrap();
+    let mut conn = AsyncPgConnection::establish(cluster.database_url())
+        .await
+        .unwrap();
+    let new_vault = Vault::open_dir(&with).unwrap();
+    let (back, unreadable) = factory::credentials::open_stored(&mut conn, &new_vault)
+        .await
+        .unwrap();
+    let (_, under_old) = factory::credentials::open_stored(&mut conn, &vault)
+        .await
+        .unwrap();
+    drop(conn);
+    cluster.stop().await.unwrap();
+    assert!(unreadable.is_empty());
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].key.expose(), key_text);
+    assert_eq!(
+        under_old,
+        ["fal"],
+        "the old data key does not open the restored row"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scheduled_backups_run_once_when_due_and_keep_only_the_last_n() {
+    let setup = setup_with_providers(5, Vec::new()).await;
+    let data_dir = setup.engine.media().root().to_path_buf();
+    let engine = setup.engine.clone().with_backups(Source {
+        bin_dir: bin_dir(),
+        database_url: setup.db.url().to_string(),
+        data_dir: data_dir.clone(),
+    });
+    let schedule = engine.set_backup_schedule(true, 2).await.unwrap();
+    assert!(schedule.enabled);
+    assert!(schedule.next_due_at.unwrap() > chrono::Utc::now() + chrono::Duration::hours(23));
+    assert!(
+        engine.run_due_backup().await.unwrap().is_none(),
+        "not due yet"
+    );
+
+    let manual = engine.backup_now(None).await.unwrap();
+    let mut conn = AsyncPgConnection::establish(setup.db.url()).await.unwrap();
+    let mut made = Vec::new();
+    for _ in 0..3 {
+        diesel::sql_query("UPDATE backup_schedule SET next_due_at = now() - interval '1 second'")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        // Two at once (as two processes would): one claims it, the other finds nothing due.
+        let (a, b) = tokio::join!(engine.run_due_backup(), engine.run_due_backup());
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert!(
+            a.is_some() != b.is_some(),
+            "exactly one makes the due backup"
+        );
+        made.push(a.or(b).unwrap().path);
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    }
+    let after = engine.backup_schedule().await.unwrap();
+    assert!(after.next_due_at.unwrap() > chrono::Utc::now() + chrono::Duration::hours(23));
+    assert_eq!(after.last_error, None);
+    let left: Vec<PathBuf> = backup::list(&backup::backups_dir(&data_dir))
+        .into_iter()
+        .map(|l| l.path)
+        .collect();
+    assert!(!made[0].exists(), "the oldest scheduled one went");
+    assert!(made[1].exists() && made[2].exists());
+    assert!(
+        manual.path.exists(),
+        "a backup made by hand is never pruned"
+    );
+    assert_eq!(left.len(), 3);
+
+    let off = engine.set_backup_schedule(false, 2).await.unwrap();
+    assert_eq!(off.next_due_at, None);
 }

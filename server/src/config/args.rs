@@ -74,6 +74,10 @@ pub struct BackupArgs {
     /// Where to write the archive (default: backups/art-factory-<date>.zip in the data directory).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Put the provider keys stored in the app in too, sealed under a passphrase you type
+    /// (twice; read from stdin when it is not a terminal).
+    #[arg(long)]
+    pub with_keys: bool,
     #[command(flatten)]
     pub serve: ServeArgs,
 }
@@ -83,6 +87,10 @@ pub struct RestoreArgs {
     /// The backup archive.
     #[arg(value_name = "FILE")]
     pub archive: PathBuf,
+    /// Restore the provider keys in the backup too, with the passphrase they were sealed
+    /// under (typed; read from stdin when it is not a terminal).
+    #[arg(long)]
+    pub with_keys: bool,
     #[command(flatten)]
     pub serve: ServeArgs,
 }

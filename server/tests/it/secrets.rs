@@ -2,6 +2,7 @@
 //! that echoes the credentials it was sent in every refusal, log and failure. The key's text
 //! appears in no log line, error, HTTP body, WebSocket frame or SSE event.
 
+use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use factory::testing::fal_standin::{FalStandIn, Outage, StandInOptions, SubmitFault};
@@ -215,19 +216,22 @@ async fn keys_set_on_the_settings_page_reach_no_answer_log_or_file_in_clear() {
         "{}",
         accepted.text().await.unwrap()
     );
-    let listed = server
-        .post("settings/keys", String::new())
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert!(listed.contains("\"hint\":\"alue\""), "{listed}");
-    assert!(!leaks(&listed), "{listed}");
+    stored_fal_key_shows_its_hint_only(&server).await;
+    // A backup from Settings with the keys: a short passphrase is refused on its field.
+    let short = server
+        .post("backups/now", form_body(&[("passphrase", "too short")]))
+        .await;
+    assert_eq!(short.status(), 422);
+    assert!(short.text().await.unwrap().contains("at least 10"));
+    let made = server
+        .post("backups/now", form_body(&[("passphrase", PASSPHRASE)]))
+        .await;
+    assert!(made.status().is_success(), "{}", made.text().await.unwrap());
     let log = server.log();
     assert!(!leaks(&log) && !log.contains("WRONGs3cr3t"), "{log}");
-    // On disk: sealed in the database, and the data key beside it, 0600.
+    assert!(!log.contains(PASSPHRASE), "{log}");
+    // On disk (the backup included): sealed in the database, and the data key beside it, 0600.
     let key_file = data_dir.path().join("credentials.key");
-    use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
         0o600
@@ -239,6 +243,80 @@ async fn keys_set_on_the_settings_page_reach_no_answer_log_or_file_in_clear() {
             .any(|w| w == KEY_SECRET.as_bytes());
         assert!(!found, "the key is in clear in {}", entry.display());
     }
+    server.signal(nix::sys::signal::Signal::SIGTERM);
+    assert!(server.wait().success());
+
+    // The command line: a backup with the keys (the passphrase typed twice, here piped), then a
+    // restore with them into an empty directory, whose app has the key in force.
+    let archive = data_dir.path().join("cli-backup.zip");
+    let out = command_with_stdin(
+        &["backup", "--with-keys", "--out", archive.to_str().unwrap()],
+        data_dir.path(),
+        &format!("{PASSPHRASE}\n{PASSPHRASE}\n"),
+    );
+    assert!(out.contains("the keys for fal are in it"), "{out}");
+    let restored_dir = tempfile::tempdir().unwrap();
+    // The cluster's service user (when the tests run as root) must be able to enter it.
+    std::fs::set_permissions(restored_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let restored = restored_dir.path().join("library");
+    let out = command_with_stdin(
+        &["restore", archive.to_str().unwrap(), "--with-keys"],
+        &restored,
+        &format!("{PASSPHRASE}\n"),
+    );
+    assert!(out.contains("restored the keys for fal"), "{out}");
+    let server = ServerProcess::start(&restored, &["--fal-base-url", &base]);
+    stored_fal_key_shows_its_hint_only(&server).await;
+}
+
+/// Settings lists the stored fal key, readable, by its last four characters and nothing more.
+async fn stored_fal_key_shows_its_hint_only(server: &ServerProcess) {
+    let listed = server
+        .post("settings/keys", String::new())
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(listed.contains("\"hint\":\"alue\""), "{listed}");
+    assert!(listed.contains("\"readable\":true"), "{listed}");
+    assert!(!leaks(&listed), "{listed}");
+}
+
+const PASSPHRASE: &str = "lighthouse in the fog at dawn";
+
+/// Runs an `art-factory` command on `data_dir` with `stdin` piped in; answers its stdout, after
+/// checking it succeeded.
+fn command_with_stdin(args: &[&str], data_dir: &std::path::Path, stdin: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_art-factory"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("DATABASE_URL")
+        .env("ART_FACTORY_DATA_KEY_STORE", "file")
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&output.stdout).to_string(),
+        String::from_utf8_lossy(&output.stderr).to_string(),
+    );
+    assert!(output.status.success(), "{args:?}: {out}\n{err}");
+    assert!(
+        !leaks(&out) && !leaks(&err) && !err.contains(PASSPHRASE),
+        "{out}\n{err}"
+    );
+    out
 }
 
 /// Every file under `dir`, following the link to a cluster kept elsewhere (as root).

@@ -181,6 +181,15 @@ pub fn art_factory(data_dir: &Path) -> Command {
     command
 }
 
+/// A test that ends (or fails) with its server still up takes it down, so no process outlives
+/// the test run holding its output open.
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl ServerProcess {
     /// Starts `art-factory serve` on a free port and waits until it says where it listens.
     pub fn start(data_dir: &Path, extra_args: &[&str]) -> Self {
