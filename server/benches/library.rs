@@ -16,7 +16,7 @@ use factory::gallery::seed::{fill, SeedOptions};
 use factory::import::{self, Outcome};
 use factory::projects::{self, Description, ProjectName};
 use factory::providers::Providers;
-use factory::testing::fixtures::{a1111_parameters, png_with_texts};
+use factory::testing::fixtures::{a1111_parameters, grainy_png_with_texts};
 use factory::testing::TestDb;
 use factory::{Engine, EngineSettings};
 
@@ -146,7 +146,7 @@ fn main() {
                 SUBJECTS[i % SUBJECTS.len()],
                 STYLES[(i / SUBJECTS.len()) % STYLES.len()]
             );
-            let png = png_with_texts(1024, 1024, (i % 251) as u8, &[("parameters", &a1111_parameters(&prompt, i as i64))]);
+            let png = grainy_png_with_texts(1024, 1024, i as u64, &[("parameters", &a1111_parameters(&prompt, i as i64))]);
             std::fs::write(incoming.join(format!("{i:05}.png")), png).unwrap();
         }
         let input_bytes = dir_bytes(&incoming);

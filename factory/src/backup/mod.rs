@@ -118,17 +118,30 @@ pub async fn backup(
     // The media files are copied while pg_dump runs, once its snapshot is taken.
     let result = async {
         let (snapshot_taken, taken) = tokio::sync::oneshot::channel::<()>();
-        let dumping = dump(source, &dump_path, snapshot_taken);
+        let started = std::time::Instant::now();
+        let dumping = async {
+            let dumped = dump(source, &dump_path, snapshot_taken).await;
+            (dumped, started.elapsed())
+        };
         let copying = async {
             if taken.await.is_err() {
                 return Err(BackupError::Database("the snapshot was not taken".into()));
             }
             let (source, partial) = (source.clone(), partial.clone());
-            tokio::task::spawn_blocking(move || write_media(&source, &partial))
+            let copied = tokio::task::spawn_blocking(move || write_media(&source, &partial))
                 .await
-                .map_err(|e| BackupError::Io(std::io::Error::other(e)))?
+                .map_err(|e| BackupError::Io(std::io::Error::other(e)))?;
+            tracing::debug!(
+                seconds = started.elapsed().as_secs_f64(),
+                "backup: media copied"
+            );
+            copied
         };
-        let (dumped, copied) = tokio::join!(dumping, copying);
+        let ((dumped, dump_time), copied) = tokio::join!(dumping, copying);
+        tracing::debug!(
+            seconds = dump_time.as_secs_f64(),
+            "backup: pg_dump finished"
+        );
         let tables = dumped?;
         let archive = copied?;
         let dump_path = dump_path.clone();

@@ -153,23 +153,68 @@ pub(super) struct Partial {
     files: Vec<FileEntry>,
 }
 
+/// Files read and hashed ahead of the writer, at most (memory stays bounded by this many files).
+const READ_AHEAD: usize = 8;
+
+/// A media file read and hashed, ready to be written.
+struct ReadFile {
+    rel: PathBuf,
+    bytes: Vec<u8>,
+    crc: u32,
+    sha256: String,
+}
+
+/// Writes every media file into a new archive at `partial`. Reader threads read and hash files
+/// (CRC-32 for the ZIP, SHA-256 for the manifest) while this thread writes the ones ready, so
+/// hashing overlaps the disk's work; entries land in the order they are ready, and the
+/// manifest lists them by name.
 pub(super) fn write_media(source: &Source, partial: &Path) -> Result<Partial, BackupError> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let mut out =
         std::io::BufWriter::with_capacity(1 << 20, crate::private_files::create_new(partial)?);
     let mut zip = ZipWriter::new();
     let now = Utc::now();
     let projects = source.data_dir.join("projects");
-    let mut files = Vec::new();
-    for rel in files_under(&projects)? {
-        let bytes = std::fs::read(projects.join(&rel))?;
-        let name = format!("{MEDIA}projects/{}", rel.display());
-        out.write_all(&zip.entry(&name, now, &bytes))?;
-        files.push(FileEntry {
-            name,
-            sha256: hex(&Sha256::digest(&bytes)),
-            bytes: bytes.len() as u64,
-        });
-    }
+    let rels = files_under(&projects)?;
+    let next = AtomicUsize::new(0);
+    let readers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<ReadFile>>(READ_AHEAD);
+    let files = std::thread::scope(|scope| {
+        for _ in 0..readers {
+            let (tx, rels, next, projects) = (tx.clone(), &rels, &next, &projects);
+            scope.spawn(move || {
+                while let Some(rel) = rels.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let read = std::fs::read(projects.join(rel)).map(|bytes| ReadFile {
+                        rel: rel.clone(),
+                        crc: crc32fast::hash(&bytes),
+                        sha256: hex(&Sha256::digest(&bytes)),
+                        bytes,
+                    });
+                    // The writer stopped (an error): nothing more to read.
+                    if tx.send(read).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut files = Vec::with_capacity(rels.len());
+        for read in rx {
+            let read = read?;
+            let name = format!("{MEDIA}projects/{}", read.rel.display());
+            let size = read.bytes.len() as u64;
+            out.write_all(&zip.header(&name, now, read.crc, size))?;
+            out.write_all(&read.bytes)?;
+            files.push(FileEntry {
+                name,
+                sha256: read.sha256,
+                bytes: size,
+            });
+        }
+        Ok::<_, BackupError>(files)
+    })?;
+    let mut files = files;
+    files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Partial { out, zip, files })
 }
 

@@ -24,6 +24,30 @@ pub fn pixels(width: u32, height: u32, shade: u8) -> Vec<u8> {
 
 /// A PNG with these text chunks (tEXt when Latin-1, else iTXt), before the image data.
 pub fn png_with_texts(width: u32, height: u32, shade: u8, texts: &[(&str, &str)]) -> Vec<u8> {
+    png_of(width, height, &pixels(width, height, shade), texts)
+}
+
+/// As [`png_with_texts`], with grain in the low bits as generated pictures have, so the file
+/// is as large as theirs (1024² comes to about 1.5 MB, against a few kB for the gradient).
+pub fn grainy_png_with_texts(
+    width: u32,
+    height: u32,
+    seed: u64,
+    texts: &[(&str, &str)],
+) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut data = pixels(width, height, (seed % 251) as u8);
+    for byte in &mut data {
+        // xorshift64: fast, and fixed by the seed.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        *byte = (*byte & 0xF0) | (state as u8 & 0x0F);
+    }
+    png_of(width, height, &data, texts)
+}
+
+fn png_of(width: u32, height: u32, data: &[u8], texts: &[(&str, &str)]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(png::ColorType::Rgb);
@@ -40,9 +64,7 @@ pub fn png_with_texts(width: u32, height: u32, shade: u8, texts: &[(&str, &str)]
         }
     }
     let mut writer = encoder.write_header().expect("header");
-    writer
-        .write_image_data(&pixels(width, height, shade))
-        .expect("pixels");
+    writer.write_image_data(data).expect("pixels");
     writer.finish().expect("end");
     out
 }
