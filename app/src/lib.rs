@@ -24,6 +24,12 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::shell::AppShell;
+
+/// Whether the server has a password (sign-in required): provided by the server for each
+/// request, read by [`api::session`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordMode(pub bool);
+
 use crate::components::toasts::Toasts;
 use crate::pages::{
     compare::ComparePage, gallery::GalleryPage, generate::GeneratePage, grid::GridPage,

@@ -151,6 +151,7 @@ async fn main() {
         engine.clone(),
         server::http::leptos_options(std::path::Path::new("target/site"), addr),
         server::http::Shutdown::never(),
+        server::http::auth::Auth::off(),
     );
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
@@ -348,7 +349,12 @@ async fn main() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let options = server::http::leptos_options(std::path::Path::new("target/site"), addr);
-    let router = server::http::router(engine.clone(), options, server::http::Shutdown::never());
+    let router = server::http::router(
+        engine.clone(),
+        options,
+        server::http::Shutdown::never(),
+        server::http::auth::Auth::off(),
+    );
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     let client = reqwest::Client::new();
     let body = format!(

@@ -1,5 +1,5 @@
 //! The commands that work on a data directory and stop: `seed-gallery`, `import`, `export`,
-//! `backup`, `restore`.
+//! `backup`, `restore`, `set-password`.
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -306,6 +306,35 @@ pub async fn restore(config: Config, args: RestoreArgs) -> anyhow::Result<()> {
     println!(
         "start it with: art-factory --data-dir {}",
         config.data_dir.display()
+    );
+    Ok(())
+}
+
+/// `art-factory set-password`: the password typed twice, stored as an Argon2id hash; every
+/// session is signed out.
+pub async fn set_password(config: Config) -> anyhow::Result<()> {
+    let typed = crate::prompt::new_secret("New password for the studio: ", "The same again: ")?;
+    let password = factory::auth::Password::new(typed.to_string()).map_err(anyhow::Error::msg)?;
+    let hash = tokio::task::spawn_blocking(move || factory::auth::hash(&password)).await?;
+    let database = Database::open(&config).await.map_err(|e| {
+        if e.to_string().contains("already") || e.to_string().contains("in use") {
+            anyhow::anyhow!("{e:#}\nThe app is running on this data directory: stop it, set the password, start it again.")
+        } else {
+            e
+        }
+    })?;
+    let result = async {
+        let mut conn = factory::db::get_conn(&database.pool).await?;
+        factory::auth::set_password(&mut conn, &hash).await?;
+        anyhow::Ok(())
+    }
+    .await;
+    database.shut_down().await;
+    result?;
+    println!(
+        "The password is set and every browser signed out. Servers started from now on ask to sign in \
+         and may listen beyond this machine (--listen 0.0.0.0:3000; behind a TLS proxy add --behind-proxy); \
+         restart any that are running."
     );
     Ok(())
 }

@@ -16,6 +16,7 @@ use tokio::sync::watch;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+pub mod auth;
 mod exports;
 mod grid;
 pub mod guard;
@@ -35,6 +36,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub engine: Engine,
     pub shutdown: Shutdown,
+    pub auth: auth::Auth,
 }
 
 /// Tells long-lived responses (the live feeds) that the server is stopping, so they end and
@@ -78,6 +80,8 @@ pub fn leptos_options(site_root: &Path, addr: SocketAddr) -> LeptosOptions {
 pub fn http_routes() -> Vec<(&'static str, MethodRouter<AppState>, usize)> {
     vec![
         ("/healthz", get(health::healthz), MAX_BODY_BYTES),
+        ("/login", get(auth::page).post(auth::login), MAX_BODY_BYTES),
+        ("/logout", post(auth::logout), MAX_BODY_BYTES),
         ("/ws", get(live::websocket), MAX_BODY_BYTES),
         ("/events", get(live::server_sent_events), MAX_BODY_BYTES),
         ("/media/{project}/{file}", get(media::serve), MAX_BODY_BYTES),
@@ -100,18 +104,32 @@ pub fn http_routes() -> Vec<(&'static str, MethodRouter<AppState>, usize)> {
     ]
 }
 
-/// The whole app for `engine`, served at `leptos_options.site_addr`.
-pub fn router(engine: Engine, leptos_options: LeptosOptions, shutdown: Shutdown) -> Router {
+/// The whole app for `engine`, served at `leptos_options.site_addr`, behind `auth` (off: no
+/// password, loopback only).
+pub fn router(
+    engine: Engine,
+    leptos_options: LeptosOptions,
+    shutdown: Shutdown,
+    auth: auth::Auth,
+) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let engine = engine.clone();
-        move || provide_context(engine.clone())
+        let password_mode = app::PasswordMode(auth.enabled());
+        move || {
+            provide_context(engine.clone());
+            provide_context(password_mode);
+        }
     };
-    let guard = guard::Guard::new(leptos_options.site_addr);
+    let guard = match auth.enabled() {
+        true => guard::Guard::new(leptos_options.site_addr).answering_any_host(),
+        false => guard::Guard::new(leptos_options.site_addr),
+    };
     let state = AppState {
         leptos_options: leptos_options.clone(),
         engine,
         shutdown,
+        auth: auth.clone(),
     };
     // Pages, server functions and files take small bodies; the routes added after this layer
     // set their own limits (an upload is larger).
@@ -132,6 +150,7 @@ pub fn router(engine: Engine, leptos_options: LeptosOptions, shutdown: Shutdown)
         router = router.route(path, route);
     }
     router
+        .layer(axum::middleware::from_fn_with_state(auth, auth::require))
         .layer(axum::middleware::from_fn_with_state(guard, guard::check))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -29,6 +29,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     })?;
     tracing::info!(data_dir = %config.data_dir.display(), "starting");
     let database = Database::open(&config).await?;
+    let auth = match door(&config, &database).await {
+        Ok(auth) => auth,
+        Err(e) => {
+            database.shut_down().await;
+            return Err(e);
+        }
+    };
     let engine = engine(&config, &database)?;
     for provider in engine.install_providers().await? {
         tracing::info!("{provider} is enabled");
@@ -47,7 +54,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     // delete results within the hour.
     let worker = engine.start_worker(worker_config(&config), SHUTDOWN_GRACE);
     let schedule = tokio::spawn(run_backup_schedule(engine.clone()));
-    let served = serve_http(&config, engine).await;
+    let served = serve_http(&config, engine, auth).await;
     schedule.abort();
     worker.shut_down(SHUTDOWN_GRACE).await;
     database.shut_down().await;
@@ -201,7 +208,27 @@ fn worker_config(config: &Config) -> WorkerConfig {
     worker
 }
 
-async fn serve_http(config: &Config, engine: Engine) -> anyhow::Result<()> {
+/// The door for this server: on when a password is set, and then any address may be served;
+/// without one, only loopback.
+async fn door(config: &Config, database: &Database) -> anyhow::Result<http::auth::Auth> {
+    let mut conn = factory::db::get_conn(&database.pool).await?;
+    let password_set = factory::auth::password_hash(&mut conn).await?.is_some();
+    crate::config::check_exposure(config.listen, password_set)?;
+    Ok(if password_set {
+        tracing::info!("a password is set: every route asks to sign in");
+        http::auth::Auth::on(
+            database.pool.clone(),
+            http::auth::AuthOptions {
+                behind_proxy: config.behind_proxy,
+                ..Default::default()
+            },
+        )
+    } else {
+        http::auth::Auth::off()
+    })
+}
+
+async fn serve_http(config: &Config, engine: Engine, auth: http::auth::Auth) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| {
@@ -217,17 +244,22 @@ async fn serve_http(config: &Config, engine: Engine) -> anyhow::Result<()> {
         engine,
         http::leptos_options(&config.site_root, addr),
         shutdown,
+        auth,
     );
     // Printed (not only logged) so scripts and tests can find the port when it was 0.
     println!("Art Factory is running at http://{addr}");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            // Ends the live feeds, whose connections would otherwise keep the server up.
-            let _ = stop.send(true);
-        })
-        .await
-        .context("the HTTP server failed")?;
+    // The peer's address reaches the sign-in limits.
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        // Ends the live feeds, whose connections would otherwise keep the server up.
+        let _ = stop.send(true);
+    })
+    .await
+    .context("the HTTP server failed")?;
     tracing::info!("stopped serving; shutting down");
     Ok(())
 }

@@ -9,6 +9,7 @@ pub mod library;
 pub mod products;
 pub mod projects;
 pub mod queue;
+pub mod session;
 pub mod settings;
 pub mod storage;
 

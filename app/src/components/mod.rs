@@ -20,6 +20,7 @@ pub mod params;
 pub mod pauses;
 pub mod preview;
 pub mod queue_batch;
+pub mod session_panel;
 pub mod settings_banner;
 pub mod shell;
 pub mod storage_panel;

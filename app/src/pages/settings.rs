@@ -14,6 +14,7 @@ use crate::components::backup_panel::BackupPanel;
 use crate::components::button;
 use crate::components::costs::PriceTable;
 use crate::components::field::{FieldError, FormMessage, INPUT, LABEL};
+use crate::components::session_panel::SessionPanel;
 use crate::components::storage_panel::StoragePanel;
 use crate::dto::{KeySourceDto, ProviderKeyDto};
 
@@ -65,6 +66,7 @@ pub fn SettingsPage() -> impl IntoView {
         <PriceTable />
         <StoragePanel />
         <BackupPanel />
+        <SessionPanel />
     }
 }
 

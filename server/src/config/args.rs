@@ -47,6 +47,16 @@ pub enum Command {
     /// Restore a backup into a new, empty data directory (nothing is overwritten), checking
     /// every file's hash and every table's row count.
     Restore(RestoreArgs),
+    /// Set the studio's password (typed twice, never on the command line; read from stdin when
+    /// it is not a terminal). With one set, the server may listen beyond this machine and
+    /// every route asks to sign in; setting it again signs every browser out.
+    SetPassword(SetPasswordArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SetPasswordArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -188,6 +198,12 @@ pub struct ServeArgs {
     /// Default: 1000.
     #[arg(long, env = "ART_FACTORY_MAX_ITEMS", value_name = "N")]
     pub max_items: Option<u64>,
+
+    /// The server is behind a reverse proxy that sets X-Forwarded-For and X-Forwarded-Proto:
+    /// sign-in limits count the client it names, and the session cookie is Secure when the
+    /// proxy says the request came over HTTPS. Never set it without such a proxy in front.
+    #[arg(long, env = "ART_FACTORY_BEHIND_PROXY")]
+    pub behind_proxy: bool,
 
     /// Launches of more images than this ask for a confirmation first. Default: 100.
     #[arg(long, env = "ART_FACTORY_CONFIRM_ITEMS", value_name = "N")]

@@ -46,6 +46,7 @@ pub struct FileConfig {
     pub submissions_per_minute: Option<String>,
     pub calls_per_minute: Option<String>,
     pub max_items: Option<u64>,
+    pub behind_proxy: Option<bool>,
     pub confirm_items: Option<u64>,
     pub job_lease: Option<u64>,
     pub max_retry_after: Option<u64>,
@@ -83,6 +84,7 @@ pub struct Config {
     /// Civitai's catalog, when not its public one.
     pub civitai_catalog_url: Option<String>,
     pub data_key_store: KeyStore,
+    pub behind_proxy: bool,
 }
 
 /// A hosted provider's settings. Without a key here, a key set in the app enables it.
@@ -197,13 +199,6 @@ impl Config {
             .listen
             .or(file.listen)
             .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
-        if !listen.ip().is_loopback() {
-            bail!(
-                "refusing to listen on {listen}: that exposes the studio and its keys to the network, \
-                 and password protection is not available yet. Listen on 127.0.0.1 (the default) and \
-                 reach it through an SSH tunnel instead (ssh -L 3000:127.0.0.1:3000 host)."
-            );
-        }
         let database = match args.database_url.or(file.database_url) {
             Some(url) if url.trim().is_empty() => DatabaseChoice::Managed {
                 bin_dir: args.postgres_bin_dir.or(file.postgres_bin_dir),
@@ -291,6 +286,7 @@ impl Config {
         };
         Ok(Self {
             data_key_store,
+            behind_proxy: args.behind_proxy || file.behind_proxy.unwrap_or(false),
             fal,
             replicate,
             civitai,
@@ -457,3 +453,16 @@ pub fn default_data_dir() -> anyhow::Result<PathBuf> {
 
 #[cfg(test)]
 mod tests;
+
+/// Whether the server may listen on `listen`: beyond loopback only with a password set.
+pub fn check_exposure(listen: std::net::SocketAddr, password_set: bool) -> anyhow::Result<()> {
+    if !listen.ip().is_loopback() && !password_set {
+        bail!(
+            "refusing to listen on {listen} without a password: that would expose the studio and \
+             its keys to the network. Set one with `art-factory set-password` (then every route asks \
+             to sign in), or listen on 127.0.0.1 (the default) and reach it through an SSH tunnel \
+             (ssh -L 3000:127.0.0.1:3000 host)."
+        );
+    }
+    Ok(())
+}

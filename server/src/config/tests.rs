@@ -111,18 +111,22 @@ fn a_database_url_means_no_managed_database() {
 }
 
 #[test]
-fn listening_beyond_this_machine_is_refused_with_a_way_forward() {
-    let err = Config::resolve(
+fn listening_beyond_this_machine_needs_a_password_and_says_how_to_set_one() {
+    let config = Config::resolve(
         parse(&["--listen", "0.0.0.0:3000"]),
         FileConfig::default(),
         "/d".into(),
     )
-    .unwrap_err()
-    .to_string();
+    .unwrap();
+    let err = super::check_exposure(config.listen, false)
+        .unwrap_err()
+        .to_string();
     assert!(
-        err.contains("0.0.0.0:3000") && err.contains("127.0.0.1"),
+        err.contains("0.0.0.0:3000") && err.contains("set-password") && err.contains("127.0.0.1"),
         "{err}"
     );
+    assert!(super::check_exposure(config.listen, true).is_ok());
+    assert!(super::check_exposure("127.0.0.1:3000".parse().unwrap(), false).is_ok());
 }
 
 #[test]

@@ -36,6 +36,9 @@ pub struct Guard {
     /// Lowercase host names and IP literals (IPv6 in brackets), without port.
     hosts: Arc<Vec<String>>,
     port: u16,
+    /// Any `Host` is served (password mode, where the session cookie, not the address, keeps
+    /// other sites out); `Origin` must still match it.
+    any_host: bool,
 }
 
 impl Guard {
@@ -52,7 +55,16 @@ impl Guard {
         Self {
             hosts: Arc::new(hosts),
             port: listen.port(),
+            any_host: false,
         }
+    }
+
+    /// The guard in password mode: the server is reached by whatever name the network gives it
+    /// (a rebinding site gets no cookie, since `SameSite=Strict` keeps it to this site, so it
+    /// is refused at the door), while changes and feeds must still come from its own pages.
+    pub fn answering_any_host(mut self) -> Self {
+        self.any_host = true;
+        self
     }
 
     /// `Host` (or an HTTP/2 authority) names this server.
@@ -60,7 +72,7 @@ impl Guard {
         let Some((name, port)) = split_authority(authority) else {
             return false;
         };
-        port.unwrap_or(80) == self.port && self.hosts.contains(&name)
+        self.any_host || (port.unwrap_or(80) == self.port && self.hosts.contains(&name))
     }
 
     /// The request comes from a page of this app, or from no browser page at all.

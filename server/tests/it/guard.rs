@@ -17,7 +17,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use crate::support::{project, run_batch, TestApp};
 
 /// Every request the router knows: (method, concrete path).
-fn every_route(app: &TestApp, known: &Known) -> Vec<(Method, String)> {
+pub(crate) fn every_route(app: &TestApp, known: &Known) -> Vec<(Method, String)> {
     let all_methods = [
         Method::GET,
         Method::HEAD,
@@ -49,10 +49,10 @@ fn every_route(app: &TestApp, known: &Known) -> Vec<(Method, String)> {
 }
 
 /// Values for path parameters: real rows, so a request that got through would find something.
-struct Known {
-    batch: i64,
-    project: i64,
-    file: String,
+pub(crate) struct Known {
+    pub batch: i64,
+    pub project: i64,
+    pub file: String,
 }
 
 impl Known {
@@ -79,7 +79,7 @@ impl Known {
 }
 
 /// Everything a request could change: every table's rows and the files on disk.
-async fn fingerprint(app: &TestApp) -> String {
+pub(crate) async fn fingerprint(app: &TestApp) -> String {
     #[derive(QueryableByName)]
     struct Digest {
         #[diesel(sql_type = Text)]
@@ -125,10 +125,10 @@ fn walk(dir: &std::path::Path) -> Vec<String> {
 }
 
 /// The data a leak would show: the project's name, prompts, and the image bytes' PNG magic.
-const SECRET_NAME: &str = "Guarded Project Zebra";
-const SECRET_PROMPT: &str = "a heron in moonlight";
+pub(crate) const SECRET_NAME: &str = "Guarded Project Zebra";
+pub(crate) const SECRET_PROMPT: &str = "a heron in moonlight";
 
-async fn seeded() -> (TestApp, Known) {
+pub(crate) async fn seeded() -> (TestApp, Known) {
     let app = TestApp::spawn().await;
     let project = project(&app, SECRET_NAME).await;
     let worker = app.engine.start_worker(
@@ -152,7 +152,7 @@ async fn seeded() -> (TestApp, Known) {
 }
 
 /// What a refused request got back: its status and its whole body.
-async fn send(
+pub(crate) async fn send(
     app: &TestApp,
     method: &Method,
     path: &str,

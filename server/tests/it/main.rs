@@ -1,5 +1,6 @@
 //! The server over real HTTP on real ports, against a real PostgreSQL (one binary for the crate).
 
+mod auth;
 mod bounds;
 mod crash;
 mod guard;

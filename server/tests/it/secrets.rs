@@ -9,7 +9,7 @@ use factory::testing::fal_standin::{FalStandIn, Outage, StandInOptions, SubmitFa
 use futures::StreamExt;
 use serde_json::Value;
 
-use crate::support::{art_factory, form_body, ServerProcess};
+use crate::support::{art_factory, form_body, run_command, ServerProcess};
 
 const KEY_ID: &str = "canary-key-id-7f3a";
 const KEY_SECRET: &str = "CANARYs3cr3tF4LK3Yvalue";
@@ -285,28 +285,9 @@ async fn stored_fal_key_shows_its_hint_only(server: &ServerProcess) {
 const PASSPHRASE: &str = "lighthouse in the fog at dawn";
 
 /// Runs an `art-factory` command on `data_dir` with `stdin` piped in; answers its stdout, after
-/// checking it succeeded.
+/// checking it succeeded and that neither output shows a key or the passphrase.
 fn command_with_stdin(args: &[&str], data_dir: &std::path::Path, stdin: &str) -> String {
-    use std::io::Write;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_art-factory"))
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env_remove("DATABASE_URL")
-        .env("ART_FACTORY_DATA_KEY_STORE", "file")
-        .env("RUST_LOG", "warn")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = run_command(args, data_dir, stdin);
     let (out, err) = (
         String::from_utf8_lossy(&output.stdout).to_string(),
         String::from_utf8_lossy(&output.stderr).to_string(),

@@ -37,10 +37,21 @@ impl TestApp {
 
     /// Serves the app for any engine (for example one whose database is unreachable).
     pub async fn spawn_with(engine: Engine) -> Self {
+        Self::spawn_with_auth(engine, server::http::auth::Auth::off()).await
+    }
+
+    /// Serves the app for `engine` behind `auth` (password mode when on).
+    pub async fn spawn_with_auth(engine: Engine, auth: server::http::auth::Auth) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let options = server::http::leptos_options(Path::new("target/site"), addr);
-        let router = server::http::router(engine.clone(), options, server::http::Shutdown::never());
+        let router = server::http::router(
+            engine.clone(),
+            options,
+            server::http::Shutdown::never(),
+            auth,
+        )
+        .into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         Self {
             addr,
@@ -190,6 +201,39 @@ impl Drop for ServerProcess {
     }
 }
 
+/// `art-factory ARGS --data-dir DIR` in a clean environment (no database URL, the data key in
+/// a file, never a desktop keyring).
+fn command(args: &[&str], data_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_art-factory"));
+    command
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("DATABASE_URL")
+        .env("ART_FACTORY_DATA_KEY_STORE", "file")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// Runs `art-factory ARGS --data-dir DIR` to its end with `stdin` piped in (a clean
+/// environment, as [`art_factory`] gives).
+pub fn run_command(args: &[&str], data_dir: &Path, stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = command(args, data_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 impl ServerProcess {
     /// Starts `art-factory serve` on a free port and waits until it says where it listens.
     pub fn start(data_dir: &Path, extra_args: &[&str]) -> Self {
@@ -208,6 +252,13 @@ impl ServerProcess {
             .env("RUST_LOG", "debug")
             .stderr(Stdio::piped());
         Self::spawn(command, Some(Arc::default()))
+    }
+
+    /// Starts `art-factory ARGS --data-dir DIR` (its own `--listen` among the args).
+    pub fn start_command(args: &[&str], data_dir: &Path) -> Self {
+        let mut command = command(args, data_dir);
+        command.stderr(Stdio::inherit());
+        Self::spawn(command, None)
     }
 
     fn spawn(mut command: Command, log: Option<Arc<Mutex<String>>>) -> Self {
