@@ -4,7 +4,7 @@ import { join } from "node:path";
 
 import { expect, test, type Page } from "@playwright/test";
 
-import { hydrated, newProject, projectId, seriousViolations } from "./helpers";
+import { call, hydrated, newProject, projectId, seriousViolations } from "./helpers";
 
 // Files written by `standins fixtures` in each tool's format.
 const fixtures = process.env.ART_FACTORY_E2E_FIXTURES ?? "";
@@ -97,6 +97,42 @@ test("Back up now makes a backup while the app serves, and Settings shows it", a
   expect(await seriousViolations(page)).toEqual([]);
   // The page still answers while and after it ran.
   await hydrated(page, "/gallery");
+});
+
+test("a backup with the provider keys asks for a passphrase twice, and daily backups are set in Settings", async ({ page, request }) => {
+  await call(request, "settings/keys/set", { provider: "replicate", key: "r8_standin_token_0123456789" });
+  await hydrated(page, "/settings");
+  const section = page.locator("[data-backups]");
+  await section.getByLabel("Include the provider keys, sealed under a passphrase").check();
+  await section.getByLabel("Passphrase", { exact: true }).fill("too short");
+  await section.getByLabel("The same passphrase again").fill("too short");
+  await section.getByRole("button", { name: "Back up now" }).click();
+  await expect(section.getByText(/needs at least 10 characters/)).toBeVisible();
+  await section.getByLabel("Passphrase", { exact: true }).fill("a lighthouse in the fog");
+  await section.getByLabel("The same passphrase again").fill("a lighthouse in the fog!");
+  await section.getByRole("button", { name: "Back up now" }).click();
+  await expect(section.getByText("The two passphrases differ.")).toBeVisible();
+  await section.getByLabel("The same passphrase again").fill("a lighthouse in the fog");
+  const before = await section.locator("[data-last-backup]").textContent();
+  await section.getByRole("button", { name: "Back up now" }).click();
+  await expect(section.locator("[data-last-backup]")).not.toHaveText(before ?? "", { timeout: 60_000 });
+  await expect(section.getByLabel("Passphrase", { exact: true })).toHaveValue("");
+  expect(await page.content()).not.toContain("r8_standin_token_0123456789");
+
+  const schedule = page.locator("[data-backup-schedule]");
+  await schedule.getByLabel("Back up every day").check();
+  await schedule.getByLabel("Keep the last").fill("0");
+  await schedule.getByRole("button", { name: "Save schedule" }).click();
+  await expect(schedule.getByText("Keep between 1 and 365 daily backups.")).toBeVisible();
+  await schedule.getByLabel("Keep the last").fill("5");
+  await schedule.getByRole("button", { name: "Save schedule" }).click();
+  await expect(schedule.locator("[data-schedule-status]")).toContainText(/Daily backups are on, keeping the last 5; the next is due/);
+  expect(await seriousViolations(page)).toEqual([]);
+  await page.reload();
+  await expect(page.locator("[data-backup-schedule]").getByLabel("Back up every day")).toBeChecked();
+  await page.locator("[data-backup-schedule]").getByLabel("Back up every day").uncheck();
+  await page.locator("[data-backup-schedule]").getByRole("button", { name: "Save schedule" }).click();
+  await expect(page.locator("[data-schedule-status]")).toContainText("Daily backups are off.");
 });
 
 test("Storage shows bytes per project, counts old rejects before trashing them, and checks the files", async ({ page, request }) => {

@@ -47,6 +47,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             .and_then(|config| block_on(commands::backup(config, args))),
         Command::Restore(args) => config::Config::load(args.serve.clone())
             .and_then(|config| block_on(commands::restore(config, args))),
+        Command::Worker(args) => config::Config::load(args.serve.clone())
+            .and_then(|config| block_on(serve::work(config))),
         Command::SetPassword(args) => config::Config::load(args.serve.clone())
             .and_then(|config| block_on(commands::set_password(config))),
     };

@@ -52,13 +52,53 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     // The worker starts with the server, so jobs a crash left behind resume at once: providers
     // delete results within the hour.
-    let worker = engine.start_worker(worker_config(&config), SHUTDOWN_GRACE);
+    let worker = config
+        .run_workers
+        .then(|| engine.start_worker(worker_config(&config), SHUTDOWN_GRACE));
+    if worker.is_none() {
+        tracing::info!("serving without workers: other processes run the queue");
+    }
     let schedule = tokio::spawn(run_backup_schedule(engine.clone()));
     let served = serve_http(&config, engine, auth).await;
     schedule.abort();
-    worker.shut_down(SHUTDOWN_GRACE).await;
+    if let Some(worker) = worker {
+        worker.shut_down(SHUTDOWN_GRACE).await;
+    }
     database.shut_down().await;
     served
+}
+
+/// `art-factory worker`: the queue's workers without the web server, until Ctrl-C or SIGTERM.
+pub async fn work(config: Config) -> anyhow::Result<()> {
+    factory::private_files::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "could not create the data directory {}",
+            config.data_dir.display()
+        )
+    })?;
+    let database = Database::open(&config).await?;
+    let result = async {
+        let engine = engine(&config, &database)?;
+        for provider in engine.install_providers().await? {
+            tracing::info!("{provider} is enabled");
+        }
+        if database.is_exclusive() {
+            factory::jobs::claim::release_orphaned_leases(&mut *engine.conn().await?).await?;
+        }
+        let worker = engine.start_worker(worker_config(&config), SHUTDOWN_GRACE);
+        // Printed (not only logged) so scripts and tests know it is up.
+        println!(
+            "Art Factory worker is running ({} jobs at once); Ctrl-C or SIGTERM stops it",
+            config.workers
+        );
+        shutdown_signal().await;
+        tracing::info!("stopping the worker; jobs in flight get {SHUTDOWN_GRACE:?} to finish");
+        worker.shut_down(SHUTDOWN_GRACE).await;
+        anyhow::Ok(())
+    }
+    .await;
+    database.shut_down().await;
+    result
 }
 
 /// Makes the daily backup when it is due (each minute it looks; one process claims it).

@@ -47,10 +47,20 @@ pub enum Command {
     /// Restore a backup into a new, empty data directory (nothing is overwritten), checking
     /// every file's hash and every table's row count.
     Restore(RestoreArgs),
+    /// Run the queue's workers without the web server, on the database `DATABASE_URL` names
+    /// (shared with any number of `serve --no-workers` and other workers) and the same data
+    /// directory. Stops cleanly on Ctrl-C or SIGTERM, handing its jobs back.
+    Worker(WorkerArgs),
     /// Set the studio's password (typed twice, never on the command line; read from stdin when
     /// it is not a terminal). With one set, the server may listen beyond this machine and
     /// every route asks to sign in; setting it again signs every browser out.
     SetPassword(SetPasswordArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -204,6 +214,11 @@ pub struct ServeArgs {
     /// proxy says the request came over HTTPS. Never set it without such a proxy in front.
     #[arg(long, env = "ART_FACTORY_BEHIND_PROXY")]
     pub behind_proxy: bool,
+
+    /// Serve without running the queue's workers (other processes, `art-factory worker`, run
+    /// the jobs from the same database).
+    #[arg(long, env = "ART_FACTORY_NO_WORKERS")]
+    pub no_workers: bool,
 
     /// Launches of more images than this ask for a confirmation first. Default: 100.
     #[arg(long, env = "ART_FACTORY_CONFIRM_ITEMS", value_name = "N")]

@@ -85,6 +85,8 @@ pub struct Config {
     pub civitai_catalog_url: Option<String>,
     pub data_key_store: KeyStore,
     pub behind_proxy: bool,
+    /// Whether `serve` runs the queue's workers too.
+    pub run_workers: bool,
 }
 
 /// A hosted provider's settings. Without a key here, a key set in the app enables it.
@@ -287,6 +289,7 @@ impl Config {
         Ok(Self {
             data_key_store,
             behind_proxy: args.behind_proxy || file.behind_proxy.unwrap_or(false),
+            run_workers: !args.no_workers,
             fal,
             replicate,
             civitai,

@@ -7,6 +7,7 @@ mod guard;
 mod health;
 mod live;
 mod managed_database;
+mod processes;
 mod projects;
 mod secrets;
 mod shutdown;

@@ -203,7 +203,7 @@ impl Drop for ServerProcess {
 
 /// `art-factory ARGS --data-dir DIR` in a clean environment (no database URL, the data key in
 /// a file, never a desktop keyring).
-fn command(args: &[&str], data_dir: &Path) -> Command {
+pub fn command(args: &[&str], data_dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_art-factory"));
     command
         .args(args)
@@ -252,6 +252,16 @@ impl ServerProcess {
             .env("RUST_LOG", "debug")
             .stderr(Stdio::piped());
         Self::spawn(command, Some(Arc::default()))
+    }
+
+    /// Starts `art-factory serve` on a free port against the server `database_url` names.
+    pub fn start_with_database(data_dir: &Path, database_url: &str, extra_args: &[&str]) -> Self {
+        let mut command = art_factory(data_dir);
+        command
+            .args(extra_args)
+            .env("DATABASE_URL", database_url)
+            .stderr(Stdio::inherit());
+        Self::spawn(command, None)
     }
 
     /// Starts `art-factory ARGS --data-dir DIR` (its own `--listen` among the args).
