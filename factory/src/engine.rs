@@ -310,6 +310,15 @@ impl Engine {
         &self.media
     }
 
+    /// Relays events to and from the other processes on this database (at `url`), so each
+    /// process's pages see the jobs and products any of them makes.
+    pub async fn start_event_relay(
+        &self,
+        url: &str,
+    ) -> Result<crate::events::relay::RelayHandle, DbError> {
+        crate::events::relay::start(&self.events, self.pool.clone(), url).await
+    }
+
     pub fn events(&self) -> &EventBus {
         &self.events
     }

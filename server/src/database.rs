@@ -10,6 +10,8 @@ use crate::config::{Config, DatabaseChoice};
 pub struct Database {
     pub pool: Pool,
     cluster: Option<RunningCluster>,
+    /// The server's address (with its password, if it has one: never logged).
+    url: String,
 }
 
 impl Database {
@@ -34,6 +36,7 @@ impl Database {
         let database = Self {
             pool: db::pool(&url, config.db_pool_size)?,
             cluster,
+            url: url.clone(),
         };
         match db::run_migrations(&url).await {
             Ok(applied) => {
@@ -55,6 +58,12 @@ impl Database {
                 })
             }
         }
+    }
+
+    /// The address of a database other processes may share (`DATABASE_URL`), for the event
+    /// relay; `None` for the managed cluster, which this process alone uses.
+    pub fn shared_url(&self) -> Option<&str> {
+        self.cluster.is_none().then_some(self.url.as_str())
     }
 
     /// Whether this process is the database's only user (the managed cluster, locked to this

@@ -58,9 +58,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if worker.is_none() {
         tracing::info!("serving without workers: other processes run the queue");
     }
+    let relay = relay(&engine, &database).await?;
     let schedule = tokio::spawn(run_backup_schedule(engine.clone()));
     let served = serve_http(&config, engine, auth).await;
     schedule.abort();
+    if let Some(relay) = relay {
+        relay.stop();
+    }
     if let Some(worker) = worker {
         worker.shut_down(SHUTDOWN_GRACE).await;
     }
@@ -85,6 +89,7 @@ pub async fn work(config: Config) -> anyhow::Result<()> {
         if database.is_exclusive() {
             factory::jobs::claim::release_orphaned_leases(&mut *engine.conn().await?).await?;
         }
+        let relay = relay(&engine, &database).await?;
         let worker = engine.start_worker(worker_config(&config), SHUTDOWN_GRACE);
         // Printed (not only logged) so scripts and tests know it is up.
         println!(
@@ -94,11 +99,30 @@ pub async fn work(config: Config) -> anyhow::Result<()> {
         shutdown_signal().await;
         tracing::info!("stopping the worker; jobs in flight get {SHUTDOWN_GRACE:?} to finish");
         worker.shut_down(SHUTDOWN_GRACE).await;
+        if let Some(relay) = relay {
+            relay.stop();
+        }
         anyhow::Ok(())
     }
     .await;
     database.shut_down().await;
     result
+}
+
+/// On a database other processes may share, the relay that carries events between them.
+async fn relay(
+    engine: &Engine,
+    database: &Database,
+) -> anyhow::Result<Option<factory::events::relay::RelayHandle>> {
+    let Some(url) = database.shared_url() else {
+        return Ok(None);
+    };
+    let relay = engine
+        .start_event_relay(url)
+        .await
+        .context("could not listen for other processes' events on the database")?;
+    tracing::info!("relaying events to and from other processes on this database");
+    Ok(Some(relay))
 }
 
 /// Makes the daily backup when it is due (each minute it looks; one process claims it).

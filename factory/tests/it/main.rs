@@ -13,6 +13,7 @@ mod library;
 mod lineage;
 mod projects;
 mod queue;
+mod relay;
 mod replicate;
 mod scripted;
 mod storage;
