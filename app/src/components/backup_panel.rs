@@ -178,7 +178,7 @@ fn ScheduleForm() -> impl IntoView {
         }
     });
     view! {
-        <form class="mt-4 flex flex-wrap items-end gap-3 text-sm" data-backup-schedule
+        <form class="mt-4 flex flex-wrap items-end gap-3 text-sm" data-backup-schedule novalidate
             on:submit=move |ev| { ev.prevent_default(); save.dispatch(()); }>
             <label class="flex items-center gap-2 self-center">
                 <input type="checkbox" class="h-4 w-4" bind:checked=enabled />
