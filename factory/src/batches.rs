@@ -339,14 +339,24 @@ pub fn plan(
     }
 }
 
-/// Validates, expands and queues a batch: the batch row and all its jobs in one transaction.
-pub async fn launch(
+/// A launch checked against the database as well (project, wildcards, input image, price),
+/// with nothing written: what would be queued and what it would cost.
+#[derive(Debug)]
+pub struct Checked {
+    pub plan: Plan,
+    input_image: Option<InputImage>,
+    /// `None` when there is no price for the model.
+    pub estimate: Option<costs::Estimate>,
+}
+
+/// Everything [`launch`] checks before it writes: a dry run (the API's `dry_run`, the form's
+/// preview and estimate in one answer). The budget is checked only when queueing, under its lock.
+pub async fn check(
     conn: &mut AsyncPgConnection,
     providers: &Providers,
     limits: ItemLimits,
-    max_attempts: i32,
     request: &LaunchRequest,
-) -> Result<(Batch, Vec<Job>), LaunchError> {
+) -> Result<Checked, LaunchError> {
     let project = projects::get(conn, request.project_id).await?;
     let lists = wildcards::for_project(conn, request.project_id).await?;
     let listed = providers
@@ -380,10 +390,42 @@ pub async fn launch(
     if project.is_archived() {
         return Err(LaunchError::ProjectArchived(project.name));
     }
-    // The price of the launch, checked against the project's budget before anything is queued.
     let prices = costs::prices(conn).await?;
     let estimate = costs::price_for(&prices, &request.provider, &request.model)
         .map(|price| costs::estimate(price, &plan.params, plan.items.len() as u64));
+    Ok(Checked {
+        plan,
+        input_image,
+        estimate,
+    })
+}
+
+/// Validates, expands and queues a batch: the batch row and all its jobs in one transaction.
+pub async fn launch(
+    conn: &mut AsyncPgConnection,
+    providers: &Providers,
+    limits: ItemLimits,
+    max_attempts: i32,
+    request: &LaunchRequest,
+) -> Result<(Batch, Vec<Job>), LaunchError> {
+    launch_priced(conn, providers, limits, max_attempts, request)
+        .await
+        .map(|(batch, jobs, _)| (batch, jobs))
+}
+
+/// [`launch`], also answering the estimate it checked against the budget.
+pub async fn launch_priced(
+    conn: &mut AsyncPgConnection,
+    providers: &Providers,
+    limits: ItemLimits,
+    max_attempts: i32,
+    request: &LaunchRequest,
+) -> Result<(Batch, Vec<Job>, Option<costs::Estimate>), LaunchError> {
+    let Checked {
+        plan,
+        input_image,
+        estimate,
+    } = check(conn, providers, limits, request).await?;
     let negative = request.negative_prompt.trim();
     let params_value = Value::Object(plan.params.clone());
     let tokens: Vec<Value> = plan
@@ -463,6 +505,7 @@ pub async fn launch(
         Ok::<_, LaunchError>((batch, jobs))
     })
     .await
+    .map(|(batch, jobs)| (batch, jobs, estimate))
 }
 
 pub async fn get(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<Batch>> {

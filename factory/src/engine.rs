@@ -390,10 +390,29 @@ impl Engine {
         }
     }
 
+    /// Checks a launch as [`Engine::launch`] would and answers what it would queue and cost,
+    /// writing nothing.
+    pub async fn check_launch(
+        &self,
+        request: &LaunchRequest,
+    ) -> Result<batches::Checked, LaunchError> {
+        let mut conn = self.conn().await?;
+        batches::check(&mut conn, &self.providers, self.item_limits(), request).await
+    }
+
     /// Validates and queues a batch, then wakes the worker.
     pub async fn launch(&self, request: &LaunchRequest) -> Result<(Batch, Vec<Job>), LaunchError> {
+        let (batch, jobs, _) = self.launch_priced(request).await?;
+        Ok((batch, jobs))
+    }
+
+    /// [`Engine::launch`], also answering the cost estimate (`None`: the model has no price).
+    pub async fn launch_priced(
+        &self,
+        request: &LaunchRequest,
+    ) -> Result<(Batch, Vec<Job>, Option<crate::costs::Estimate>), LaunchError> {
         let mut conn = self.conn().await?;
-        let launched = batches::launch(
+        let launched = batches::launch_priced(
             &mut conn,
             &self.providers,
             self.item_limits(),
@@ -470,6 +489,12 @@ impl Engine {
         limit: i64,
     ) -> Result<board::BatchPage, JobError> {
         Ok(board::batches(&mut *self.conn().await?, section, after, limit).await?)
+    }
+
+    /// One batch's summary (counts by state, progress, first thumbnails); `None`: no such batch.
+    pub async fn batch_summary(&self, id: i64) -> Result<Option<board::BatchSummary>, JobError> {
+        let found = board::summaries(&mut *self.conn().await?, &[id]).await?;
+        Ok(found.into_iter().next())
     }
 
     /// A page of one batch's jobs, those in `states` when any are given.

@@ -16,6 +16,7 @@ use tokio::sync::watch;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+pub mod api;
 pub mod auth;
 mod exports;
 mod grid;
@@ -78,7 +79,10 @@ pub fn leptos_options(site_root: &Path, addr: SocketAddr) -> LeptosOptions {
 /// The routes besides the Leptos pages, server functions and static files, each with the
 /// largest request body it takes. One table, so the guard's test walks every route there is.
 pub fn http_routes() -> Vec<(&'static str, MethodRouter<AppState>, usize)> {
-    vec![
+    let api = api::routes()
+        .into_iter()
+        .map(|(path, route)| (path, route, MAX_BODY_BYTES));
+    let mut routes = vec![
         ("/healthz", get(health::healthz), MAX_BODY_BYTES),
         ("/login", get(auth::page).post(auth::login), MAX_BODY_BYTES),
         ("/logout", post(auth::logout), MAX_BODY_BYTES),
@@ -101,7 +105,9 @@ pub fn http_routes() -> Vec<(&'static str, MethodRouter<AppState>, usize)> {
             post(imports::import_file),
             imports::BODY_LIMIT,
         ),
-    ]
+    ];
+    routes.extend(api);
+    routes
 }
 
 /// The whole app for `engine`, served at `leptos_options.site_addr`, behind `auth` (off: no
@@ -150,7 +156,10 @@ pub fn router(
         router = router.route(path, route);
     }
     router
-        .layer(axum::middleware::from_fn_with_state(auth, auth::require))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require,
+        ))
         .layer(axum::middleware::from_fn_with_state(guard, guard::check))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -2,14 +2,14 @@
 
 use leptos::prelude::*;
 
-#[cfg(feature = "ssr")]
-use crate::dto::SeedMode;
 use crate::dto::{
     ExpansionMode, GenerateOptionsDto, GridDto, JobDto, LaunchForm, LaunchedDto, ModelDto,
     PreviewDto, ProductDto,
 };
 #[cfg(feature = "ssr")]
 use crate::dto::{GridCellItemDto, PromptErrorDto, ProviderDto, TokenDto};
+#[cfg(feature = "ssr")]
+use crate::dto::{LaunchSpec, SeedMode};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -56,38 +56,7 @@ pub async fn describe_model(provider: String, reference: String) -> Result<Model
 #[server(endpoint = "generate/launch")]
 pub async fn launch_batch(form: LaunchForm) -> Result<LaunchedDto, AppError> {
     super::respond(async move {
-        let params = match serde_json::from_str::<serde_json::Value>(&form.params) {
-            Ok(serde_json::Value::Object(map)) => map,
-            _ => {
-                return Err(AppError::invalid(
-                    "params",
-                    "The parameters must be a JSON object.",
-                ))
-            }
-        };
-        let seed = seed_choice(form.seed_mode, form.seed)?;
-        let mode = expansion_mode(form.mode);
-        let request = batches::LaunchRequest {
-            project_id: form.project_id,
-            provider: form.provider,
-            model: form.model,
-            prompt: form.prompt,
-            negative_prompt: form.negative_prompt,
-            params,
-            count: form.count,
-            mode,
-            seed,
-            confirmed: form.confirmed,
-            networks: form
-                .networks
-                .into_iter()
-                .map(|n| factory::providers::Network {
-                    id: n.id,
-                    strength: n.strength,
-                })
-                .collect(),
-            input_image: form.input_image,
-        };
+        let request = launch_request(form.spec()?)?;
         let (batch, jobs) = super::engine()?.launch(&request).await?;
         Ok(LaunchedDto {
             batch_id: batch.id,
@@ -114,6 +83,33 @@ pub async fn batch_results(batch_id: i64) -> Result<(Vec<JobDto>, Vec<ProductDto
         ))
     })
     .await
+}
+
+/// The engine's launch request for `spec`: the one conversion the Generate form and the REST
+/// API share, so both are checked the same way.
+#[cfg(feature = "ssr")]
+pub fn launch_request(spec: LaunchSpec) -> Result<batches::LaunchRequest, AppError> {
+    Ok(batches::LaunchRequest {
+        seed: seed_choice(spec.seed_mode, spec.seed)?,
+        mode: expansion_mode(spec.mode),
+        project_id: spec.project_id,
+        provider: spec.provider,
+        model: spec.model,
+        prompt: spec.prompt,
+        negative_prompt: spec.negative_prompt,
+        params: spec.params,
+        count: spec.count,
+        confirmed: spec.confirmed,
+        networks: spec
+            .networks
+            .into_iter()
+            .map(|n| factory::providers::Network {
+                id: n.id,
+                strength: n.strength,
+            })
+            .collect(),
+        input_image: spec.input_image,
+    })
 }
 
 #[cfg(feature = "ssr")]

@@ -12,6 +12,7 @@ pub mod queue;
 pub mod session;
 pub mod settings;
 pub mod storage;
+pub mod tokens;
 
 /// The engine, from the context the server provides for every request.
 #[cfg(feature = "ssr")]

@@ -7,52 +7,55 @@ use crate::error::AppError;
 
 #[server(endpoint = "products/detail")]
 pub async fn product_detail(id: i64) -> Result<ProductDetailDto, AppError> {
-    super::respond(async move {
-        let mut conn = super::engine()?.conn().await?;
-        let product = factory::products::get(&mut conn, id)
-            .await
-            .map_err(factory::db::DbError::from)?
-            .ok_or_else(|| AppError::NotFound(format!("There is no product #{id}.")))?;
-        let (parent, children) = factory::products::lineage(&mut conn, &product)
-            .await
-            .map_err(factory::db::DbError::from)?;
-        let engine = super::engine()?;
-        let tags = engine
-            .tags_of(&[id])
-            .await?
-            .into_iter()
-            .map(|(_, name)| name)
-            .collect();
-        let bindings = product
-            .bindings
-            .as_object()
-            .map(|o| {
-                o.iter()
-                    .map(|(k, v)| {
-                        (
-                            k.clone(),
-                            v.as_str().map_or_else(|| v.to_string(), str::to_string),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(ProductDetailDto {
-            tags,
-            bindings,
-            rating: product.rating,
-            favourite: product.favourite,
-            rejected: product.rejected,
-            deleted_at: product.deleted_at,
-            negative_prompt: product.negative_prompt.clone(),
-            params: serde_json::to_string_pretty(&product.params).unwrap_or_default(),
-            created_at: product.created_at,
-            parent: parent.map(Into::into),
-            children: children.into_iter().map(Into::into).collect(),
-            product: product.into(),
+    super::respond(async move { detail(&super::engine()?, id).await }).await
+}
+
+/// One product with its settings, tags, triage and lineage (the viewer's and the REST API's).
+#[cfg(feature = "ssr")]
+pub async fn detail(engine: &factory::Engine, id: i64) -> Result<ProductDetailDto, AppError> {
+    let mut conn = engine.conn().await?;
+    let product = factory::products::get(&mut conn, id)
+        .await
+        .map_err(factory::db::DbError::from)?
+        .ok_or_else(|| AppError::NotFound(format!("There is no product #{id}.")))?;
+    let (parent, children) = factory::products::lineage(&mut conn, &product)
+        .await
+        .map_err(factory::db::DbError::from)?;
+    drop(conn);
+    let tags = engine
+        .tags_of(&[id])
+        .await?
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect();
+    let bindings = product
+        .bindings
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                    )
+                })
+                .collect()
         })
+        .unwrap_or_default();
+    Ok(ProductDetailDto {
+        tags,
+        bindings,
+        rating: product.rating,
+        favourite: product.favourite,
+        rejected: product.rejected,
+        deleted_at: product.deleted_at,
+        negative_prompt: product.negative_prompt.clone(),
+        params: serde_json::to_string_pretty(&product.params).unwrap_or_default(),
+        created_at: product.created_at,
+        parent: parent.map(Into::into),
+        children: children.into_iter().map(Into::into).collect(),
+        product: product.into(),
     })
-    .await
 }
 
 /// Queues the product again with the same settings and a new random seed; returns the batch.

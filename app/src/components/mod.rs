@@ -1,6 +1,7 @@
 //! The small set of shared pieces pages are built from.
 
 pub mod actions;
+pub mod api_tokens;
 pub mod backup_panel;
 pub mod batch;
 pub mod costs;

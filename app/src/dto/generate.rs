@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// How a prompt becomes a batch's items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum ExpansionMode {
     /// Every combination, each `count` times.
     #[default]
@@ -17,6 +18,7 @@ pub enum ExpansionMode {
 /// Where each item's seed comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum SeedMode {
     /// From the batch seed and the item's choices (a random batch seed when none is given).
     #[default]
@@ -218,8 +220,82 @@ pub struct LaunchForm {
     pub input_image: Option<i64>,
 }
 
+/// A launch as the REST API takes it (`POST /api/v1/launches`): the Generate form's fields, with
+/// the model's parameters as a JSON object. Unknown fields are refused, so a misspelt one is not
+/// silently ignored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LaunchSpec {
+    pub project_id: i64,
+    pub provider: String,
+    pub model: String,
+    /// The prompt, in the prompt language (`{red|blue}`, `__wildcard__`, ...).
+    pub prompt: String,
+    #[serde(default)]
+    pub negative_prompt: String,
+    /// The model's parameters (see its schema on the Generate page); missing ones take their defaults.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub params: serde_json::Map<String, serde_json::Value>,
+    /// Combinatorial: images per combination. Random: how many images.
+    #[serde(default = "one")]
+    pub count: u32,
+    #[serde(default)]
+    pub mode: ExpansionMode,
+    #[serde(default)]
+    pub seed_mode: SeedMode,
+    /// With `derived`, the batch seed (random when absent); with `fixed`, every item's seed.
+    #[serde(default)]
+    pub seed: Option<i64>,
+    /// Needed to queue more items than the confirmation threshold in Settings.
+    #[serde(default)]
+    pub confirmed: bool,
+    /// LoRAs, for models that take them.
+    #[serde(default)]
+    pub networks: Vec<NetworkDto>,
+    /// The product an image-to-image launch starts from.
+    #[serde(default)]
+    pub input_image: Option<i64>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl LaunchForm {
+    /// The form as a launch: its parameters text must be a JSON object.
+    pub fn spec(self) -> Result<LaunchSpec, crate::error::AppError> {
+        let params = match serde_json::from_str::<serde_json::Value>(&self.params) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => {
+                return Err(crate::error::AppError::invalid(
+                    "params",
+                    "The parameters must be a JSON object.",
+                ))
+            }
+        };
+        Ok(LaunchSpec {
+            project_id: self.project_id,
+            provider: self.provider,
+            model: self.model,
+            prompt: self.prompt,
+            negative_prompt: self.negative_prompt,
+            params,
+            count: self.count,
+            mode: self.mode,
+            seed_mode: self.seed_mode,
+            seed: self.seed,
+            confirmed: self.confirmed,
+            networks: self.networks,
+            input_image: self.input_image,
+        })
+    }
+}
+
 /// A LoRA applied to a launch (Civitai: its AIR), with its strength.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NetworkDto {
     pub id: String,
     pub strength: f64,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// anything else is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum JobState {
     Queued,
     Submitting,
@@ -65,6 +66,7 @@ impl From<factory::jobs::JobState> for JobState {
 
 /// One job as the browser sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JobDto {
     pub id: i64,
     pub batch_id: i64,

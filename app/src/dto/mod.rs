@@ -14,6 +14,7 @@ mod projects;
 mod queue;
 mod settings;
 mod storage;
+mod tokens;
 
 pub use backups::*;
 pub use catalog::*;
@@ -28,3 +29,4 @@ pub use projects::*;
 pub use queue::*;
 pub use settings::*;
 pub use storage::*;
+pub use tokens::*;

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A stored result, with the URLs of its file and thumbnails.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProductDto {
     pub id: i64,
     pub project_id: i64,
@@ -27,6 +28,7 @@ pub struct ProductDto {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum ProductKind {
     Image,
     /// A picture a person uploaded or pasted.
@@ -36,8 +38,22 @@ pub enum ProductKind {
     Model3d,
 }
 
+impl ProductKind {
+    /// The kind the engine stores as a word; anything unknown is an image.
+    pub fn from_engine(kind: &str) -> Self {
+        match kind {
+            "upload" => ProductKind::Upload,
+            "video" => ProductKind::Video,
+            "audio" => ProductKind::Audio,
+            "model3d" => ProductKind::Model3d,
+            _ => ProductKind::Image,
+        }
+    }
+}
+
 /// One product with its settings and its lineage both ways.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProductDetailDto {
     pub product: ProductDto,
     pub negative_prompt: String,
@@ -87,13 +103,7 @@ impl From<factory::products::Product> for ProductDto {
             height: p.height,
             prompt: p.prompt,
             seed: p.seed,
-            kind: match p.kind.as_str() {
-                "upload" => ProductKind::Upload,
-                "video" => ProductKind::Video,
-                "audio" => ProductKind::Audio,
-                "model3d" => ProductKind::Model3d,
-                _ => ProductKind::Image,
-            },
+            kind: ProductKind::from_engine(&p.kind),
             parent_id: p.parent_id,
             provider: p.provider,
             model: p.model,

@@ -10,6 +10,7 @@ use super::JobDto;
 /// Which batches a page lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum QueueSection {
     /// Still waiting or running, in the order they run.
     Active,
@@ -20,6 +21,7 @@ pub enum QueueSection {
 /// Which of a batch's jobs to show.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum JobFilter {
     #[default]
     All,
@@ -72,6 +74,7 @@ impl JobFilter {
 
 /// How many of a batch's jobs are in each state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StateCountsDto {
     pub queued: i64,
     pub running: i64,
@@ -109,6 +112,7 @@ impl StateCountsDto {
 
 /// A product's small picture.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ThumbDto {
     pub product_id: i64,
     pub project_id: i64,
@@ -122,6 +126,7 @@ impl ThumbDto {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BatchSummaryDto {
     pub id: i64,
     pub project_id: i64,
@@ -137,18 +142,21 @@ pub struct BatchSummaryDto {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BatchPageDto {
     pub batches: Vec<BatchSummaryDto>,
     pub next: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct QueueJobDto {
     pub job: JobDto,
     pub thumb: Option<ThumbDto>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JobPageDto {
     pub jobs: Vec<QueueJobDto>,
     pub next: Option<String>,

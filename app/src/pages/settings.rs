@@ -1,5 +1,5 @@
 //! The Settings page: each hosted provider's key (where the one in force comes from, add,
-//! replace, remove, test) and its rate limits; prices; storage; backups.
+//! replace, remove, test) and its rate limits; prices; storage; backups; sign-in; API tokens.
 
 use leptos::html;
 use leptos::prelude::*;
@@ -10,6 +10,7 @@ use crate::api::settings::{
     TestProviderKey,
 };
 use crate::components::actions::{last_error, on_success};
+use crate::components::api_tokens::ApiTokensPanel;
 use crate::components::backup_panel::BackupPanel;
 use crate::components::button;
 use crate::components::costs::PriceTable;
@@ -67,6 +68,7 @@ pub fn SettingsPage() -> impl IntoView {
         <StoragePanel />
         <BackupPanel />
         <SessionPanel />
+        <ApiTokensPanel />
     }
 }
 

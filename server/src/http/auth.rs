@@ -10,8 +10,11 @@
 //!   (the peer, or the proxy's `X-Forwarded-For` when behind one) and one for the whole server,
 //!   so many addresses cannot guess faster together. Over either, the answer is 429 with the
 //!   wait, in `Retry-After` and in words.
+//! - **API tokens.** A request to `/api/v1` with `Authorization: Bearer aft_…` is let in by a
+//!   live token instead of a session, with or without a password; a read-only token may only
+//!   read (GET, HEAD). A revoked token is refused on its very next request.
 //! - **Refusals.** A page asked for without a session is sent to `/login?next=…`; anything else
-//!   (server functions, feeds, media, files) gets 401.
+//!   (server functions, feeds, media, files) gets 401, the API's as a problem document.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -23,11 +26,15 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
+use factory::auth::tokens::{self, Scope};
 use factory::auth::{self, Expiry, Password};
 use factory::db::Pool;
+use factory::Engine;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
+
+use super::api::{self, problem::Problem};
 
 pub const COOKIE: &str = "af_session";
 /// The paths that answer without a session.
@@ -99,8 +106,22 @@ fn session_cookie(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, value)| value)
 }
 
-/// The middleware: lets through open paths and requests with a live session.
-pub async fn require(State(auth): State<Auth>, request: Request, next: Next) -> Response {
+/// The middleware: lets through open paths, requests with a live session, and API requests
+/// with a live token (whose scope it enforces, with or without a password).
+pub async fn require(
+    State(auth): State<Auth>,
+    State(engine): State<Engine>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if is_api(request.uri().path()) && request.headers().contains_key(header::AUTHORIZATION) {
+        let authorization = request.headers().get(header::AUTHORIZATION).cloned();
+        let method = request.method().clone();
+        return match admit_token(&engine, authorization, method).await {
+            Ok(()) => next.run(request).await,
+            Err(problem) => problem.into_response(),
+        };
+    }
     let Some(door) = &auth.0 else {
         return next.run(request).await;
     };
@@ -130,6 +151,58 @@ pub async fn require(State(auth): State<Auth>, request: Request, next: Next) -> 
     refuse(&request)
 }
 
+fn is_api(path: &str) -> bool {
+    path == api::PREFIX || path.starts_with("/api/v1/")
+}
+
+/// An API request's `Authorization: Bearer aft_…`: a live token, allowed to do this.
+async fn admit_token(
+    engine: &Engine,
+    authorization: Option<HeaderValue>,
+    method: Method,
+) -> Result<(), Problem> {
+    let presented = authorization
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "Send the token as `Authorization: Bearer aft_…` (Settings → API tokens).",
+            )
+        })?;
+    let checked = match engine.conn().await {
+        Ok(mut conn) => tokens::check(&mut conn, presented)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match checked {
+        Ok(Some((_, Scope::Full))) => Ok(()),
+        Ok(Some((_, Scope::ReadOnly))) => match method {
+            Method::GET | Method::HEAD => Ok(()),
+            _ => Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "This API token is read-only: it may read but not change anything. Make a token \
+                 with full access in Settings → API tokens to do this.",
+            )),
+        },
+        Ok(None) => Err(Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "This API token is not valid: it was revoked, or is mistyped. Make a new one in \
+             Settings → API tokens.",
+        )),
+        Err(e) => {
+            tracing::error!("API tokens could not be checked: {e}");
+            Err(Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The token could not be checked (the database did not answer); try again.",
+            ))
+        }
+    }
+}
+
 fn refuse(request: &Request) -> Response {
     let wants_page = matches!(*request.method(), Method::GET | Method::HEAD)
         && request
@@ -152,6 +225,14 @@ fn refuse(request: &Request) -> Response {
             ],
         )
             .into_response();
+    }
+    if is_api(request.uri().path()) {
+        return Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "This studio has a password: send an API token as `Authorization: Bearer aft_…` \
+             (Settings → API tokens), or sign in at /login.",
+        )
+        .into_response();
     }
     (
         StatusCode::UNAUTHORIZED,

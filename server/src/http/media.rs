@@ -23,6 +23,16 @@ pub async fn serve(
     let Some((path, mime)) = resolve(&engine, project_id, &file) else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    send(path, mime, request).await
+}
+
+/// Streams the file at `path` (a content-addressed original or thumbnail) with its type and
+/// the year-long immutable caching; ranges and conditional requests as `ServeFile` does them.
+pub(super) async fn send(
+    path: std::path::PathBuf,
+    mime: &'static str,
+    request: Request<Body>,
+) -> Response {
     if !path.is_file() {
         return StatusCode::NOT_FOUND.into_response();
     }

@@ -67,6 +67,9 @@ impl Known {
                     Some("id") => self.batch.to_string(),
                     Some("project") => self.project.to_string(),
                     Some("file") => self.file.clone(),
+                    // The API docs' files, and the API's catch-all.
+                    Some("*file") => "swagger-ui.css".to_string(),
+                    Some("*rest") => "no-such-route".to_string(),
                     Some(other) => panic!(
                         "the route {path} has a parameter “{other}”: give it a value here so \
                          the guard test covers it"

@@ -1,5 +1,7 @@
 //! The server over real HTTP on real ports, against a real PostgreSQL (one binary for the crate).
 
+mod api;
+mod api_tokens;
 mod auth;
 mod bounds;
 mod crash;
