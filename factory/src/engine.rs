@@ -224,7 +224,10 @@ impl Engine {
 
     /// Lets the app manage hosted providers' keys. `credentials` must feed this engine's
     /// [`Providers`].
+    /// Manages the hosted providers' keys, and holds their rate limits across every process on
+    /// this database.
     pub fn with_credentials(mut self, credentials: Credentials) -> Self {
+        credentials.share_limits(&self.pool);
         self.credentials = Some(Arc::new(credentials));
         self
     }

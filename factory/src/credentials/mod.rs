@@ -175,6 +175,14 @@ impl Credentials {
         }
     }
 
+    /// Keeps every hosted provider's rate-limit state in the database, so all processes on it
+    /// hold the limits together.
+    pub fn share_limits(&self, pool: &crate::db::Pool) {
+        for hosted in &self.hosted {
+            hosted.gate.share(pool.clone(), &hosted.id);
+        }
+    }
+
     /// The keys stored in the app, opened (for a backup under a passphrase), and the providers
     /// whose stored key does not open.
     pub async fn opened_keys(

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use diesel::sql_types::{Array, BigInt, Bool, Double, Text};
 use diesel::{sql_query, QueryResult, QueryableByName};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use super::{Job, JobId, Lease};
 
@@ -123,6 +123,48 @@ pub async fn claim(
         )
     });
     Ok(claimed)
+}
+
+#[derive(QueryableByName)]
+struct InFlight {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// [`claim`] for one provider whose cap on jobs in flight holds across every process on this
+/// database (a hosted provider's account limit): claims for the provider take turns on a
+/// transaction-scoped advisory lock, and the count of its jobs in flight under a live lease is
+/// read after the lock is held, so two processes claiming at once cannot both fill the cap.
+/// Claims at most `cap` minus that count (and at most `limit`).
+pub async fn claim_capped(
+    conn: &mut AsyncPgConnection,
+    claimer: &Claimer<'_>,
+    cap: i64,
+    limit: i64,
+) -> QueryResult<Vec<Job>> {
+    let [provider] = claimer.providers else {
+        panic!("claim_capped claims for one provider");
+    };
+    conn.transaction(async |conn| {
+        sql_query("SELECT pg_advisory_xact_lock(hashtext('art-factory:claim'), hashtext($1))")
+            .bind::<Text, _>(provider)
+            .execute(&mut *conn)
+            .await?;
+        let in_flight: InFlight = sql_query(
+            "SELECT count(*) AS n FROM jobs
+             WHERE provider = $1 AND state IN ('submitting', 'running', 'downloading')
+               AND lease_expires_at >= now()",
+        )
+        .bind::<Text, _>(provider)
+        .get_result(&mut *conn)
+        .await?;
+        let allowed = limit.min(cap - in_flight.n);
+        if allowed <= 0 {
+            return Ok(Vec::new());
+        }
+        claim(conn, claimer, allowed).await
+    })
+    .await
 }
 
 /// What a lease renewal learnt.

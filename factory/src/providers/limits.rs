@@ -1,20 +1,26 @@
-//! A provider's rate limits, held for the whole provider rather than job by job.
+//! A provider's rate limits, held for the whole provider rather than job by job, and for every
+//! process sharing the database together.
 //!
-//! Every hosted provider sits behind a [`Gate`] ([`Limited`] wraps it): a GCRA limiter
-//! (`governor`) on submissions and another on every other API call, at the provider's published
-//! rates, and a pause that a 429 imposes on all of them. The first 429 pauses every task of this
-//! process at once, until the reset the provider announced (capped); the pause is also written
-//! to `provider_pauses`, so that every process sharing the database stops claiming for that
-//! provider and applies the same pause to its own gate ([`load_pauses`]). No request goes out
-//! before the reset.
+//! Every hosted provider sits behind a [`Gate`] ([`Limited`] wraps it): a GCRA limit on
+//! submissions and another on every other API call, at the provider's published rates, and a
+//! pause that a 429 imposes on all of them. A gate shared with the database ([`Gate::share`],
+//! what the app does) keeps its GCRA state in `provider_rate_state`: each call reserves its
+//! turn with one statement ([`reserve`]) on the database's clock, so any number of processes
+//! together never call faster than the limit. An unshared gate (tests of one adapter) uses an
+//! in-process `governor` limiter, as does a shared one while the database does not answer.
+//!
+//! The first 429 pauses every task of this process at once, until the reset the provider
+//! announced (capped); the pause is also written to `provider_pauses`, so that every process
+//! sharing the database stops claiming for that provider and applies the same pause to its own
+//! gate ([`load_pauses`]). No request goes out before the reset.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{Text, Timestamptz};
+use diesel::sql_types::{Double, Text, Timestamptz};
 use diesel::{sql_query, QueryResult, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -52,6 +58,8 @@ impl RateLimits {
 /// page); a call already waiting keeps the limiter it started with.
 pub struct Gate {
     limits: Mutex<RateLimits>,
+    /// The database the GCRA state is kept in, and the provider's id there.
+    shared: OnceLock<(crate::db::Pool, String)>,
     submissions: Mutex<Option<Arc<DefaultDirectRateLimiter>>>,
     calls: Mutex<Option<Arc<DefaultDirectRateLimiter>>>,
     paused_until: Mutex<Option<Instant>>,
@@ -59,10 +67,14 @@ pub struct Gate {
     longest_pause: Duration,
 }
 
+/// A burst of a second's worth: the published rate, never a minute's calls at once.
+fn burst(per_minute: u32) -> u32 {
+    per_minute.div_ceil(60).max(1)
+}
+
 fn limiter(per_minute: Option<u32>) -> Option<Arc<DefaultDirectRateLimiter>> {
     let per_minute = NonZeroU32::new(per_minute?)?;
-    // A burst of a second's worth: the published rate, never a minute's calls at once.
-    let burst = NonZeroU32::new(per_minute.get().div_ceil(60)).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(burst(per_minute.get())).unwrap_or(NonZeroU32::MIN);
     let quota = Quota::with_period(Duration::from_secs(60) / per_minute.get())?.allow_burst(burst);
     Some(Arc::new(RateLimiter::direct(quota)))
 }
@@ -71,6 +83,7 @@ impl Gate {
     pub fn new(limits: RateLimits, longest_pause: Duration) -> Self {
         Self {
             limits: Mutex::new(limits),
+            shared: OnceLock::new(),
             submissions: Mutex::new(limiter(limits.submissions_per_minute)),
             calls: Mutex::new(limiter(limits.calls_per_minute)),
             paused_until: Mutex::new(None),
@@ -121,24 +134,55 @@ impl Gate {
         }
     }
 
+    /// Keeps the GCRA state in the database from now on, so every process sharing it holds
+    /// the provider's limits together. Once per gate; later calls change nothing.
+    pub fn share(&self, pool: crate::db::Pool, provider: &str) {
+        let _ = self.shared.set((pool, provider.to_string()));
+    }
+
     /// Waits until a submission may go out.
     pub async fn before_submission(&self) {
-        self.wait_out_pause().await;
-        let limiter = self.submissions.lock().unwrap().clone();
-        if let Some(limiter) = limiter {
-            limiter.until_ready().await;
-        }
-        // A pause may have started while this waited for its turn.
-        self.wait_out_pause().await;
+        let per_minute = self.limits().submissions_per_minute;
+        self.take_turn(Bucket::Submit, per_minute, &self.submissions)
+            .await;
     }
 
     /// Waits until any other call may go out.
     pub async fn before_call(&self) {
+        let per_minute = self.limits().calls_per_minute;
+        self.take_turn(Bucket::Call, per_minute, &self.calls).await;
+    }
+
+    async fn take_turn(
+        &self,
+        bucket: Bucket,
+        per_minute: Option<u32>,
+        local: &Mutex<Option<Arc<DefaultDirectRateLimiter>>>,
+    ) {
         self.wait_out_pause().await;
-        let limiter = self.calls.lock().unwrap().clone();
-        if let Some(limiter) = limiter {
-            limiter.until_ready().await;
+        let reserved = match (self.shared.get(), per_minute) {
+            (_, None) => return,
+            (Some((pool, provider)), Some(per_minute)) => match crate::db::get_conn(pool).await {
+                Ok(mut conn) => reserve(&mut conn, provider, bucket, per_minute)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            },
+            (None, Some(_)) => Err(String::new()),
+        };
+        match reserved {
+            Ok(wait) => tokio::time::sleep(wait).await,
+            Err(e) => {
+                if !e.is_empty() {
+                    tracing::warn!("the shared rate limit could not be read ({e}); this process keeps its own for now");
+                }
+                let limiter = local.lock().unwrap().clone();
+                if let Some(limiter) = limiter {
+                    limiter.until_ready().await;
+                }
+            }
         }
+        // A pause may have started while this waited for its turn.
         self.wait_out_pause().await;
     }
 
@@ -154,6 +198,61 @@ impl Gate {
 
 /// The pause after a 429 that names no reset.
 pub const DEFAULT_PAUSE: Duration = Duration::from_secs(10);
+
+/// The two GCRA buckets of a provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    Submit,
+    Call,
+}
+
+impl Bucket {
+    fn as_str(self) -> &'static str {
+        match self {
+            Bucket::Submit => "submit",
+            Bucket::Call => "call",
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct Turn {
+    #[diesel(sql_type = Double)]
+    wait: f64,
+}
+
+/// Reserves the next turn of `provider`'s `bucket` at `per_minute` (a burst of a second's
+/// worth) in one statement, and answers how long the caller waits before its call may go.
+///
+/// GCRA on the database's clock: `tat` is when the bucket would be empty again. A call takes
+/// the turn at `max(tat, now)` and moves `tat` one emission interval on; it may go once that
+/// turn is within the burst tolerance of now. The row lock of the upsert orders concurrent
+/// callers from any process, and every caller's wait counts from the same clock.
+pub async fn reserve(
+    conn: &mut AsyncPgConnection,
+    provider: &str,
+    bucket: Bucket,
+    per_minute: u32,
+) -> QueryResult<Duration> {
+    let per_minute = per_minute.max(1);
+    let interval = 60.0 / f64::from(per_minute);
+    let tolerance = interval * f64::from(burst(per_minute) - 1);
+    let turn: Turn = sql_query(
+        "INSERT INTO provider_rate_state AS s (provider, bucket, tat)
+         VALUES ($1, $2, now() + make_interval(secs => $3))
+         ON CONFLICT (provider, bucket) DO UPDATE
+             SET tat = GREATEST(s.tat, now()) + make_interval(secs => $3)
+         RETURNING GREATEST(
+             EXTRACT(EPOCH FROM (tat - now()))::float8 - $3 - $4, 0) AS wait",
+    )
+    .bind::<Text, _>(provider)
+    .bind::<Text, _>(bucket.as_str())
+    .bind::<Double, _>(interval)
+    .bind::<Double, _>(tolerance)
+    .get_result(conn)
+    .await?;
+    Ok(Duration::from_secs_f64(turn.wait.clamp(0.0, 3600.0)))
+}
 
 /// A provider behind its [`Gate`].
 pub struct Limited {

@@ -375,3 +375,109 @@ async fn the_cap_on_jobs_at_once_follows_the_settings_while_the_worker_runs() {
     assert_eq!(most_at_one, 1);
     assert!((2..=3).contains(&most_at_three), "{most_at_three}");
 }
+
+/// Two processes on one database (two engines, each with its own gate for fal, as two
+/// `art-factory` processes have) hold fal's limits together: submissions never come faster
+/// than the rate across both, and never more jobs are in flight than the cap.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_processes_hold_the_rate_limit_and_the_cap_together() {
+    use factory::providers::limits::{Gate, Limited, RateLimits};
+    use factory::providers::Providers;
+
+    let standin = FalStandIn::start(StandInOptions {
+        run_time: Duration::from_millis(300),
+        ..StandInOptions::default()
+    })
+    .await;
+    // 120 a minute: one every half second, a burst of 2; at most 2 jobs in flight.
+    let limits = RateLimits {
+        submissions_per_minute: Some(120),
+        calls_per_minute: None,
+        concurrency: Some(2),
+    };
+    let shared_fal = |pool: &factory::db::Pool| -> Arc<dyn Provider> {
+        let gate = Arc::new(Gate::new(limits, Duration::from_secs(600)));
+        gate.share(pool.clone(), "fal");
+        Arc::new(Limited::new(
+            Arc::new(provider(&standin, &StandInOptions::default().key)),
+            gate,
+        ))
+    };
+    let setup = setup_with_providers(5, Vec::new()).await;
+    let files = tempfile::tempdir().unwrap();
+    let engine = || {
+        let providers = Providers::builtin();
+        providers.add(shared_fal(&setup.db.pool()));
+        let mut settings = factory::EngineSettings::new(files.path());
+        settings.max_items = 20;
+        factory::Engine::new(setup.db.pool(), providers, settings)
+    };
+    let (first, second) = (engine(), engine());
+    let config = || {
+        let mut config = queue::fast_worker();
+        config.provider_concurrency.insert("fal".into(), 2);
+        config
+    };
+    let workers = [
+        first.start_worker(config(), Duration::from_secs(1)),
+        second.start_worker(config(), Duration::from_secs(1)),
+    ];
+    let launch = LaunchRequest {
+        params: json!({"image_size": "square"})
+            .as_object()
+            .cloned()
+            .unwrap(),
+        ..queue::request(&setup, "fal", MODEL, "a {a|b|c|d|e|f|g|h|i|j|k|l} reef", 1)
+    };
+    let (batch, _) = first.launch(&launch).await.unwrap();
+    let mut most_in_flight = 0;
+    let jobs = factory::testing::eventually(Duration::from_secs(60), async || {
+        let list = factory::jobs::queue::list_for_batch(&mut *setup.db.conn().await, batch.id)
+            .await
+            .unwrap();
+        let busy = [
+            JobState::Submitting,
+            JobState::Running,
+            JobState::Downloading,
+        ];
+        most_in_flight =
+            most_in_flight.max(list.iter().filter(|j| busy.contains(&j.state())).count());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        list.iter().all(|j| j.state().is_terminal()).then_some(list)
+    })
+    .await;
+    for worker in workers {
+        worker.shut_down(Duration::from_secs(1)).await;
+    }
+    assert!(jobs.iter().all(|j| j.state() == JobState::Succeeded));
+    assert_eq!(jobs.len(), 12);
+    assert!(standin.submissions_per_seed().values().all(|n| *n == 1));
+
+    // Submissions as fal saw them: in any window, at most the burst plus one per interval
+    // (with 60 ms for the trip from the reservation to the stand-in).
+    let times: Vec<std::time::Instant> = standin
+        .requests()
+        .into_iter()
+        .filter(|(_, line)| line.starts_with("POST ") && line.ends_with(" 200"))
+        .map(|(at, _)| at)
+        .collect();
+    assert_eq!(times.len(), 12);
+    let mut worst = 0.0f64;
+    for i in 0..times.len() {
+        for j in i..times.len() {
+            let window = (times[j] - times[i]).as_secs_f64() + 0.06;
+            let allowed = 2.0 + (window / 0.5).floor();
+            worst = worst.max((j - i + 1) as f64 - allowed);
+        }
+    }
+    println!("two processes: at most {most_in_flight} fal jobs in flight (cap 2); submissions over the rate by at most {worst}");
+    assert!(
+        worst <= 0.0,
+        "faster than 120 a minute across the two processes: {times:?}"
+    );
+    assert!(
+        most_in_flight <= 2,
+        "{most_in_flight} in flight under a cap of 2"
+    );
+    assert!(most_in_flight >= 1);
+}

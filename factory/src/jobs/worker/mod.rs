@@ -1,7 +1,9 @@
 //! The worker: claims jobs while there is capacity and carries each through its states.
 //!
 //! One dispatcher task claims jobs as long as a global slot (`max_concurrent`) and a slot for the
-//! job's provider (`provider_concurrency`) are free, and runs each job in a task of its own. It
+//! job's provider (`provider_concurrency`) are free, and runs each job in a task of its own. A
+//! hosted provider's cap holds across every process on the database ([`claim_capped`]); the
+//! offline generator's is per process (it is this machine's CPUs). It
 //! wakes when work is queued in this process, when PostgreSQL delivers a `NOTIFY` on
 //! [`super::WORK_CHANNEL`] (work queued by any process sharing the database), and polls the
 //! table every `idle_poll` as a fallback (retries coming due, a lost notification).
@@ -22,7 +24,7 @@ use std::time::Duration;
 use tokio::sync::{watch, Notify, Semaphore};
 use tokio::task::JoinSet;
 
-use super::claim::{claim, hand_back_leases, Claimer};
+use super::claim::{claim, claim_capped, hand_back_leases, Claimer};
 use super::{Job, JobId};
 use crate::db::{self, Pool};
 use crate::events::EventBus;
@@ -388,9 +390,21 @@ impl Dispatcher {
         let mut conn = db::get_conn(&self.ctx.pool)
             .await
             .map_err(|e| e.to_string())?;
-        claim(&mut conn, &claimer, free as i64)
-            .await
-            .map_err(|e| e.to_string())
+        // A hosted provider's cap is its account's: it holds across every process. The offline
+        // generator's is this machine's CPUs: per process.
+        let claimed = match self.hosted(provider) {
+            true => claim_capped(&mut conn, &claimer, self.cap(provider) as i64, free as i64).await,
+            false => claim(&mut conn, &claimer, free as i64).await,
+        };
+        claimed.map_err(|e| e.to_string())
+    }
+
+    /// Whether the provider is a hosted one (behind rate limits).
+    fn hosted(&self, provider: &str) -> bool {
+        self.ctx
+            .providers
+            .get(provider)
+            .is_some_and(|p| p.gate().is_some())
     }
 
     fn spawn(&mut self, job: Job, slots: &Arc<Semaphore>) {
