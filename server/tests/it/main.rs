@@ -11,6 +11,7 @@ mod live;
 mod managed_database;
 mod processes;
 mod projects;
+mod scale;
 mod secrets;
 mod shutdown;
 mod support;

@@ -38,10 +38,12 @@ async fn counts(db: &TestDb, batch: i64) -> Counts {
     .unwrap()
 }
 
-/// `art-factory worker` on `db`, once it says it runs.
-fn worker(db: &TestDb, data_dir: &std::path::Path) -> Child {
+/// `art-factory worker` on `db` (with `extra` arguments), once it says it runs.
+pub(crate) fn worker(db: &TestDb, data_dir: &std::path::Path, extra: &[&str]) -> Child {
     use std::io::{BufRead, BufReader};
-    let mut child = command(&["worker", "--job-lease", "3", "--workers", "2"], data_dir)
+    let mut args = vec!["worker", "--job-lease", "3", "--workers", "2"];
+    args.extend_from_slice(extra);
+    let mut child = command(&args, data_dir)
         .env("DATABASE_URL", db.url())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -107,8 +109,8 @@ async fn workers_in_other_processes_run_every_job_once_and_survive_a_kill() {
             }
         })
     };
-    let mut first = worker(&db, data_dir.path());
-    let mut second = worker(&db, data_dir.path());
+    let mut first = worker(&db, data_dir.path(), &[]);
+    let mut second = worker(&db, data_dir.path(), &[]);
     // One worker dies mid-batch; the other (and the expired leases) finish the rest.
     factory::testing::eventually(Duration::from_secs(60), async || {
         (counts(&db, batch.id).await.done >= 3).then_some(())
