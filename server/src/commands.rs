@@ -16,7 +16,6 @@ use crate::database::Database;
 
 /// `art-factory seed-gallery`: adds products to the data directory's database, then stops.
 pub async fn seed_gallery(config: Config, args: SeedArgs) -> anyhow::Result<()> {
-    let database = Database::open(&config).await?;
     let media = factory::media::MediaStore::new(&config.data_dir);
     let options = factory::gallery::seed::SeedOptions {
         count: args.count,
@@ -24,11 +23,11 @@ pub async fn seed_gallery(config: Config, args: SeedArgs) -> anyhow::Result<()> 
         seed: args.seed,
         ..Default::default()
     };
-    let mut conn = factory::db::get_conn(&database.pool).await?;
-    let seeded = factory::gallery::seed::fill(&mut conn, &media, &options).await;
-    drop(conn);
-    database.shut_down().await;
-    let seeded = seeded?;
+    let seeded = Database::for_command(&config, "stop it first.", async |database| {
+        let mut conn = factory::db::get_conn(&database.pool).await?;
+        Ok(factory::gallery::seed::fill(&mut conn, &media, &options).await?)
+    })
+    .await?;
     println!(
         "added {} products ({} tags) in {:.1} s",
         seeded.products, seeded.tags, seeded.seconds
@@ -46,50 +45,53 @@ pub async fn import(config: Config, args: ImportArgs) -> anyhow::Result<()> {
     if sources.is_empty() {
         anyhow::bail!("there are no files under the paths given");
     }
-    let database = Database::open(&config).await?;
-    let media = factory::media::MediaStore::new(&config.data_dir);
-    let (project, made) = {
-        let mut conn = factory::db::get_conn(&database.pool).await?;
-        projects::find_or_create(&mut conn, &name).await?
-    };
-    if made {
-        println!("made the project “{}”", project.name);
-    }
-    let cancel = Arc::new(AtomicBool::new(false));
-    let stop = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!(
-                "\nstopping after the files being read (run the same command again to go on)"
-            );
-            stop.store(true, Ordering::Relaxed);
-        }
-    });
     let live = std::io::stderr().is_terminal();
-    let mut last_print = std::time::Instant::now();
-    let report = import::run(
-        &database.pool,
-        &media,
-        project.id,
-        sources,
-        args.parallel,
-        &cancel,
-        |p| {
-            let end = p.added == p.total && p.finished == p.to_finish;
-            if end || last_print.elapsed().as_millis() >= 200 {
-                last_print = std::time::Instant::now();
-                let line = progress_line(p);
-                if live {
-                    eprint!("\r\x1b[2K{line}");
-                } else if end {
-                    eprintln!("{line}");
-                }
-                let _ = std::io::stderr().flush();
+    let busy = "stop it first, or drop the files on its gallery instead.";
+    let (project, report) = Database::for_command(&config, busy, async |database| {
+        let media = factory::media::MediaStore::new(&config.data_dir);
+        let (project, made) = {
+            let mut conn = factory::db::get_conn(&database.pool).await?;
+            projects::find_or_create(&mut conn, &name).await?
+        };
+        if made {
+            println!("made the project “{}”", project.name);
+        }
+        let cancel = Arc::new(AtomicBool::new(false));
+        let stop = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!(
+                    "\nstopping after the files being read (run the same command again to go on)"
+                );
+                stop.store(true, Ordering::Relaxed);
             }
-        },
-    )
-    .await;
-    database.shut_down().await;
+        });
+        let mut last_print = std::time::Instant::now();
+        let report = import::run(
+            &database.pool,
+            &media,
+            project.id,
+            sources,
+            args.parallel,
+            &cancel,
+            |p| {
+                let end = p.added == p.total && p.finished == p.to_finish;
+                if end || last_print.elapsed().as_millis() >= 200 {
+                    last_print = std::time::Instant::now();
+                    let line = progress_line(p);
+                    if live {
+                        eprint!("\r\x1b[2K{line}");
+                    } else if end {
+                        eprintln!("{line}");
+                    }
+                    let _ = std::io::stderr().flush();
+                }
+            },
+        )
+        .await;
+        anyhow::Ok((project, report))
+    })
+    .await?;
     if live {
         eprintln!();
     }
@@ -138,8 +140,8 @@ fn progress_line(p: &Progress) -> String {
 /// `art-factory export (--project NAME | --gallery QUERY) --out FILE`.
 pub async fn export(config: Config, args: ExportArgs) -> anyhow::Result<()> {
     use factory::export::Selection;
-    let database = Database::open(&config).await?;
-    let result = async {
+    let busy = "use Export in the gallery, or stop it first.";
+    Database::for_command(&config, busy, async |database| {
         let selection = match (&args.project, &args.gallery) {
             (Some(name), _) => {
                 let name =
@@ -181,10 +183,8 @@ pub async fn export(config: Config, args: ExportArgs) -> anyhow::Result<()> {
             args.out.display()
         );
         Ok(())
-    }
-    .await;
-    database.shut_down().await;
-    result
+    })
+    .await
 }
 
 /// `art-factory backup [--out FILE] [--with-keys]`.
@@ -198,24 +198,20 @@ pub async fn backup(config: Config, args: BackupArgs) -> anyhow::Result<()> {
     } else {
         None
     };
-    let database = Database::open(&config).await.map_err(|e| {
-        if e.to_string().contains("already") || e.to_string().contains("in use") {
-            anyhow::anyhow!("{e:#}\nThe app is running on this data directory: use Settings → Back up now, or stop it first.")
-        } else {
-            e
-        }
-    })?;
     let out = args.out.clone().unwrap_or_else(|| {
         config.data_dir.join("backups").join(format!(
             "art-factory-{}.zip",
             chrono::Utc::now().format("%Y-%m-%d-%H%M%S")
         ))
     });
-    let result = async {
+    Database::for_command(
+        &config,
+        "use Settings → Back up now, or stop it first.",
+        async |database| {
         let source = database.backup_source(&config)?;
         let keys = match passphrase {
             None => None,
-            Some(passphrase) => Some(seal_stored_keys(&config, &database, passphrase).await?),
+            Some(passphrase) => Some(seal_stored_keys(&config, database, passphrase).await?),
         };
         let with_keys = keys.as_ref().map(|k| k.providers.join(", "));
         let made = factory::backup::backup(&source, &out, keys).await?;
@@ -236,10 +232,8 @@ pub async fn backup(config: Config, args: BackupArgs) -> anyhow::Result<()> {
             ),
         }
         anyhow::Ok(())
-    }
-    .await;
-    database.shut_down().await;
-    result
+    })
+    .await
 }
 
 /// The keys stored in the app, sealed under `passphrase`.
@@ -316,21 +310,16 @@ pub async fn set_password(config: Config) -> anyhow::Result<()> {
     let typed = crate::prompt::new_secret("New password for the studio: ", "The same again: ")?;
     let password = factory::auth::Password::new(typed.to_string()).map_err(anyhow::Error::msg)?;
     let hash = tokio::task::spawn_blocking(move || factory::auth::hash(&password)).await?;
-    let database = Database::open(&config).await.map_err(|e| {
-        if e.to_string().contains("already") || e.to_string().contains("in use") {
-            anyhow::anyhow!("{e:#}\nThe app is running on this data directory: stop it, set the password, start it again.")
-        } else {
-            e
-        }
-    })?;
-    let result = async {
-        let mut conn = factory::db::get_conn(&database.pool).await?;
-        factory::auth::set_password(&mut conn, &hash).await?;
-        anyhow::Ok(())
-    }
-    .await;
-    database.shut_down().await;
-    result?;
+    Database::for_command(
+        &config,
+        "stop it, set the password, start it again.",
+        async |database| {
+            let mut conn = factory::db::get_conn(&database.pool).await?;
+            factory::auth::set_password(&mut conn, &hash).await?;
+            anyhow::Ok(())
+        },
+    )
+    .await?;
     println!(
         "The password is set and every browser signed out. Servers started from now on ask to sign in \
          and may listen beyond this machine (--listen 0.0.0.0:3000; behind a TLS proxy add --behind-proxy); \

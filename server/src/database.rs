@@ -15,6 +15,27 @@ pub struct Database {
 }
 
 impl Database {
+    /// Opens the database for a one-off command, runs `work` with it, and shuts it down
+    /// whatever `work` answered. When the app itself holds the data directory (its managed
+    /// cluster is locked to the running server), the error ends with `busy`: what to do instead.
+    pub async fn for_command<T>(
+        config: &Config,
+        busy: &str,
+        work: impl AsyncFnOnce(&Database) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let database = Self::open(config).await.map_err(|e| {
+            let text = e.to_string();
+            if text.contains("already") || text.contains("in use") {
+                anyhow::anyhow!("{e:#}\nThe app is running on this data directory: {busy}")
+            } else {
+                e
+            }
+        })?;
+        let result = work(&database).await;
+        database.shut_down().await;
+        result
+    }
+
     /// Starts (or reuses) the managed cluster or connects to the configured server, then runs
     /// pending migrations.
     pub async fn open(config: &Config) -> anyhow::Result<Self> {

@@ -179,7 +179,7 @@ pub(super) fn write_media(source: &Source, partial: &Path) -> Result<Partial, Ba
     let next = AtomicUsize::new(0);
     let readers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
     let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<ReadFile>>(READ_AHEAD);
-    let files = std::thread::scope(|scope| {
+    let mut files = std::thread::scope(|scope| {
         for _ in 0..readers {
             let (tx, rels, next, projects) = (tx.clone(), &rels, &next, &projects);
             scope.spawn(move || {
@@ -213,7 +213,6 @@ pub(super) fn write_media(source: &Source, partial: &Path) -> Result<Partial, Ba
         }
         Ok::<_, BackupError>(files)
     })?;
-    let mut files = files;
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Partial { out, zip, files })
 }

@@ -108,23 +108,13 @@ pub(crate) async fn fingerprint(app: &TestApp) -> String {
         .unwrap();
         parts.push(format!("{table}:{}", rows[0].digest));
     }
-    let mut files: Vec<String> = walk(app.engine.media().root());
+    let mut files: Vec<String> = crate::support::walk(app.engine.media().root())
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     files.sort();
     parts.push(files.join(","));
     parts.join(" ")
-}
-
-fn walk(dir: &std::path::Path) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(walk(&path));
-        } else {
-            found.push(path.display().to_string());
-        }
-    }
-    found
 }
 
 /// The data a leak would show: the project's name, prompts, and the image bytes' PNG magic.

@@ -236,7 +236,7 @@ async fn keys_set_on_the_settings_page_reach_no_answer_log_or_file_in_clear() {
         std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
         0o600
     );
-    for entry in walk(data_dir.path()) {
+    for entry in crate::support::walk(data_dir.path()) {
         let bytes = std::fs::read(&entry).unwrap_or_default();
         let found = bytes
             .windows(KEY_SECRET.len())
@@ -298,18 +298,4 @@ fn command_with_stdin(args: &[&str], data_dir: &std::path::Path, stdin: &str) ->
         "{out}\n{err}"
     );
     out
-}
-
-/// Every file under `dir`, following the link to a cluster kept elsewhere (as root).
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else if path.is_file() {
-            files.push(path);
-        }
-    }
-    files
 }

@@ -340,3 +340,17 @@ impl ServerProcess {
         })
     }
 }
+
+/// Every file under `dir`, following the link to a cluster kept elsewhere (as root).
+pub fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else if path.is_file() {
+            files.push(path);
+        }
+    }
+    files
+}
