@@ -8,7 +8,6 @@
 //! runs, not single numbers. Nothing here passes or fails.
 
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::dto::LiveMessage;
@@ -17,53 +16,11 @@ use factory::jobs::queue;
 use factory::jobs::worker::WorkerConfig;
 use factory::media::ThumbSize;
 use factory::projects::{self, Description, ProjectName};
-use factory::providers::{
-    local, CancelOutcome, Capability, GenerationRequest, ModelInfo, PollStatus, Provider,
-    ProviderError, ProviderInfo, Providers, RequestRef, Submitted,
-};
+use factory::providers::{local, GenerationRequest, Providers};
+use factory::testing::noop::noop;
 use factory::testing::TestDb;
 use factory::{Engine, EngineSettings};
 use futures::StreamExt;
-
-/// Finishes every request at once with no output: what is left to measure is the queue.
-struct Noop(ProviderInfo);
-
-#[async_trait::async_trait]
-impl Provider for Noop {
-    fn info(&self) -> &ProviderInfo {
-        &self.0
-    }
-    async fn submit(&self, _: &GenerationRequest) -> Result<Submitted, ProviderError> {
-        Ok(Submitted::Finished(Vec::new()))
-    }
-    async fn poll(&self, _: RequestRef<'_>) -> Result<PollStatus, ProviderError> {
-        Ok(PollStatus::Completed(Vec::new()))
-    }
-    async fn cancel(&self, _: RequestRef<'_>) -> Result<CancelOutcome, ProviderError> {
-        Ok(CancelOutcome::NotFound)
-    }
-}
-
-fn noop() -> Arc<Noop> {
-    Arc::new(Noop(ProviderInfo {
-        id: "noop".into(),
-        name: "No-op".into(),
-        description: String::new(),
-        remote_queue: false,
-        any_model: false,
-        models: vec![ModelInfo {
-            id: "none".into(),
-            name: "None".into(),
-            description: String::new(),
-            capability: Capability::TextToImage,
-            negative_prompt: true,
-            image_input: None,
-            image_strength: None,
-            networks: false,
-            params: Vec::new(),
-        }],
-    }))
-}
 
 fn launch(project_id: i64, count: u32) -> LaunchRequest {
     LaunchRequest {

@@ -14,6 +14,7 @@ pub mod civitai_standin;
 pub mod fal_standin;
 pub mod fixtures;
 pub mod keyring;
+pub mod noop;
 pub mod replicate_standin;
 pub mod standin;
 
