@@ -23,13 +23,21 @@ export CARGO_LEPTOS_VERSION WASM_BINDGEN_VERSION
 leptos_release_env() {
   export LEPTOS_OUTPUT_NAME=art-factory LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
     LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=frontend \
-    LEPTOS_BIN_DIR=server LEPTOS_JS_MINIFY=true LEPTOS_HASH_FILES=false
+    LEPTOS_BIN_DIR=server LEPTOS_JS_MINIFY=true LEPTOS_HASH_FILES=true LEPTOS_HASH_FILE_NAME=hash.txt
   unset RUSTFLAGS
 }
 
 leptos_debug_env() {
   leptos_release_env
   export LEPTOS_JS_MINIFY=false RUSTFLAGS="--cfg erase_components"
+}
+
+# The release site as scripts/run and scripts/test serve it: content-hashed file names, each
+# precompressed (brotli and gzip) at build time, and the names' table (hash.txt) in the site
+# itself, so the site directory is all the server needs beside its binary.
+build_release_site() {
+  cargo leptos build --release --precompress
+  cp "$CARGO_TARGET_DIR/release/hash.txt" "$ROOT/target/site/hash.txt"
 }
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }

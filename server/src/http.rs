@@ -17,6 +17,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 pub mod api;
+mod assets;
 pub mod auth;
 mod exports;
 mod grid;
@@ -66,13 +67,23 @@ impl Shutdown {
     }
 }
 
-/// Leptos settings for serving the built site from `site_root` at `addr`.
+/// Leptos settings for serving the built site from `site_root` at `addr`. A release site has
+/// content-hashed file names, listed in its `hash.txt` (see `scripts/lib/env.sh`).
 pub fn leptos_options(site_root: &Path, addr: SocketAddr) -> LeptosOptions {
+    let hashes = site_root.join("hash.txt");
     LeptosOptions::builder()
         .output_name(option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("art-factory"))
         .site_root(site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
         .site_addr(addr)
+        .hash_files(hashes.is_file())
+        // Leptos joins this to the binary's directory: an absolute path is taken as it is.
+        .hash_file(
+            std::path::absolute(&hashes)
+                .unwrap_or(hashes)
+                .to_string_lossy()
+                .into(),
+        )
         .build()
 }
 
@@ -155,7 +166,12 @@ pub fn router(
             .layer(RequestBodyLimitLayer::new(limit));
         router = router.route(path, route);
     }
+    let hashed = leptos_options.hash_files;
     router
+        .layer(axum::middleware::map_response(
+            move |uri: axum::http::Uri, response| async move { assets::cache(hashed, &uri, response) },
+        ))
+        .layer(assets::compression())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require,

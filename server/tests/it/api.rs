@@ -528,6 +528,29 @@ async fn the_openapi_document_describes_every_route_and_the_docs_page_is_served_
             );
         }
     }
+    // JSON goes compressed to a client that accepts it; the live feed never is.
+    let compressed = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .header("accept-encoding", "br, gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(compressed.headers()["content-encoding"], "br");
+    let plain_len = serde_json::to_vec(&doc).unwrap().len();
+    let sent = compressed.bytes().await.unwrap().len();
+    assert!(sent * 3 < plain_len, "{sent} bytes sent for {plain_len}");
+    let feed = app
+        .client
+        .get(app.url("/events"))
+        .header("accept-encoding", "br, gzip")
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(feed.headers()["content-type"], "text/event-stream");
+    assert!(feed.headers().get("content-encoding").is_none());
+    drop(feed);
     let page = app.get("/api/v1/docs/").await;
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("swagger-ui"));
