@@ -114,7 +114,10 @@ pub async fn check(State(guard): State<Guard>, request: Request, next: Next) -> 
             guard.port, guard.port
         ));
     };
-    if changes_or_streams(&request) && !guard.same_origin(request.headers(), &authority) {
+    if changes_or_streams(&request)
+        && !guard.same_origin(request.headers(), &authority)
+        && !opened_by_the_person(&request)
+    {
         tracing::warn!(
             method = %request.method(),
             path = %request.uri().path(),
@@ -130,6 +133,24 @@ pub async fn check(State(guard): State<Guard>, request: Request, next: Next) -> 
     let mut response = next.run(request).await;
     secure(response.headers_mut());
     response
+}
+
+/// A page the person opened themselves (typed, pasted, a bookmark): a GET navigation the browser
+/// marks `Sec-Fetch-Site: none`, which no other site can cause. The API docs page and its
+/// document are opened this way.
+fn opened_by_the_person(request: &Request) -> bool {
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase)
+    };
+    matches!(*request.method(), Method::GET | Method::HEAD)
+        && !request.headers().contains_key(header::ORIGIN)
+        && !request.headers().contains_key(header::UPGRADE)
+        && header("sec-fetch-site").as_deref() == Some("none")
+        && header("sec-fetch-mode").as_deref() == Some("navigate")
 }
 
 /// Requests that must come from the app's own pages.
@@ -294,6 +315,39 @@ mod tests {
             Method::HEAD,
             "/media/1/x.png",
             &[]
+        )));
+    }
+
+    #[test]
+    fn only_a_navigation_the_person_made_passes_without_an_origin() {
+        let typed = [("sec-fetch-site", "none"), ("sec-fetch-mode", "navigate")];
+        assert!(opened_by_the_person(&request(
+            Method::GET,
+            "/api/v1/docs/",
+            &typed
+        )));
+        assert!(!opened_by_the_person(&request(
+            Method::POST,
+            "/api/v1/launches",
+            &typed
+        )));
+        assert!(!opened_by_the_person(&request(
+            Method::GET,
+            "/api/v1/docs/",
+            &[
+                ("sec-fetch-site", "cross-site"),
+                ("sec-fetch-mode", "navigate")
+            ]
+        )));
+        assert!(!opened_by_the_person(&request(
+            Method::GET,
+            "/ws",
+            &[typed[0], typed[1], ("upgrade", "websocket")]
+        )));
+        assert!(!opened_by_the_person(&request(
+            Method::GET,
+            "/events",
+            &[typed[0], typed[1], ("origin", "https://evil.example")]
         )));
     }
 }
