@@ -11,33 +11,15 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use app::dto::LiveMessage;
-use factory::batches::{LaunchRequest, SeedChoice};
 use factory::jobs::queue;
 use factory::jobs::worker::WorkerConfig;
 use factory::media::ThumbSize;
 use factory::projects::{self, Description, ProjectName};
 use factory::providers::{local, GenerationRequest, Providers};
-use factory::testing::noop::noop;
+use factory::testing::noop::{self, noop};
 use factory::testing::TestDb;
 use factory::{Engine, EngineSettings};
 use futures::StreamExt;
-
-fn launch(project_id: i64, count: u32) -> LaunchRequest {
-    LaunchRequest {
-        project_id,
-        provider: "noop".into(),
-        model: "none".into(),
-        prompt: "benchmark".into(),
-        negative_prompt: String::new(),
-        params: Default::default(),
-        count,
-        seed: SeedChoice::Random,
-        mode: factory::prompt::Mode::Combinatorial,
-        confirmed: false,
-        networks: Vec::new(),
-        input_image: None,
-    }
-}
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -82,7 +64,7 @@ async fn main() {
     // 1. Throughput: one big batch through the queue.
     let jobs = 3000;
     engine.set_queue_paused(true).await.unwrap();
-    engine.launch(&launch(project, jobs)).await.unwrap();
+    engine.launch(&noop::launch(project, jobs)).await.unwrap();
     let worker = engine.start_worker(worker_config.clone(), Duration::from_secs(5));
     let started = Instant::now();
     engine.set_queue_paused(false).await.unwrap();
@@ -117,7 +99,7 @@ async fn main() {
     let mut claim_ms = Vec::new();
     let mut event_ms = Vec::new();
     for _ in 0..300 {
-        let (_, launched) = engine.launch(&launch(project, 1)).await.unwrap();
+        let (_, launched) = engine.launch(&noop::launch(project, 1)).await.unwrap();
         let id = launched[0].id;
         loop {
             let Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text))) = socket.next().await

@@ -12,7 +12,6 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use factory::batches::{LaunchRequest, SeedChoice};
 use factory::jobs::queue;
 use factory::jobs::worker::WorkerConfig;
 use factory::projects::{self, Description, ProjectName};
@@ -73,23 +72,6 @@ fn start_worker(url: &str) -> Child {
     child
 }
 
-fn launch(project_id: i64) -> LaunchRequest {
-    LaunchRequest {
-        project_id,
-        provider: noop::ID.into(),
-        model: noop::MODEL.into(),
-        prompt: "benchmark".into(),
-        negative_prompt: String::new(),
-        params: Default::default(),
-        count: JOBS,
-        seed: SeedChoice::Random,
-        mode: factory::prompt::Mode::Combinatorial,
-        confirmed: true,
-        networks: Vec::new(),
-        input_image: None,
-    }
-}
-
 #[tokio::main]
 async fn main() {
     if std::env::var(ROLE).as_deref() == Ok("worker") {
@@ -113,7 +95,7 @@ async fn main() {
             .await
             .unwrap()
             .succeeded;
-        engine.launch(&launch(project)).await.unwrap();
+        engine.launch(&noop::launch(project, JOBS)).await.unwrap();
         let mut children: Vec<Child> = (0..processes).map(|_| start_worker(db.url())).collect();
         let started = Instant::now();
         engine.set_queue_paused(false).await.unwrap();

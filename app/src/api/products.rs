@@ -10,14 +10,23 @@ pub async fn product_detail(id: i64) -> Result<ProductDetailDto, AppError> {
     super::respond(async move { detail(&super::engine()?, id).await }).await
 }
 
+/// The product `id`, or a 404 that says so.
+#[cfg(feature = "ssr")]
+pub async fn find(
+    engine: &factory::Engine,
+    id: i64,
+) -> Result<factory::products::Product, AppError> {
+    factory::products::get(&mut *engine.conn().await?, id)
+        .await
+        .map_err(factory::db::DbError::from)?
+        .ok_or_else(|| AppError::NotFound(format!("There is no product #{id}.")))
+}
+
 /// One product with its settings, tags, triage and lineage (the viewer's and the REST API's).
 #[cfg(feature = "ssr")]
 pub async fn detail(engine: &factory::Engine, id: i64) -> Result<ProductDetailDto, AppError> {
+    let product = find(engine, id).await?;
     let mut conn = engine.conn().await?;
-    let product = factory::products::get(&mut conn, id)
-        .await
-        .map_err(factory::db::DbError::from)?
-        .ok_or_else(|| AppError::NotFound(format!("There is no product #{id}.")))?;
     let (parent, children) = factory::products::lineage(&mut conn, &product)
         .await
         .map_err(factory::db::DbError::from)?;

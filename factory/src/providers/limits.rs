@@ -160,22 +160,28 @@ impl Gate {
         local: &Mutex<Option<Arc<DefaultDirectRateLimiter>>>,
     ) {
         self.wait_out_pause().await;
-        let reserved = match (self.shared.get(), per_minute) {
-            (_, None) => return,
-            (Some((pool, provider)), Some(per_minute)) => match crate::db::get_conn(pool).await {
-                Ok(mut conn) => reserve(&mut conn, provider, bucket, per_minute)
-                    .await
-                    .map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            },
-            (None, Some(_)) => Err(String::new()),
+        let Some(per_minute) = per_minute else {
+            return;
         };
-        match reserved {
-            Ok(wait) => tokio::time::sleep(wait).await,
-            Err(e) => {
-                if !e.is_empty() {
-                    tracing::warn!("the shared rate limit could not be read ({e}); this process keeps its own for now");
-                }
+        let shared_wait = match self.shared.get() {
+            None => None,
+            Some((pool, provider)) => {
+                let reserved = match crate::db::get_conn(pool).await {
+                    Ok(mut conn) => reserve(&mut conn, provider, bucket, per_minute)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                reserved
+                    .inspect_err(|e| {
+                        tracing::warn!("the shared rate limit could not be read ({e}); this process keeps its own for now")
+                    })
+                    .ok()
+            }
+        };
+        match shared_wait {
+            Some(wait) => tokio::time::sleep(wait).await,
+            None => {
                 let limiter = local.lock().unwrap().clone();
                 if let Some(limiter) = limiter {
                     limiter.until_ready().await;

@@ -29,6 +29,24 @@ impl Provider for Noop {
     }
 }
 
+/// `count` jobs for the no-op provider in `project_id` (confirmed, random seeds).
+pub fn launch(project_id: i64, count: u32) -> crate::batches::LaunchRequest {
+    crate::batches::LaunchRequest {
+        project_id,
+        provider: ID.into(),
+        model: MODEL.into(),
+        prompt: "benchmark".into(),
+        negative_prompt: String::new(),
+        params: Default::default(),
+        count,
+        seed: crate::batches::SeedChoice::Random,
+        mode: crate::prompt::Mode::Combinatorial,
+        confirmed: true,
+        networks: Vec::new(),
+        input_image: None,
+    }
+}
+
 pub fn noop() -> Arc<Noop> {
     Arc::new(Noop(ProviderInfo {
         id: ID.into(),

@@ -67,6 +67,15 @@ async fn summary(engine: &Engine, id: i64) -> Result<BatchSummaryDto, AppError> 
         .ok_or_else(|| AppError::NotFound(format!("There is no batch {id}.")))
 }
 
+/// 404 for a batch there is none of (a primary-key lookup, not the summary's counts).
+async fn exists(engine: &Engine, id: i64) -> Result<(), AppError> {
+    factory::batches::get(&mut *engine.conn().await?, id)
+        .await
+        .map_err(factory::db::DbError::from)?
+        .map(drop)
+        .ok_or_else(|| AppError::NotFound(format!("There is no batch {id}.")))
+}
+
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct JobsQuery {
@@ -86,7 +95,7 @@ pub async fn jobs(
     Id(id): Id,
     Params(query): Params<JobsQuery>,
 ) -> ApiResult<Json<JobPageDto>> {
-    summary(&engine, id).await?;
+    exists(&engine, id).await?;
     let after = query
         .after
         .map(|a| parse_job_cursor(&a))
@@ -109,7 +118,7 @@ pub struct Changed {
     responses((status = 200, description = "Every unfinished job canceled", body = Changed),
         (status = 404, body = Problem)))]
 pub async fn cancel(State(engine): State<Engine>, Id(id): Id) -> ApiResult<Json<Changed>> {
-    summary(&engine, id).await?;
+    exists(&engine, id).await?;
     let changed = engine.cancel_batch(id).await?;
     Ok(Json(Changed { changed }))
 }
@@ -119,7 +128,7 @@ pub async fn cancel(State(engine): State<Engine>, Id(id): Id) -> ApiResult<Json<
     responses((status = 200, description = "Every failed job queued again", body = Changed),
         (status = 404, body = Problem)))]
 pub async fn retry(State(engine): State<Engine>, Id(id): Id) -> ApiResult<Json<Changed>> {
-    summary(&engine, id).await?;
+    exists(&engine, id).await?;
     let changed = engine.retry_failed_in_batch(id).await?;
     Ok(Json(Changed { changed }))
 }

@@ -163,13 +163,6 @@ pub async fn get(State(engine): State<Engine>, Id(id): Id) -> ApiResult<Json<Pro
     Ok(Json(app::api::products::detail(&engine, id).await?))
 }
 
-async fn product(engine: &Engine, id: i64) -> Result<factory::products::Product, AppError> {
-    factory::products::get(&mut *engine.conn().await?, id)
-        .await
-        .map_err(factory::db::DbError::from)?
-        .ok_or_else(|| AppError::NotFound(format!("There is no product #{id}.")))
-}
-
 #[utoipa::path(get, path = "/api/v1/products/{id}/original", tag = "products",
     params(("id" = i64, Path, description = "The product's id")),
     responses((status = 200, description = "The file as made (PNG, JPEG or WebP), cached for a year; ranges supported", content_type = "image/*"),
@@ -179,7 +172,7 @@ pub async fn original(
     Id(id): Id,
     request: Request<Body>,
 ) -> ApiResult<Response> {
-    let p = product(&engine, id).await?;
+    let p = app::api::products::find(&engine, id).await?;
     let format = factory::media::ImageFormat::from_ext(p.ext());
     let path = engine
         .media()
@@ -225,7 +218,7 @@ pub async fn thumbnail(
             format!("Thumbnails are 256 or 768 pixels, not {}.", query.size),
         )
     })?;
-    let p = product(&engine, id).await?;
+    let p = app::api::products::find(&engine, id).await?;
     let Some(path) = engine
         .media()
         .thumb_path(p.project_id, &p.content_hash, size)
