@@ -77,6 +77,12 @@ impl Engine {
         }
     }
 
+    /// Keeps the pictures in `media` (a bucket) instead of the data dir.
+    pub fn with_media(mut self, media: MediaStore) -> Self {
+        self.media = media;
+        self
+    }
+
     /// Lets the app make backups of its database and files.
     pub fn with_backups(mut self, source: crate::backup::Source) -> Self {
         self.backup_source = Some(Arc::new(source));
@@ -141,7 +147,7 @@ impl Engine {
         };
         crate::backup::backup(
             source,
-            &crate::backup::backups_dir(&source.data_dir).join(name),
+            &crate::backup::backups_dir(source.media.root()).join(name),
             keys,
         )
         .await
@@ -177,9 +183,12 @@ impl Engine {
         let error = match &made {
             Ok(_) => {
                 let source = self.backup_source.as_ref().expect("checked above");
-                schedule::prune(&crate::backup::backups_dir(&source.data_dir), keep as usize)
-                    .err()
-                    .map(|e| format!("the backup was made; deleting older ones failed: {e}"))
+                schedule::prune(
+                    &crate::backup::backups_dir(source.media.root()),
+                    keep as usize,
+                )
+                .err()
+                .map(|e| format!("the backup was made; deleting older ones failed: {e}"))
             }
             Err(e) => Some(e.to_string()),
         };
@@ -193,7 +202,7 @@ impl Engine {
     /// The newest backup in `backups/`, if any: its name, size and time.
     pub fn last_backup(&self) -> Option<crate::backup::Listed> {
         let source = self.backup_source.as_ref()?;
-        crate::backup::list(&crate::backup::backups_dir(&source.data_dir))
+        crate::backup::list(&crate::backup::backups_dir(source.media.root()))
             .into_iter()
             .next()
     }

@@ -4,13 +4,12 @@
 //! names, originals gone missing, thumbnails to make again — that repairs what it can.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::media::{MediaStore, ThumbSize, THUMB_SIZES};
+use crate::media::{Key, MediaStore, ThumbSize, THUMB_SIZES};
 use crate::schema::{products, projects};
 
 /// One project's bytes on disk.
@@ -23,24 +22,6 @@ pub struct ProjectUsage {
     pub thumbnails: u64,
     /// The originals only products in the trash use (freed by emptying it).
     pub trash: u64,
-}
-
-fn dir_bytes(dir: &Path) -> u64 {
-    let mut total = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            match entry.metadata() {
-                Ok(m) if m.is_dir() => stack.push(entry.path()),
-                Ok(m) => total += m.len(),
-                Err(_) => {}
-            }
-        }
-    }
-    total
 }
 
 /// Bytes per project, largest first.
@@ -70,21 +51,26 @@ pub async fn usage(
     )
     .load(conn)
     .await?;
-    let root = media.root().join("projects");
-    let mut out: Vec<ProjectUsage> = rows
-        .into_iter()
-        .map(|r| {
-            let dir = root.join(r.id.to_string());
-            ProjectUsage {
-                originals: dir_bytes(&dir.join("products")),
-                thumbnails: dir_bytes(&dir.join("thumbs")),
-                project_id: r.id,
-                name: r.name,
-                products: r.products,
-                trash: r.trash as u64,
-            }
-        })
-        .collect();
+    let mut out: Vec<ProjectUsage> = Vec::with_capacity(rows.len());
+    for r in rows {
+        // A store that cannot be listed shows no bytes rather than failing the page.
+        let files = media.list_project(r.id).await.unwrap_or_default();
+        let bytes_in = |kind: &str| -> u64 {
+            files
+                .iter()
+                .filter(|(key, _)| key.as_str().split('/').nth(2) == Some(kind))
+                .map(|(_, size)| size)
+                .sum()
+        };
+        out.push(ProjectUsage {
+            originals: bytes_in("products"),
+            thumbnails: bytes_in("thumbs"),
+            project_id: r.id,
+            name: r.name,
+            products: r.products,
+            trash: r.trash as u64,
+        });
+    }
     out.sort_by_key(|u| std::cmp::Reverse(u.originals + u.thumbnails));
     Ok(out)
 }
@@ -115,7 +101,7 @@ pub async fn trash_rejected(
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Check {
     /// Files under `projects/` no product names (moved to `trash/orphans/` on repair).
-    pub orphans: Vec<PathBuf>,
+    pub orphans: Vec<Key>,
     /// Products whose original is gone (nothing can bring it back but a backup).
     pub missing_originals: Vec<i64>,
     /// Products whose thumbnails were missing (made again from the original on repair).
@@ -152,26 +138,28 @@ fn check_files(media: &MediaStore, rows: &[(i64, i64, String, String)], repair: 
         repaired: repair,
         ..Check::default()
     };
-    let mut known: HashSet<PathBuf> = HashSet::new();
+    // A file that cannot be asked about counts as missing: the check reports it, the repair
+    // tries again.
+    let exists = |key: &Key| media.exists(key).unwrap_or(false);
+    let mut known: HashSet<Key> = HashSet::new();
     let mut seen_original: HashMap<(i64, String), bool> = HashMap::new();
     for (id, project, hash, path) in rows {
         let ext = path.rsplit('.').next().unwrap_or_default();
-        let files = media.files_of(*project, hash, ext);
-        known.extend(files.iter().cloned());
-        let Some(original) = media.original_path(*project, hash, ext) else {
+        known.extend(media.keys_of(*project, hash, ext));
+        let Some(original) = media.original_key(*project, hash, ext) else {
             continue;
         };
         let present = *seen_original
             .entry((*project, hash.clone()))
-            .or_insert_with(|| original.exists());
+            .or_insert_with(|| exists(&original));
         if !present {
             report.missing_originals.push(*id);
             continue;
         }
         let thumbs_missing = THUMB_SIZES.iter().any(|size: &ThumbSize| {
             media
-                .thumb_path(*project, hash, *size)
-                .is_some_and(|p| !p.exists())
+                .thumb_key(*project, hash, *size)
+                .is_some_and(|key| !exists(&key))
         });
         if thumbs_missing {
             report.missing_thumbnails.push(*id);
@@ -180,35 +168,16 @@ fn check_files(media: &MediaStore, rows: &[(i64, i64, String, String)], repair: 
             }
         }
     }
-    let root = media.root().join("projects");
-    let mut stack = vec![root.clone()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if !known.contains(&path)
-                && !entry.file_name().to_string_lossy().starts_with(".tmp-")
-            {
-                report.orphans.push(path);
-            }
-        }
-    }
-    report.orphans.sort();
+    report.orphans = media
+        .list()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(key, _)| key)
+        .filter(|key| !known.contains(key))
+        .collect();
     if repair {
-        let trash = media.root().join("trash").join("orphans");
         for orphan in &report.orphans {
-            let Ok(rel) = orphan.strip_prefix(&root) else {
-                continue;
-            };
-            let target = trash.join(rel);
-            if let Some(dir) = target.parent() {
-                let _ = crate::private_files::create_dir_all(dir);
-            }
-            let _ = std::fs::rename(orphan, &target);
+            let _ = media.set_aside(orphan);
         }
     }
     report

@@ -118,10 +118,11 @@ pub async fn load_input(
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("the input picture #{id} was deleted"))?;
-    let path = media
-        .original_path(product.project_id, &product.content_hash, product.ext())
+    let key = media
+        .original_key(product.project_id, &product.content_hash, product.ext())
         .ok_or_else(|| format!("the input picture #{id} has no file"))?;
-    let bytes = tokio::fs::read(&path)
+    let bytes = media
+        .read_async(&key)
         .await
         .map_err(|e| format!("the input picture #{id} could not be read: {e}"))?;
     Ok(crate::providers::ImageData {

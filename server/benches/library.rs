@@ -174,7 +174,7 @@ fn main() {
         let media_bytes = dir_bytes(&data.join("projects"));
 
         let bin_dir = binaries::discover(&binaries::candidate_dirs(None)).into_iter().next().unwrap().dir;
-        let source = Source { bin_dir: bin_dir.clone(), database_url: db.url().to_string(), data_dir: data.clone() };
+        let source = Source { bin_dir: bin_dir.clone(), database_url: db.url().to_string(), media: factory::media::MediaStore::new(&data) };
         let tar_out = work.path().join("media.tar");
         let started = Instant::now();
         let tar = std::process::Command::new("tar")
@@ -194,7 +194,7 @@ fn main() {
         let backup_s = started.elapsed().as_secs_f64();
         let started = Instant::now();
         let restored_dir = work.path().join("restored");
-        let options = backup::RestoreOptions { bin_dir: Some(bin_dir.clone()), passphrase: None, key_store: factory::credentials::vault::KeyStore::File };
+        let options = backup::RestoreOptions { bin_dir: Some(bin_dir.clone()), passphrase: None, key_store: factory::credentials::vault::KeyStore::File, bucket: None };
         let restored = backup::restore(&archive, &restored_dir, options).await.unwrap();
         let restore_s = started.elapsed().as_secs_f64();
 

@@ -16,7 +16,7 @@ use crate::database::Database;
 
 /// `art-factory seed-gallery`: adds products to the data directory's database, then stops.
 pub async fn seed_gallery(config: Config, args: SeedArgs) -> anyhow::Result<()> {
-    let media = factory::media::MediaStore::new(&config.data_dir);
+    let media = config.media_store()?;
     let options = factory::gallery::seed::SeedOptions {
         count: args.count,
         dense_day: args.dense_day,
@@ -48,7 +48,7 @@ pub async fn import(config: Config, args: ImportArgs) -> anyhow::Result<()> {
     let live = std::io::stderr().is_terminal();
     let busy = "stop it first, or drop the files on its gallery instead.";
     let (project, report) = Database::for_command(&config, busy, async |database| {
-        let media = factory::media::MediaStore::new(&config.data_dir);
+        let media = config.media_store()?;
         let (project, made) = {
             let mut conn = factory::db::get_conn(&database.pool).await?;
             projects::find_or_create(&mut conn, &name).await?
@@ -160,7 +160,7 @@ pub async fn export(config: Config, args: ExportArgs) -> anyhow::Result<()> {
             ),
             (None, None) => anyhow::bail!("say what to export: --project NAME or --gallery QUERY"),
         };
-        let media = factory::media::MediaStore::new(&config.data_dir);
+        let media = config.media_store()?;
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(8);
         let pool = database.pool.clone();
         let task =
@@ -208,7 +208,7 @@ pub async fn backup(config: Config, args: BackupArgs) -> anyhow::Result<()> {
         &config,
         "use Settings → Back up now, or stop it first.",
         async |database| {
-        let source = database.backup_source(&config)?;
+        let source = database.backup_source(&config, config.media_store()?)?;
         let keys = match passphrase {
             None => None,
             Some(passphrase) => Some(seal_stored_keys(&config, database, passphrase).await?),
@@ -278,6 +278,11 @@ pub async fn restore(config: Config, args: RestoreArgs) -> anyhow::Result<()> {
         bin_dir,
         passphrase,
         key_store: config.data_key_store,
+        bucket: config
+            .media_bucket
+            .is_some()
+            .then(|| config.media_store())
+            .transpose()?,
     };
     let restored = factory::backup::restore(&args.archive, &config.data_dir, options).await?;
     println!(

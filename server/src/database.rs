@@ -95,7 +95,11 @@ impl Database {
 
     /// What a backup of this database reads: the `pg_dump` of the managed cluster's own
     /// installation (or of any found, for a given server), its address, the data directory.
-    pub fn backup_source(&self, config: &Config) -> anyhow::Result<factory::backup::Source> {
+    pub fn backup_source(
+        &self,
+        config: &Config,
+        media: factory::media::MediaStore,
+    ) -> anyhow::Result<factory::backup::Source> {
         let (bin_dir, url) = match (&self.cluster, &config.database) {
             (Some(cluster), _) => (
                 cluster.binaries().dir.clone(),
@@ -115,7 +119,7 @@ impl Database {
         Ok(factory::backup::Source {
             bin_dir,
             database_url: url,
-            data_dir: config.data_dir.clone(),
+            media,
         })
     }
 

@@ -153,11 +153,14 @@ fn engine(config: &Config, database: &Database) -> anyhow::Result<Engine> {
     let providers = Providers::builtin();
     let vault = Vault::load(&config.data_dir, config.data_key_store)?;
     let credentials = Credentials::new(vault, hosted(config), providers.clone());
+    let media = config.media_store()?;
+    tracing::info!("pictures are kept in {}", media.describe());
     let engine = Engine::new(database.pool.clone(), providers, settings)
+        .with_media(media.clone())
         .with_credentials(credentials)
         .with_civitai_catalog(civitai_catalog(config));
     // Without pg_dump the app still runs; Settings says why it cannot back up.
-    Ok(match database.backup_source(config) {
+    Ok(match database.backup_source(config, media) {
         Ok(source) => engine.with_backups(source),
         Err(e) => {
             tracing::warn!("backups from the app are off: {e:#}");

@@ -23,7 +23,7 @@ fn describe(check: &StorageCheckDto) -> String {
     ];
     if check.repaired {
         parts.push(
-            "thumbnails made again and unused files moved to trash/orphans in the data directory"
+            "thumbnails made again and unused files moved to trash/orphans where the pictures are kept"
                 .into(),
         );
     }

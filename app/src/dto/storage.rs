@@ -48,7 +48,7 @@ mod convert {
                     .orphans
                     .iter()
                     .take(20)
-                    .map(|p| p.display().to_string())
+                    .map(|key| key.to_string())
                     .collect(),
                 missing_originals: c.missing_originals,
                 missing_thumbnails: c.missing_thumbnails.len(),

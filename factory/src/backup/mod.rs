@@ -87,7 +87,8 @@ pub struct Source {
     /// The PostgreSQL binaries' directory (for `pg_dump`).
     pub bin_dir: PathBuf,
     pub database_url: String,
-    pub data_dir: PathBuf,
+    /// The media files, in the data dir or a bucket.
+    pub media: crate::media::MediaStore,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -13,6 +13,7 @@ use crate::credentials::vault::{KeyStore, Vault};
 use crate::credentials::OpenedKey;
 use crate::db::cluster::{ClusterOptions, RunningCluster};
 use crate::export::zip::ZipReader;
+use crate::media::MediaStore;
 
 #[derive(Debug)]
 pub struct RestoreOptions {
@@ -22,6 +23,8 @@ pub struct RestoreOptions {
     pub passphrase: Option<Passphrase>,
     /// Where the new data directory keeps the data key that seals restored keys.
     pub key_store: KeyStore,
+    /// The bucket the pictures go into, which must hold none yet (`None`: the data directory).
+    pub bucket: Option<MediaStore>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -36,24 +39,10 @@ pub struct Restored {
     pub keys_left: Vec<String>,
 }
 
-/// A media entry's path inside the data directory, if its name is one this app writes
+/// A media entry's key, if its name is one this app writes
 /// (`media/projects/<digits>/<products|thumbs>/<hh>/<file>`, nothing else).
-fn media_path(name: &str) -> Option<PathBuf> {
-    let rel = name.strip_prefix(MEDIA)?;
-    let parts: Vec<&str> = rel.split('/').collect();
-    let safe = |p: &str| {
-        !p.is_empty()
-            && p != "."
-            && p != ".."
-            && p.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
-    };
-    (parts.len() == 5
-        && parts[0] == "projects"
-        && parts[1].chars().all(|c| c.is_ascii_digit())
-        && matches!(parts[2], "products" | "thumbs")
-        && parts.iter().all(|p| safe(p)))
-    .then(|| PathBuf::from(rel))
+fn media_key(name: &str) -> Option<crate::media::Key> {
+    crate::media::MediaStore::parse_key(name.strip_prefix(MEDIA)?)
 }
 
 /// Restores the archive at `archive` into `data_dir`, which must be empty or absent.
@@ -67,6 +56,19 @@ pub async fn restore(
             "{} is not empty; restore into a new, empty data directory (nothing is overwritten)",
             data_dir.display()
         )));
+    }
+    if let Some(bucket) = options.bucket.clone() {
+        let place = bucket.describe();
+        let held = tokio::task::spawn_blocking(move || bucket.list())
+            .await
+            .map_err(|e| BackupError::Io(std::io::Error::other(e)))??;
+        if !held.is_empty() {
+            return Err(BackupError::Refused(format!(
+                "{place} already holds {} pictures' files; restore into an empty bucket or prefix \
+                 (nothing is overwritten)",
+                held.len()
+            )));
+        }
     }
     // The keys open (or the passphrase is refused) before anything is written.
     let (opened, keys_left) = {
@@ -86,10 +88,15 @@ pub async fn restore(
     };
     let bin_dir = options.bin_dir;
     crate::private_files::create_dir_all(data_dir)?;
-    let (archive, data) = (archive.to_path_buf(), data_dir.to_path_buf());
-    let (manifest, files, bytes) = tokio::task::spawn_blocking(move || extract(&archive, &data))
-        .await
-        .map_err(|e| BackupError::Io(std::io::Error::other(e)))??;
+    let (archive, data, bucket) = (
+        archive.to_path_buf(),
+        data_dir.to_path_buf(),
+        options.bucket,
+    );
+    let (manifest, files, bytes) =
+        tokio::task::spawn_blocking(move || extract(&archive, &data, bucket.as_ref()))
+            .await
+            .map_err(|e| BackupError::Io(std::io::Error::other(e)))??;
     let dump_path = data_dir.join(".restore.dump");
     let cluster = RunningCluster::start(ClusterOptions {
         dir: data_dir.join("postgres"),
@@ -211,8 +218,13 @@ fn read_manifest(zip: &mut ZipReader) -> Result<Manifest, BackupError> {
     Ok(manifest)
 }
 
-/// Checks the archive against its manifest while writing every media file and the dump.
-fn extract(archive: &Path, data_dir: &Path) -> Result<(Manifest, usize, u64), BackupError> {
+/// Checks the archive against its manifest while writing every media file (into the data dir,
+/// or `bucket`) and the dump.
+fn extract(
+    archive: &Path,
+    data_dir: &Path,
+    bucket: Option<&MediaStore>,
+) -> Result<(Manifest, usize, u64), BackupError> {
     let mut zip = ZipReader::open(archive)?;
     let manifest = read_manifest(&mut zip)?;
     let expected: BTreeMap<&str, &FileEntry> = manifest
@@ -235,13 +247,25 @@ fn extract(archive: &Path, data_dir: &Path) -> Result<(Manifest, usize, u64), Ba
                 entry.name
             )));
         };
+        let damaged = |what: &str| BackupError::Damaged(format!("{} {what}", entry.name));
         let target = if entry.name == DUMP {
             data_dir.join(".restore.dump")
         } else {
-            let rel = media_path(&entry.name).ok_or_else(|| {
-                BackupError::Damaged(format!("{} is not a media file name", entry.name))
-            })?;
-            data_dir.join(rel)
+            let key = media_key(&entry.name).ok_or_else(|| damaged("is not a media file name"))?;
+            if let Some(bucket) = bucket {
+                // Checked whole before it is stored: a bucket has no half-written files to
+                // clean up.
+                let mut bytes_read =
+                    Vec::with_capacity((entry.size as usize).min(crate::media::MAX_FILE_BYTES));
+                if zip.copy_to(&entry, &mut bytes_read)? != listed.sha256 {
+                    return Err(damaged("does not match its SHA-256"));
+                }
+                bucket.put_raw(&key, &bytes_read)?;
+                seen += 1;
+                bytes += entry.size;
+                continue;
+            }
+            data_dir.join(key.as_str())
         };
         if let Some(dir) = target.parent() {
             crate::private_files::create_dir_all(dir)?;
@@ -256,10 +280,7 @@ fn extract(archive: &Path, data_dir: &Path) -> Result<(Manifest, usize, u64), Ba
         let sha = zip.copy_to(&entry, &mut file)?;
         file.flush()?;
         if sha != listed.sha256 {
-            return Err(BackupError::Damaged(format!(
-                "{} does not match its SHA-256",
-                entry.name
-            )));
+            return Err(damaged("does not match its SHA-256"));
         }
         seen += 1;
         bytes += entry.size;
@@ -276,13 +297,13 @@ fn extract(archive: &Path, data_dir: &Path) -> Result<(Manifest, usize, u64), Ba
 
 #[cfg(test)]
 mod tests {
-    use super::media_path;
+    use super::media_key;
 
     #[test]
     fn only_media_names_this_app_writes_become_paths() {
         let hash = "ab".repeat(32);
-        assert!(media_path(&format!("media/projects/3/products/ab/{hash}.png")).is_some());
-        assert!(media_path(&format!("media/projects/3/thumbs/ab/{hash}-256.webp")).is_some());
+        assert!(media_key(&format!("media/projects/3/products/ab/{hash}.png")).is_some());
+        assert!(media_key(&format!("media/projects/3/thumbs/ab/{hash}-256.webp")).is_some());
         for bad in [
             "media/projects/3/products/../../etc/passwd",
             "media/../x",
@@ -292,7 +313,7 @@ mod tests {
             "media/projects/3/products/ab/f.png/extra",
             "database.dump",
         ] {
-            assert!(media_path(bad).is_none(), "{bad}");
+            assert!(media_key(bad).is_none(), "{bad}");
         }
     }
 }

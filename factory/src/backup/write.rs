@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::Utc;
 use diesel::sql_types::{BigInt, Text};
@@ -14,6 +14,7 @@ use super::{
     db_err, hex, BackupError, FileEntry, Manifest, Source, DUMP, LEFT_OUT, MANIFEST, MEDIA,
 };
 use crate::export::zip::ZipWriter;
+use crate::media::Key;
 
 #[derive(QueryableByName)]
 struct Name {
@@ -112,40 +113,6 @@ pub(super) async fn dump(
     Ok(tables)
 }
 
-/// Every file under `root`, relative, in order.
-fn files_under(root: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e),
-        };
-        for entry in entries {
-            let entry = entry?;
-            let kind = entry.file_type()?;
-            let name = entry.file_name();
-            if name.to_string_lossy().starts_with(".tmp-") {
-                continue;
-            }
-            if kind.is_dir() {
-                stack.push(entry.path());
-            } else if kind.is_file() {
-                out.push(
-                    entry
-                        .path()
-                        .strip_prefix(root)
-                        .expect("under the root")
-                        .to_path_buf(),
-                );
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
 /// An archive being written: the file, the ZIP's directory so far, the media files in it.
 pub(super) struct Partial {
     out: std::io::BufWriter<std::fs::File>,
@@ -158,7 +125,7 @@ const READ_AHEAD: usize = 8;
 
 /// A media file read and hashed, ready to be written.
 struct ReadFile {
-    rel: PathBuf,
+    key: Key,
     bytes: Vec<u8>,
     crc: u32,
     sha256: String,
@@ -174,18 +141,22 @@ pub(super) fn write_media(source: &Source, partial: &Path) -> Result<Partial, Ba
         std::io::BufWriter::with_capacity(1 << 20, crate::private_files::create_new(partial)?);
     let mut zip = ZipWriter::new();
     let now = Utc::now();
-    let projects = source.data_dir.join("projects");
-    let rels = files_under(&projects)?;
+    let keys: Vec<Key> = source
+        .media
+        .list()?
+        .into_iter()
+        .map(|(key, _)| key)
+        .collect();
     let next = AtomicUsize::new(0);
     let readers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
     let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<ReadFile>>(READ_AHEAD);
     let mut files = std::thread::scope(|scope| {
         for _ in 0..readers {
-            let (tx, rels, next, projects) = (tx.clone(), &rels, &next, &projects);
+            let (tx, keys, next, media) = (tx.clone(), &keys, &next, &source.media);
             scope.spawn(move || {
-                while let Some(rel) = rels.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let read = std::fs::read(projects.join(rel)).map(|bytes| ReadFile {
-                        rel: rel.clone(),
+                while let Some(key) = keys.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let read = media.read(key).map(|bytes| ReadFile {
+                        key: key.clone(),
                         crc: crc32fast::hash(&bytes),
                         sha256: hex(&Sha256::digest(&bytes)),
                         bytes,
@@ -198,10 +169,10 @@ pub(super) fn write_media(source: &Source, partial: &Path) -> Result<Partial, Ba
             });
         }
         drop(tx);
-        let mut files = Vec::with_capacity(rels.len());
+        let mut files = Vec::with_capacity(keys.len());
         for read in rx {
             let read = read?;
-            let name = format!("{MEDIA}projects/{}", read.rel.display());
+            let name = format!("{MEDIA}{}", read.key);
             let size = read.bytes.len() as u64;
             out.write_all(&zip.header(&name, now, read.crc, size))?;
             out.write_all(&read.bytes)?;

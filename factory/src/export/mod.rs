@@ -413,8 +413,8 @@ async fn records(
 /// The bytes to put in the archive for `product`, and whether it needs a sidecar; `None` when
 /// its file is missing.
 async fn archived_file(media: &MediaStore, product: &Product) -> Option<(Vec<u8>, bool)> {
-    let path = media.original_path(product.project_id, &product.content_hash, product.ext())?;
-    let bytes = tokio::fs::read(&path).await.ok()?;
+    let key = media.original_key(product.project_id, &product.content_hash, product.ext())?;
+    let bytes = media.read_async(&key).await.ok()?;
     let imported = product
         .provider
         .as_deref()

@@ -270,9 +270,9 @@ impl BatchGrid {
     fn cell_image(&self, media: &MediaStore, cell: &[usize]) -> CellImage {
         let picture = cell.iter().find_map(|&i| {
             let product = self.product_of(&self.jobs[i])?;
-            let path =
-                media.thumb_path(product.project_id, &product.content_hash, ThumbSize::Small)?;
-            let bytes = std::fs::read(path).ok()?;
+            let key =
+                media.thumb_key(product.project_id, &product.content_hash, ThumbSize::Small)?;
+            let bytes = media.read(&key).ok()?;
             Some(image::load_from_memory(&bytes).ok()?.to_rgb8())
         });
         match picture {

@@ -1,27 +1,30 @@
-//! The media store: result files on disk, content-addressed per project, with thumbnails.
+//! The media store: result files, content-addressed per project, with thumbnails.
 //!
-//! `<data dir>/projects/<project id>/products/<hh>/<sha256>.<ext>` holds each original once,
-//! `<data dir>/projects/<project id>/thumbs/<hh>/<sha256>-<size>.webp` its thumbnails. Every path
-//! is built here from a project id (a number), a hash (checked to be 64 hex digits) and an
-//! extension from a fixed list: nothing a user or a provider sends becomes a path.
+//! `projects/<project id>/products/<hh>/<sha256>.<ext>` holds each original once,
+//! `projects/<project id>/thumbs/<hh>/<sha256>-<size>.webp` its thumbnails, in the data dir or in
+//! an S3-compatible bucket ([`blobs`]): the same keys in both. Every key is built here from a
+//! project id (a number), a hash (checked to be 64 hex digits) and an extension from a fixed
+//! list: nothing a user or a provider sends becomes a key.
 //!
-//! Files are written atomically (temporary file, fsync, rename, fsync of the directory, and of
-//! every directory created on the way, so the file is on disk before its product row commits),
-//! readable by their owner only, and a file's bytes are checked by sniffing and decoding them,
-//! never by trusting a declared type.
+//! On disk, files are written atomically (temporary file, fsync, rename, fsync of the directory,
+//! and of every directory created on the way, so the file is on disk before its product row
+//! commits) and readable by their owner only; a bucket's PUT is atomic by itself. A file's bytes
+//! are checked by sniffing and decoding them, never by trusting a declared type.
 
+pub mod blobs;
 pub mod png;
 mod thumbs;
 
-use std::fs;
-use std::io::Write;
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::private_files;
-
+pub use blobs::{Bucket, BucketError, BucketSettings, Key, Served};
 pub use thumbs::{placeholder_color, ThumbSize, THUMB_SIZES};
+
+use blobs::Blobs;
 
 /// Larger downloads are refused (a provider bug or a hostile server).
 pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
@@ -94,10 +97,11 @@ pub enum MediaError {
         format: &'static str,
         reason: String,
     },
-    #[error("could not write {path}: {source}")]
+    #[error("could not store {key} in {place}: {source}")]
     Write {
-        path: PathBuf,
-        source: std::io::Error,
+        key: Key,
+        place: String,
+        source: io::Error,
     },
 }
 
@@ -106,7 +110,7 @@ pub enum MediaError {
 pub struct StoredFile {
     /// Lowercase hex SHA-256 of the bytes.
     pub hash: String,
-    /// Relative to the data dir.
+    /// Its key in the store (on disk: relative to the data dir).
     pub rel_path: String,
     pub format: ImageFormat,
     pub width: u32,
@@ -129,17 +133,41 @@ pub struct Original {
 
 #[derive(Debug, Clone)]
 pub struct MediaStore {
+    /// The data dir (temporary files and the export spool live here even with a bucket).
     root: PathBuf,
+    blobs: Blobs,
 }
 
 impl MediaStore {
-    /// A store rooted at the data dir.
+    /// A store in the data dir.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        let root = root.into();
+        Self {
+            blobs: Blobs::Dir(root.clone()),
+            root,
+        }
     }
 
+    /// A store in `bucket`, with `root` the data dir for temporary files.
+    pub fn in_bucket(root: impl Into<PathBuf>, bucket: Bucket) -> Self {
+        Self {
+            root: root.into(),
+            blobs: Blobs::Bucket(Arc::new(bucket)),
+        }
+    }
+
+    /// The data dir.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Where the files are, for the log and the Storage page (never the credentials).
+    pub fn describe(&self) -> String {
+        self.blobs.describe()
+    }
+
+    pub fn is_bucket(&self) -> bool {
+        matches!(self.blobs, Blobs::Bucket(_))
     }
 
     /// Verifies `bytes` are an image, stores them once per project, and makes the thumbnails.
@@ -167,7 +195,7 @@ impl MediaStore {
 
     /// The fast half of [`put`](Self::put): checks the format and the size in the header and
     /// stores the original, without decoding the pixels. [`finish`](Self::finish) makes the
-    /// thumbnails later.
+    /// thumbnails later. From a blocking thread.
     pub fn put_original(&self, project_id: i64, bytes: &[u8]) -> Result<Original, MediaError> {
         if bytes.len() > MAX_FILE_BYTES {
             return Err(MediaError::TooLarge(bytes.len()));
@@ -175,16 +203,12 @@ impl MediaStore {
         let format = ImageFormat::sniff(bytes).ok_or(MediaError::UnknownFormat)?;
         let (width, height) = dimensions(bytes, format)?;
         let hash = hex(&Sha256::digest(bytes));
-        let path = self
-            .original_path(project_id, &hash, format.ext())
+        let key = self
+            .original_key(project_id, &hash, format.ext())
             .expect("a fresh hash is valid");
-        write_once(&path, bytes)?;
+        self.write_once(&key, bytes)?;
         Ok(Original {
-            rel_path: path
-                .strip_prefix(&self.root)
-                .expect("under the root")
-                .to_string_lossy()
-                .into_owned(),
+            rel_path: key.as_str().to_string(),
             hash,
             format,
             width,
@@ -193,20 +217,20 @@ impl MediaStore {
     }
 
     /// The slow half: decodes a stored original, makes its thumbnails, and returns its ThumbHash
-    /// and pixels (RGBA, for anything else to read from them).
+    /// and pixels (RGBA, for anything else to read from them). From a blocking thread.
     pub fn finish(
         &self,
         project_id: i64,
         hash: &str,
         ext: &str,
     ) -> Result<(String, image::RgbaImage), MediaError> {
-        let path = self
-            .original_path(project_id, hash, ext)
+        let key = self
+            .original_key(project_id, hash, ext)
             .ok_or(MediaError::UnknownFormat)?;
-        let bytes = fs::read(&path).map_err(|source| MediaError::Write {
-            path: path.clone(),
-            source,
-        })?;
+        let bytes = self
+            .blobs
+            .read(&key)
+            .map_err(|source| self.failed(&key, source))?;
         let format = ImageFormat::sniff(&bytes).ok_or(MediaError::UnknownFormat)?;
         let rgba = decode(&bytes, format)?.to_rgba8();
         let thumbhash = self.write_thumbs(project_id, hash, &rgba)?;
@@ -220,88 +244,163 @@ impl MediaStore {
         rgba: &image::RgbaImage,
     ) -> Result<String, MediaError> {
         for size in THUMB_SIZES {
-            let thumb = self.thumb_path(project_id, hash, size).expect("valid hash");
-            if !thumb.exists() {
-                write_once(&thumb, &thumbs::webp_thumbnail(rgba, size))?;
+            let thumb = self.thumb_key(project_id, hash, size).expect("valid hash");
+            let there = self
+                .blobs
+                .exists(&thumb)
+                .map_err(|source| self.failed(&thumb, source))?;
+            if !there {
+                self.write_once(&thumb, &thumbs::webp_thumbnail(rgba, size))?;
             }
         }
         Ok(thumbs::thumbhash(rgba))
     }
 
-    /// Where an original lives; `None` for anything that is not a hash and a known extension.
-    pub fn original_path(&self, project_id: i64, hash: &str, ext: &str) -> Option<PathBuf> {
+    fn write_once(&self, key: &Key, bytes: &[u8]) -> Result<(), MediaError> {
+        self.blobs
+            .write_once(key, bytes)
+            .map_err(|source| self.failed(key, source))
+    }
+
+    fn failed(&self, key: &Key, source: io::Error) -> MediaError {
+        MediaError::Write {
+            key: key.clone(),
+            place: self.describe(),
+            source,
+        }
+    }
+
+    /// An original's key; `None` for anything that is not a hash and a known extension.
+    pub fn original_key(&self, project_id: i64, hash: &str, ext: &str) -> Option<Key> {
         let format = ImageFormat::from_ext(ext)?;
         valid_hash(hash).then(|| {
-            self.project_dir(project_id)
-                .join("products")
-                .join(&hash[..2])
-                .join(format!("{hash}.{}", format.ext()))
+            Key::new(format!(
+                "projects/{project_id}/products/{}/{hash}.{}",
+                &hash[..2],
+                format.ext()
+            ))
+        })
+    }
+
+    pub fn thumb_key(&self, project_id: i64, hash: &str, size: ThumbSize) -> Option<Key> {
+        valid_hash(hash).then(|| {
+            Key::new(format!(
+                "projects/{project_id}/thumbs/{}/{hash}-{}.webp",
+                &hash[..2],
+                size.pixels()
+            ))
         })
     }
 
     /// Every file of one stored original: the original and its thumbnails.
-    pub fn files_of(&self, project_id: i64, hash: &str, ext: &str) -> Vec<PathBuf> {
-        let mut files: Vec<PathBuf> = self
-            .original_path(project_id, hash, ext)
+    pub fn keys_of(&self, project_id: i64, hash: &str, ext: &str) -> Vec<Key> {
+        let mut keys: Vec<Key> = self
+            .original_key(project_id, hash, ext)
             .into_iter()
             .collect();
-        files.extend(
+        keys.extend(
             THUMB_SIZES
                 .into_iter()
-                .filter_map(|size| self.thumb_path(project_id, hash, size)),
+                .filter_map(|size| self.thumb_key(project_id, hash, size)),
         );
-        files
+        keys
     }
 
-    /// Makes an original and its thumbnails available in another project (a hard link where
-    /// the file system allows, else a copy). Files already there are kept.
-    pub fn copy_to_project(
-        &self,
-        from: i64,
-        to: i64,
-        hash: &str,
-        ext: &str,
-    ) -> std::io::Result<()> {
+    /// A stored file's bytes. From a blocking thread.
+    pub fn read(&self, key: &Key) -> io::Result<Vec<u8>> {
+        self.blobs.read(key)
+    }
+
+    /// A stored file's bytes, from async code.
+    pub async fn read_async(&self, key: &Key) -> io::Result<Vec<u8>> {
+        self.blobs.read_async(key).await
+    }
+
+    /// Whether a file is stored under `key`. From a blocking thread.
+    pub fn exists(&self, key: &Key) -> io::Result<bool> {
+        self.blobs.exists(key)
+    }
+
+    /// How a browser gets the file at `key`.
+    pub async fn serve(&self, key: &Key) -> io::Result<Served> {
+        self.blobs.serve(key).await
+    }
+
+    /// Every stored file of the library (`projects/...`) with its size, in key order.
+    /// From a blocking thread.
+    pub fn list(&self) -> io::Result<Vec<(Key, u64)>> {
+        self.blobs.list("projects/")
+    }
+
+    /// The stored files of one project with their sizes, from async code.
+    pub async fn list_project(&self, project_id: i64) -> io::Result<Vec<(Key, u64)>> {
+        self.blobs
+            .list_async(&format!("projects/{project_id}/"))
+            .await
+    }
+
+    /// Stores `bytes` under `key` as they are, unchecked (a restore puts back what a backup
+    /// took, once it has checked the hash). From a blocking thread.
+    pub fn put_raw(&self, key: &Key, bytes: &[u8]) -> io::Result<()> {
+        self.blobs.write_once(key, bytes)
+    }
+
+    /// Removes one file; an absent file is not an error. From a blocking thread.
+    pub fn delete(&self, key: &Key) -> io::Result<()> {
+        self.blobs.remove(key)
+    }
+
+    /// A key from a listing or an archive, if it names a file this store writes
+    /// (`projects/<digits>/<products|thumbs>/<hh>/<file>`, nothing else).
+    pub fn parse_key(text: &str) -> Option<Key> {
+        let parts: Vec<&str> = text.split('/').collect();
+        let ok = parts.len() == 5
+            && parts[0] == "projects"
+            && !parts[1].is_empty()
+            && parts[1].bytes().all(|b| b.is_ascii_digit())
+            && matches!(parts[2], "products" | "thumbs")
+            && parts[3].len() == 2
+            && parts[3].bytes().all(|b| b.is_ascii_hexdigit())
+            && !parts[4].is_empty()
+            && !parts[4].starts_with('.')
+            && parts[4]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+        ok.then(|| Key::new(text.to_string()))
+    }
+
+    /// Moves a file nobody uses to `trash/orphans/<key>` (kept, never deleted here). From a
+    /// blocking thread.
+    pub fn set_aside(&self, key: &Key) -> io::Result<()> {
+        self.blobs.set_aside(key, &Self::aside_key(key))
+    }
+
+    /// Where [`set_aside`](Self::set_aside) puts a file.
+    pub fn aside_key(key: &Key) -> Key {
+        Key::new(format!("trash/orphans/{key}"))
+    }
+
+    /// Makes an original and its thumbnails available in another project (a hard link or a
+    /// copy on disk, a copy inside a bucket). Files already there are kept. From a blocking
+    /// thread.
+    pub fn copy_to_project(&self, from: i64, to: i64, hash: &str, ext: &str) -> io::Result<()> {
         for (source, target) in self
-            .files_of(from, hash, ext)
+            .keys_of(from, hash, ext)
             .into_iter()
-            .zip(self.files_of(to, hash, ext))
+            .zip(self.keys_of(to, hash, ext))
         {
-            if target.exists() || !source.exists() {
-                continue;
-            }
-            if let Some(dir) = target.parent() {
-                crate::private_files::create_dir_all(dir)?;
-            }
-            if std::fs::hard_link(&source, &target).is_err() {
-                std::fs::copy(&source, &target)?;
-            }
+            self.blobs.copy(&source, &target)?;
         }
         Ok(())
     }
 
-    /// Removes an original and its thumbnails (absent files are not an error).
-    pub fn remove(&self, project_id: i64, hash: &str, ext: &str) -> std::io::Result<()> {
-        for file in self.files_of(project_id, hash, ext) {
-            match std::fs::remove_file(&file) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
+    /// Removes an original and its thumbnails (absent files are not an error). From a
+    /// blocking thread.
+    pub fn remove(&self, project_id: i64, hash: &str, ext: &str) -> io::Result<()> {
+        for key in self.keys_of(project_id, hash, ext) {
+            self.delete(&key)?;
         }
         Ok(())
-    }
-
-    pub fn thumb_path(&self, project_id: i64, hash: &str, size: ThumbSize) -> Option<PathBuf> {
-        valid_hash(hash).then(|| {
-            self.project_dir(project_id)
-                .join("thumbs")
-                .join(&hash[..2])
-                .join(format!("{hash}-{}.webp", size.pixels()))
-        })
-    }
-
-    fn project_dir(&self, project_id: i64) -> PathBuf {
-        self.root.join("projects").join(project_id.to_string())
     }
 }
 
@@ -356,40 +455,10 @@ fn decode(bytes: &[u8], format: ImageFormat) -> Result<image::DynamicImage, Medi
     reader.decode().map_err(|e| undecodable(e.to_string()))
 }
 
-/// Writes `bytes` to `path` unless it exists: temporary file (0600) in the same directory,
-/// fsync, rename, fsync the directory; any directory created on the way is fsynced into its
-/// parent first. A crash leaves either nothing or the whole file, reachable from the root.
-fn write_once(path: &Path, bytes: &[u8]) -> Result<(), MediaError> {
-    if path.exists() {
-        return Ok(());
-    }
-    let err = |source| MediaError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path.parent().expect("media paths have a parent");
-    private_files::create_dir_all(dir).map_err(err)?;
-    let tmp = dir.join(format!(
-        ".tmp-{}-{}",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
-    let result = (|| {
-        let mut file = private_files::create_new(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)?;
-        private_files::sync_dir(dir)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(err)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn png_bytes(w: u32, h: u32, value: u8) -> Vec<u8> {
         png::encode_rgb(w, h, &vec![value; (w * h * 3) as usize]).unwrap()
@@ -410,15 +479,17 @@ mod tests {
         );
         assert_eq!(fs::read(root.path().join(&a.rel_path)).unwrap(), bytes);
         for size in THUMB_SIZES {
-            let thumb = fs::read(store.thumb_path(7, &a.hash, size).unwrap()).unwrap();
+            let thumb = store
+                .read(&store.thumb_key(7, &a.hash, size).unwrap())
+                .unwrap();
             assert_eq!(ImageFormat::sniff(&thumb), Some(ImageFormat::Webp));
             let decoded = image::load_from_memory(&thumb).unwrap();
             assert!(decoded.width() <= size.pixels() && decoded.height() <= size.pixels());
         }
         assert!(!a.thumbhash.is_empty());
-        let leftovers: Vec<_> = walk(root.path())
+        let leftovers: Vec<_> = crate::testing::walk(root.path())
             .into_iter()
-            .filter(|p| p.contains(".tmp-"))
+            .filter(|p| p.to_string_lossy().contains(".tmp-"))
             .collect();
         assert!(
             leftovers.is_empty(),
@@ -456,24 +527,14 @@ mod tests {
         let store = MediaStore::new("/data");
         let hash = "ab".repeat(32);
         assert_eq!(
-            store.original_path(3, &hash, "png").unwrap(),
-            PathBuf::from(format!("/data/projects/3/products/ab/{hash}.png"))
+            store.original_key(3, &hash, "png").unwrap().as_str(),
+            format!("projects/3/products/ab/{hash}.png")
         );
-        assert!(store.original_path(3, "../../etc/passwd", "png").is_none());
-        assert!(store.original_path(3, &"AB".repeat(32), "png").is_none());
-        assert!(store.original_path(3, &hash, "exe").is_none());
-    }
-
-    fn walk(dir: &Path) -> Vec<String> {
-        let mut out = Vec::new();
-        for entry in fs::read_dir(dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                out.extend(walk(&path));
-            } else {
-                out.push(path.display().to_string());
-            }
+        assert!(store.original_key(3, "../../etc/passwd", "png").is_none());
+        assert!(store.original_key(3, &"AB".repeat(32), "png").is_none());
+        assert!(store.original_key(3, &hash, "exe").is_none());
+        for key in store.keys_of(3, &hash, "png") {
+            assert_eq!(MediaStore::parse_key(key.as_str()), Some(key));
         }
-        out
     }
 }

@@ -16,6 +16,7 @@ pub mod fixtures;
 pub mod keyring;
 pub mod noop;
 pub mod replicate_standin;
+pub mod s3;
 pub mod standin;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -270,6 +271,21 @@ fn replace_database(url: &str, database: &str) -> String {
             .collect();
         format!("{} dbname={database}", kept.join(" "))
     }
+}
+
+/// Every file under `dir` (none when it does not exist), following symbolic links (as root,
+/// the test cluster may be linked from elsewhere).
+pub fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else if path.is_file() {
+            files.push(path);
+        }
+    }
+    files
 }
 
 #[cfg(test)]

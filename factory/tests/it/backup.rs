@@ -20,6 +20,7 @@ fn options(passphrase: Option<&str>) -> RestoreOptions {
         bin_dir: Some(bin_dir()),
         passphrase: passphrase.map(|p| Passphrase::new(p.into()).unwrap()),
         key_store: KeyStore::File,
+        bucket: None,
     }
 }
 
@@ -89,20 +90,93 @@ fn files(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
+/// Every stored file (relative to `projects/`) and its bytes, from wherever the store keeps them.
+async fn stored_files(media: &factory::media::MediaStore) -> Vec<(PathBuf, Vec<u8>)> {
+    let media = media.clone();
+    crate::queue::blocking(move || {
+        let mut out: Vec<(PathBuf, Vec<u8>)> = media
+            .list()
+            .unwrap()
+            .into_iter()
+            .map(|(key, _)| {
+                let rel = key.as_str().strip_prefix("projects/").unwrap().into();
+                (rel, media.read(&key).unwrap())
+            })
+            .collect();
+        out.sort();
+        out
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_backup_restores_into_an_empty_data_directory_with_every_row_and_file_equal() {
-    let setup = setup_with_providers(5, Vec::new()).await;
+    round_trip(setup_with_providers(5, Vec::new()).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_library_in_a_bucket_backs_up_and_restores_into_a_data_directory_or_a_bucket() {
+    let setup = crate::queue::in_bucket(setup_with_providers(5, Vec::new()).await).await;
+    let (_place, archive, original_files, media) = round_trip(setup).await;
+
+    // Into a new bucket: every file there, byte for byte.
+    let target = open_dir();
+    let bucket = factory::testing::s3::media_store(target.path()).await;
+    let restored = backup::restore(
+        &archive,
+        &target.path().join("data"),
+        RestoreOptions {
+            bucket: Some(bucket.clone()),
+            ..options(None)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(restored.files, original_files.len());
+    assert_eq!(stored_files(&bucket).await, original_files);
+    let data_files = files(&target.path().join("data"));
+    assert!(
+        data_files.iter().all(|(p, _)| !p.starts_with("projects")),
+        "the pictures went to the bucket only"
+    );
+
+    // Never over a bucket that holds pictures.
+    let err = backup::restore(
+        &archive,
+        &target.path().join("again"),
+        RestoreOptions {
+            bucket: Some(media),
+            ..options(None)
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, BackupError::Refused(_)), "{err}");
+    assert!(err.to_string().contains("empty bucket"), "{err}");
+}
+
+/// Generates, backs up, restores into a data directory and compares everything; returns the
+/// archive (in the directory handed back) with the files it holds, and the library's store.
+async fn round_trip(
+    setup: crate::queue::Setup,
+) -> (
+    tempfile::TempDir,
+    PathBuf,
+    Vec<(PathBuf, Vec<u8>)>,
+    factory::media::MediaStore,
+) {
     crate::export::two_triaged_products(&setup).await;
 
     let source = Source {
         bin_dir: bin_dir(),
         database_url: setup.db.url().to_string(),
-        data_dir: setup.engine.media().root().to_path_buf(),
+        media: setup.engine.media().clone(),
     };
     let place = open_dir();
     let archive = place.path().join("library.zip");
     let backup = backup::backup(&source, &archive, None).await.unwrap();
-    let original_files = files(&source.data_dir.join("projects"));
+    let original_files = stored_files(&source.media).await;
+    assert!(!original_files.is_empty());
     assert_eq!(backup.files, original_files.len());
     assert_eq!(backup.manifest.tables["products"], 2);
     assert_eq!(backup.manifest.tables["product_tags"], 1);
@@ -180,6 +254,7 @@ async fn a_backup_restores_into_an_empty_data_directory_with_every_row_and_file_
         .await
         .unwrap_err();
     assert!(err.to_string().contains("damaged"), "{err}");
+    (place, archive, original_files, source.media)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -188,10 +263,10 @@ async fn provider_keys_go_into_a_backup_only_sealed_under_the_passphrase_and_com
     let source = Source {
         bin_dir: bin_dir(),
         database_url: setup.db.url().to_string(),
-        data_dir: setup.engine.media().root().to_path_buf(),
+        media: setup.engine.media().clone(),
     };
     let key_text = "fal-id-1234:fal-secret-abcdefgh";
-    let vault = Vault::open_dir(&source.data_dir).unwrap();
+    let vault = Vault::open_dir(source.media.root()).unwrap();
     let mut conn = AsyncPgConnection::establish(setup.db.url()).await.unwrap();
     factory::credentials::store(
         &mut conn,
@@ -286,7 +361,7 @@ async fn scheduled_backups_run_once_when_due_and_keep_only_the_last_n() {
     let engine = setup.engine.clone().with_backups(Source {
         bin_dir: bin_dir(),
         database_url: setup.db.url().to_string(),
-        data_dir: data_dir.clone(),
+        media: setup.engine.media().clone(),
     });
     let schedule = engine.set_backup_schedule(true, 2).await.unwrap();
     assert!(schedule.enabled);

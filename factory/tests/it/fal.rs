@@ -263,6 +263,79 @@ async fn the_engine_runs_a_batch_through_fal_once_per_job_and_stores_every_image
     assert!(stored.iter().all(|p| p.mime == "image/png"));
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bucket_out_of_reach_delays_storing_without_paying_twice() {
+    let options = StandInOptions::default();
+    let standin = FalStandIn::start(options.clone()).await;
+    let fal: Arc<dyn Provider> = Arc::new(provider(&standin, &options.key));
+    let mut setup = setup_with_providers(50, vec![fal]).await;
+    // The bucket does not exist yet: every write fails until it does.
+    let name = factory::testing::s3::unused_name();
+    let bucket = factory::testing::s3::settings(&name).open().unwrap();
+    let data_dir = setup.engine.media().root().to_path_buf();
+    setup.engine = setup
+        .engine
+        .with_media(factory::media::MediaStore::in_bucket(data_dir, bucket));
+    let db = setup.db.url().to_string();
+    let comes_back = tokio::spawn(async move {
+        let mut conn =
+            <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(&db)
+                .await
+                .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let jobs = factory::jobs::queue::list_for_batch(&mut conn, 1)
+                .await
+                .unwrap();
+            let failed_to_store = jobs.iter().any(|j| {
+                j.error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("could not be stored"))
+            });
+            if failed_to_store {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no write failed: {jobs:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        factory::testing::s3::create(&name).await;
+    });
+    let (batch, jobs) = queue::run_batch(
+        &setup,
+        "fal",
+        MODEL,
+        "a harbour",
+        json!({"image_size": "square"}),
+        2,
+    )
+    .await;
+    comes_back.await.unwrap();
+    assert!(
+        jobs.iter().all(|j| j.state() == JobState::Succeeded),
+        "{jobs:#?}"
+    );
+    assert!(
+        jobs.iter().any(|j| j.attempts > 1),
+        "a write failed and was tried again: {jobs:#?}"
+    );
+    let submissions = standin.submissions_per_seed();
+    for job in &jobs {
+        assert_eq!(
+            submissions.get(&job.seed),
+            Some(&1),
+            "job {}: fetched again, not paid for again",
+            job.id
+        );
+    }
+    let stored = products::list_for_batch(&mut *setup.db.conn().await, batch)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 2);
+}
+
 #[tokio::test]
 async fn a_negative_prompt_is_refused_for_a_model_without_one() {
     let standin = FalStandIn::start(StandInOptions::default()).await;

@@ -146,8 +146,8 @@ async fn every_tools_file_is_read_damaged_ones_are_reported_and_a_second_run_ski
             p.params["imported"]["file"],
             json!(format!("{}", s.files.path().join(name).display()))
         );
-        for file in s.media.files_of(p.project_id, &p.content_hash, p.ext()) {
-            assert!(file.exists(), "{}", file.display());
+        for key in s.media.keys_of(p.project_id, &p.content_hash, p.ext()) {
+            assert!(s.media.exists(&key).unwrap(), "{key}");
         }
     }
     let Outcome::Imported { product_id, tool } = outcome(&report, "plain.png") else {

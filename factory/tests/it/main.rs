@@ -11,6 +11,7 @@ mod gallery;
 mod import;
 mod library;
 mod lineage;
+mod media;
 mod projects;
 mod queue;
 mod relay;

@@ -6,12 +6,22 @@ use diesel_async::RunQueryDsl;
 use factory::gallery::triage::Change;
 use factory::storage;
 
+use factory::media::MediaStore;
+
 use crate::export::two_triaged_products;
-use crate::queue::setup_with_providers;
+use crate::queue::{blocking, in_bucket, setup_with_providers, Setup};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn usage_old_rejects_and_a_check_that_repairs() {
-    let setup = setup_with_providers(5, Vec::new()).await;
+    usage_and_check(setup_with_providers(5, Vec::new()).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn usage_and_the_check_work_the_same_on_a_bucket() {
+    usage_and_check(in_bucket(setup_with_providers(5, Vec::new()).await).await).await;
+}
+
+async fn usage_and_check(setup: Setup) {
     let made = two_triaged_products(&setup).await;
     let media = setup.engine.media();
     let mut conn = setup.db.conn().await;
@@ -64,39 +74,51 @@ async fn usage_old_rejects_and_a_check_that_repairs() {
     // Damage: a thumbnail lost, a stray file, an original gone.
     let first = &made[0];
     let thumbs: Vec<_> = media
-        .files_of(first.project_id, &first.content_hash, first.ext())
+        .keys_of(first.project_id, &first.content_hash, first.ext())
         .into_iter()
         .skip(1)
         .collect();
-    std::fs::remove_file(&thumbs[0]).unwrap();
-    let stray_dir = media
-        .root()
-        .join(format!("projects/{}/products/zz", setup.project));
-    std::fs::create_dir_all(&stray_dir).unwrap();
-    let stray = stray_dir.join(format!("{}.png", "f".repeat(64)));
-    std::fs::write(&stray, b"nobody's").unwrap();
+    let stray = MediaStore::parse_key(&format!(
+        "projects/{}/products/ff/{}.png",
+        setup.project,
+        "f".repeat(64)
+    ))
+    .unwrap();
     let second = &made[1];
     let gone = media
-        .original_path(second.project_id, &second.content_hash, second.ext())
+        .original_key(second.project_id, &second.content_hash, second.ext())
         .unwrap();
-    std::fs::remove_file(&gone).unwrap();
+    let exists = |key: &factory::media::Key| {
+        let (media, key) = (media.clone(), key.clone());
+        blocking(move || media.exists(&key).unwrap())
+    };
+    {
+        let (media, thumb, stray, gone) = (
+            media.clone(),
+            thumbs[0].clone(),
+            stray.clone(),
+            gone.clone(),
+        );
+        blocking(move || {
+            media.delete(&thumb).unwrap();
+            media.put_raw(&stray, b"nobody's").unwrap();
+            media.delete(&gone).unwrap();
+        })
+        .await;
+    }
 
     let found = storage::check(&mut conn, media, false).await.unwrap();
     assert_eq!(found.orphans, vec![stray.clone()]);
     assert_eq!(found.missing_thumbnails, vec![first.id]);
     assert_eq!(found.missing_originals, vec![second.id]);
-    assert!(!thumbs[0].exists(), "a check alone changes nothing");
+    assert!(!exists(&thumbs[0]).await, "a check alone changes nothing");
 
     let repaired = storage::check(&mut conn, media, true).await.unwrap();
     assert!(repaired.repaired);
-    assert!(thumbs[0].exists(), "the thumbnail is made again");
-    assert!(!stray.exists());
+    assert!(exists(&thumbs[0]).await, "the thumbnail is made again");
+    assert!(!exists(&stray).await);
     assert!(
-        media
-            .root()
-            .join(format!("trash/orphans/{}/products/zz", setup.project))
-            .join(stray.file_name().unwrap())
-            .exists(),
+        exists(&MediaStore::aside_key(&stray)).await,
         "kept in the trash"
     );
     let after = storage::check(&mut conn, media, false).await.unwrap();

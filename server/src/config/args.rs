@@ -280,6 +280,47 @@ pub struct ServeArgs {
     #[arg(long, env = "ART_FACTORY_CIVITAI_CATALOG_URL", value_name = "URL")]
     pub civitai_catalog_url: Option<String>,
 
+    /// Keep the pictures in an S3-compatible bucket instead of the data directory:
+    /// `s3://bucket` or `s3://bucket/prefix`. Every process sharing one database must use the
+    /// same bucket. Default: the data directory.
+    #[arg(long, env = "ART_FACTORY_MEDIA_URL", value_name = "URL")]
+    pub media_url: Option<String>,
+
+    /// The bucket's S3 API, for anything but AWS itself (MinIO, Cloudflare R2, Ceph, Garage):
+    /// `https://s3.example.com`, or plain http to this machine or a private network.
+    #[arg(long, env = "ART_FACTORY_MEDIA_ENDPOINT", value_name = "URL")]
+    pub media_endpoint: Option<String>,
+
+    /// The bucket's region. Default: us-east-1 (what most S3-compatible servers expect).
+    #[arg(long, env = "ART_FACTORY_MEDIA_REGION", value_name = "REGION")]
+    pub media_region: Option<String>,
+
+    /// The bucket's access key id (or AWS_ACCESS_KEY_ID). Without it and the secret, the
+    /// machine's own role is used (on AWS).
+    #[arg(
+        long,
+        env = "AWS_ACCESS_KEY_ID",
+        value_name = "ID",
+        hide_env_values = true
+    )]
+    pub media_access_key_id: Option<String>,
+
+    /// The bucket's secret access key. Give it as AWS_SECRET_ACCESS_KEY or in art-factory.toml,
+    /// not as a flag: other users of this machine can read command lines.
+    #[arg(
+        long,
+        env = "AWS_SECRET_ACCESS_KEY",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub media_secret_access_key: Option<String>,
+
+    /// Send browsers to a signed bucket URL valid this many seconds instead of streaming the
+    /// pictures through the app (less load on the app; the bucket must be reachable from the
+    /// browsers). Default: 0, stream through the app.
+    #[arg(long, env = "ART_FACTORY_MEDIA_PRESIGN", value_name = "SECONDS")]
+    pub media_presign: Option<u64>,
+
     /// Where the data key that encrypts provider keys set in the app is kept: `keyring` (the OS
     /// keyring: the macOS login keychain, or the Secret Service through secret-tool on Linux),
     /// `file` (credentials.key in the data directory, 0600) or `auto`. Default: auto, the

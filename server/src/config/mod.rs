@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use factory::credentials::vault::KeyStore;
+use factory::media::{BucketSettings, MediaStore};
 use factory::providers::civitai;
 use factory::providers::fal;
 use factory::providers::replicate;
@@ -58,6 +59,12 @@ pub struct FileConfig {
     pub civitai_base_url: Option<String>,
     pub civitai_catalog_url: Option<String>,
     pub data_key_store: Option<String>,
+    pub media_url: Option<String>,
+    pub media_endpoint: Option<String>,
+    pub media_region: Option<String>,
+    pub media_access_key_id: Option<String>,
+    pub media_secret_access_key: Option<String>,
+    pub media_presign: Option<u64>,
 }
 
 /// The resolved configuration.
@@ -87,6 +94,8 @@ pub struct Config {
     pub behind_proxy: bool,
     /// Whether `serve` runs the queue's workers too.
     pub run_workers: bool,
+    /// The bucket the pictures are kept in; `None`: the data directory.
+    pub media_bucket: Option<BucketSettings>,
 }
 
 /// A hosted provider's settings. Without a key here, a key set in the app enables it.
@@ -286,7 +295,19 @@ impl Config {
                 .map_err(|e| anyhow::anyhow!("data_key_store: {e}"))?,
             None => KeyStore::Auto,
         };
+        let media_bucket = bucket_settings(
+            args.media_url.or(file.media_url),
+            args.media_endpoint.or(file.media_endpoint),
+            args.media_region.or(file.media_region),
+            (
+                args.media_access_key_id.or(file.media_access_key_id),
+                args.media_secret_access_key
+                    .or(file.media_secret_access_key),
+            ),
+            args.media_presign.or(file.media_presign),
+        )?;
         Ok(Self {
+            media_bucket,
             data_key_store,
             behind_proxy: args.behind_proxy || file.behind_proxy.unwrap_or(false),
             run_workers: !args.no_workers,
@@ -312,6 +333,49 @@ impl Config {
             db_pool_size,
         })
     }
+}
+
+impl Config {
+    /// The media store these settings name: the bucket, opened (and its settings checked), or
+    /// the data directory. Inside the runtime.
+    pub fn media_store(&self) -> anyhow::Result<MediaStore> {
+        Ok(match &self.media_bucket {
+            None => MediaStore::new(&self.data_dir),
+            Some(bucket) => MediaStore::in_bucket(&self.data_dir, bucket.open()?),
+        })
+    }
+}
+
+/// The bucket settings, when a media URL is given; the other media settings without one are
+/// an error (they would be silently ignored).
+fn bucket_settings(
+    url: Option<String>,
+    endpoint: Option<String>,
+    region: Option<String>,
+    (access_key_id, secret): (Option<String>, Option<String>),
+    presign: Option<u64>,
+) -> anyhow::Result<Option<BucketSettings>> {
+    let Some(url) = url.filter(|u| !u.trim().is_empty()) else {
+        if endpoint.is_some() || presign.is_some_and(|s| s > 0) {
+            bail!(
+                "media_endpoint and media_presign need media_url (s3://bucket) to name the bucket"
+            );
+        }
+        return Ok(None);
+    };
+    if presign.is_some_and(|s| s > 7 * 24 * 3600) {
+        bail!("media_presign must be at most 604800 seconds (7 days, S3's limit)");
+    }
+    Ok(Some(BucketSettings {
+        url,
+        endpoint: endpoint.filter(|e| !e.trim().is_empty()),
+        region: region
+            .filter(|r| !r.trim().is_empty())
+            .unwrap_or_else(|| "us-east-1".to_string()),
+        access_key_id: access_key_id.filter(|k| !k.trim().is_empty()),
+        secret_access_key: secret.and_then(Secret::new),
+        presign: presign.filter(|s| *s > 0).map(Duration::from_secs),
+    }))
 }
 
 /// `local=2, fal=4` -> [("local", 2), ("fal", 4)].
@@ -356,6 +420,7 @@ fn read_config_file(path: &Path) -> anyhow::Result<FileConfig> {
     if config.fal_key.is_some()
         || config.replicate_token.is_some()
         || config.civitai_token.is_some()
+        || config.media_secret_access_key.is_some()
     {
         keep_private(path);
     }

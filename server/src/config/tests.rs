@@ -264,3 +264,63 @@ fn the_data_key_store_is_chosen_by_name_and_a_wrong_one_says_the_choices() {
     .to_string();
     assert!(err.contains("auto, keyring or file"), "{err}");
 }
+
+#[test]
+fn a_media_url_puts_the_pictures_in_a_bucket_and_its_secret_never_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(CONFIG_FILE);
+    std::fs::write(
+        &file,
+        "media_url = \"s3://pictures/studio\"\nmedia_secret_access_key = \"bucket-s3cret-value\"\n",
+    )
+    .unwrap();
+    let config = Config::resolve(
+        parse(&[
+            "--media-endpoint",
+            "http://127.0.0.1:9000",
+            "--media-access-key-id",
+            "AKIDEXAMPLE",
+            "--media-presign",
+            "600",
+        ]),
+        read_config_file(&file).unwrap(),
+        "/data".into(),
+    )
+    .unwrap();
+    let bucket = config.media_bucket.as_ref().expect("a bucket");
+    assert_eq!(bucket.url, "s3://pictures/studio");
+    assert_eq!(bucket.region, "us-east-1");
+    assert_eq!(bucket.presign, Some(Duration::from_secs(600)));
+    assert_eq!(
+        bucket.secret_access_key.as_ref().unwrap().expose(),
+        "bucket-s3cret-value"
+    );
+    assert!(!format!("{config:?}").contains("bucket-s3cret-value"));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode, 0o600,
+        "a file holding the bucket's secret is kept private"
+    );
+
+    let local = Config::resolve(parse(&[]), FileConfig::default(), "/data".into()).unwrap();
+    assert!(
+        local.media_bucket.is_none(),
+        "the data directory by default"
+    );
+    for (args, says) in [
+        (
+            vec!["--media-endpoint", "http://127.0.0.1:9000"],
+            "need media_url",
+        ),
+        (
+            vec!["--media-url", "s3://b1b", "--media-presign", "9999999"],
+            "at most 604800",
+        ),
+    ] {
+        let err = Config::resolve(parse(&args), FileConfig::default(), "/data".into())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}

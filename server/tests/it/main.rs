@@ -4,6 +4,7 @@ mod api;
 mod api_tokens;
 mod auth;
 mod bounds;
+mod bucket;
 mod crash;
 mod guard;
 mod health;

@@ -186,6 +186,9 @@ pub fn art_factory(data_dir: &Path) -> Command {
         .env_remove("FAL_KEY")
         .env_remove("REPLICATE_API_TOKEN")
         .env_remove("CIVITAI_API_TOKEN")
+        .env_remove("ART_FACTORY_MEDIA_URL")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
         // Never the keyring of the desktop session the tests may run in.
         .env("ART_FACTORY_DATA_KEY_STORE", "file")
         .env("RUST_LOG", "warn");
@@ -210,6 +213,9 @@ pub fn command(args: &[&str], data_dir: &Path) -> Command {
         .arg("--data-dir")
         .arg(data_dir)
         .env_remove("DATABASE_URL")
+        .env_remove("ART_FACTORY_MEDIA_URL")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
         .env("ART_FACTORY_DATA_KEY_STORE", "file")
         .env("RUST_LOG", "warn");
     command
@@ -341,16 +347,4 @@ impl ServerProcess {
     }
 }
 
-/// Every file under `dir`, following the link to a cluster kept elsewhere (as root).
-pub fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else if path.is_file() {
-            files.push(path);
-        }
-    }
-    files
-}
+pub use factory::testing::walk;

@@ -261,23 +261,38 @@ impl Task<'_> {
                         if let Some((width, height)) = png_size(&bytes) {
                             (meta.width, meta.height) = (width, height);
                         }
-                        embed_metadata(&bytes, &meta).map_err(|e| e.to_string())?
+                        embed_metadata(&bytes, &meta).map_err(|e| (false, e.to_string()))?
                     }
                     _ => bytes,
                 };
-                media.put(project, &bytes).map_err(|e| e.to_string())
+                // Storage that failed (a full disk, a bucket out of reach) is worth another
+                // try; a file that is not a picture is not.
+                media.put(project, &bytes).map_err(|e| {
+                    let transient = matches!(e, crate::media::MediaError::Write { .. });
+                    (transient, e.to_string())
+                })
             })
             .await
             .map_err(|e| Outcome::Abandoned(e.to_string()))?;
             match stored {
                 Ok(stored) => rows.push(NewProduct::from_job(&job, request, index, stored)),
-                Err(why) => {
+                Err((false, why)) => {
                     let error = ProviderError::new(
                         &provider.info().name,
                         ErrorKind::BadOutput,
                         format!("the result was refused: {why}"),
                     );
                     return Err(self.fail(&job, &error, false, false).await);
+                }
+                // The provider's request is kept: the retry fetches the same result again
+                // instead of paying for a new one.
+                Err((true, why)) => {
+                    let error = ProviderError::new(
+                        &provider.info().name,
+                        ErrorKind::Unavailable,
+                        format!("the result could not be stored: {why}"),
+                    );
+                    return Err(self.fail(&job, &error, true, false).await);
                 }
             }
         }

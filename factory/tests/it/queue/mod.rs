@@ -37,6 +37,18 @@ pub(crate) struct Setup {
     _files: tempfile::TempDir,
 }
 
+/// The same set-up with the pictures in a new bucket on the test S3 server.
+pub(crate) async fn in_bucket(mut setup: Setup) -> Setup {
+    let media = factory::testing::s3::media_store(setup._files.path()).await;
+    setup.engine = setup.engine.with_media(media);
+    setup
+}
+
+/// Runs blocking media-store work (a bucket's requests block) off the test's runtime.
+pub(crate) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(work).await.unwrap()
+}
+
 async fn setup_with(max_attempts: i32) -> Setup {
     setup_with_providers(max_attempts, Vec::new()).await
 }

@@ -60,13 +60,12 @@ async fn a_batch_on_the_offline_generator_stores_one_png_per_job_with_metadata_a
             serde_json::from_str(&read_text(&bytes, ART_FACTORY_KEY).unwrap()).unwrap();
         assert_eq!(record["provider"], "local");
         assert_eq!(record["model"], "aurora");
+        let media = setup.engine.media();
         for size in THUMB_SIZES {
-            assert!(setup
-                .engine
-                .media()
-                .thumb_path(setup.project, &product.content_hash, size)
-                .unwrap()
-                .exists());
+            let thumb = media
+                .thumb_key(setup.project, &product.content_hash, size)
+                .unwrap();
+            assert!(media.exists(&thumb).unwrap(), "{thumb}");
         }
         assert!(product.thumbhash.is_some());
     }

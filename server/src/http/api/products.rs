@@ -174,13 +174,14 @@ pub async fn original(
 ) -> ApiResult<Response> {
     let p = app::api::products::find(&engine, id).await?;
     let format = factory::media::ImageFormat::from_ext(p.ext());
-    let path = engine
+    let key = engine
         .media()
-        .original_path(p.project_id, &p.content_hash, p.ext());
-    let (Some(format), Some(path)) = (format, path) else {
+        .original_key(p.project_id, &p.content_hash, p.ext());
+    let (Some(format), Some(key)) = (format, key) else {
         return Err(AppError::NotFound(format!("Product #{id} has no file to download.")).into());
     };
-    let mut response = super::super::media::send(path, format.mime(), request).await;
+    let mut response =
+        super::super::media::send(engine.media(), &key, format.mime(), request).await;
     let disposition = format!("attachment; filename=\"art-factory-{id}.{}\"", p.ext());
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         response
@@ -219,15 +220,17 @@ pub async fn thumbnail(
         )
     })?;
     let p = app::api::products::find(&engine, id).await?;
-    let Some(path) = engine
+    let Some(key) = engine
         .media()
-        .thumb_path(p.project_id, &p.content_hash, size)
+        .thumb_key(p.project_id, &p.content_hash, size)
     else {
         return Err(AppError::NotFound(format!("Product #{id} has no thumbnail.")).into());
     };
-    Ok(super::super::media::send(path, "image/webp", request)
-        .await
-        .into_response())
+    Ok(
+        super::super::media::send(engine.media(), &key, "image/webp", request)
+            .await
+            .into_response(),
+    )
 }
 
 #[cfg(test)]
