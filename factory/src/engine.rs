@@ -121,27 +121,9 @@ impl Engine {
                     .conn()
                     .await
                     .map_err(|e| BackupError::Database(e.to_string()))?;
-                let (opened, unreadable) = credentials
-                    .opened_keys(&mut conn)
-                    .await
-                    .map_err(|e| BackupError::Database(e.to_string()))?;
-                if !unreadable.is_empty() {
-                    return Err(BackupError::Refused(format!(
-                        "The stored key for {} does not open with this data key; set it again in Settings, or back up without keys.",
-                        unreadable.join(", ")
-                    )));
-                }
-                if opened.is_empty() {
-                    return Err(BackupError::Refused(
-                        "No provider keys are stored in the app, so there are none to put in the backup (keys from the configuration or the environment live there, not in the library).".into(),
-                    ));
-                }
                 Some(
-                    tokio::task::spawn_blocking(move || {
-                        crate::backup::keys::seal_keys(&passphrase, &opened)
-                    })
-                    .await
-                    .map_err(|e| BackupError::Io(std::io::Error::other(e)))?,
+                    crate::backup::keys::seal_stored(&mut conn, credentials.vault(), passphrase)
+                        .await?,
                 )
             }
         };

@@ -244,20 +244,7 @@ async fn seal_stored_keys(
 ) -> anyhow::Result<factory::backup::SealedKeys> {
     let vault = factory::credentials::vault::Vault::load(&config.data_dir, config.data_key_store)?;
     let mut conn = factory::db::get_conn(&database.pool).await?;
-    let (opened, unreadable) = factory::credentials::open_stored(&mut conn, &vault).await?;
-    anyhow::ensure!(
-        unreadable.is_empty(),
-        "the stored key for {} does not open with this data key; set it again in Settings, or back up without --with-keys",
-        unreadable.join(", ")
-    );
-    anyhow::ensure!(
-        !opened.is_empty(),
-        "no provider keys are stored in the app, so there are none to put in the backup; leave out --with-keys"
-    );
-    Ok(
-        tokio::task::spawn_blocking(move || factory::backup::keys::seal_keys(&passphrase, &opened))
-            .await?,
-    )
+    Ok(factory::backup::keys::seal_stored(&mut conn, &vault, passphrase).await?)
 }
 
 /// `art-factory restore FILE --data-dir DIR [--with-keys]`.

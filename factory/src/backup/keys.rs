@@ -153,6 +153,33 @@ fn open(key: &[u8; 32], aad: &[u8], sealed: &Sealed) -> Option<Zeroizing<Vec<u8>
         .map(Zeroizing::new)
 }
 
+/// The provider keys stored in the app, opened with `vault` and sealed under `passphrase` for a
+/// backup (the sealing's key derivation runs on a blocking thread). Refused, with what to do,
+/// when a stored key does not open or no key is stored.
+pub async fn seal_stored(
+    conn: &mut diesel_async::AsyncPgConnection,
+    vault: &crate::credentials::vault::Vault,
+    passphrase: Passphrase,
+) -> Result<SealedKeys, BackupError> {
+    let (opened, unreadable) = crate::credentials::open_stored(conn, vault)
+        .await
+        .map_err(|e| BackupError::Database(e.to_string()))?;
+    if !unreadable.is_empty() {
+        return Err(BackupError::Refused(format!(
+            "The stored key for {} does not open with this data key; set it again in Settings, or back up without keys.",
+            unreadable.join(", ")
+        )));
+    }
+    if opened.is_empty() {
+        return Err(BackupError::Refused(
+            "No provider keys are stored in the app, so there are none to put in the backup (keys from the configuration or the environment live there, not in the library); back up without keys.".into(),
+        ));
+    }
+    tokio::task::spawn_blocking(move || seal_keys(&passphrase, &opened))
+        .await
+        .map_err(|e| BackupError::Io(std::io::Error::other(e)))
+}
+
 /// Seals `keys` under `passphrase` (slow on purpose: Argon2id with 64 MiB).
 pub fn seal_keys(passphrase: &Passphrase, keys: &[OpenedKey]) -> SealedKeys {
     let salt: [u8; 16] = rand::random();

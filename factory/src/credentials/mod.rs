@@ -183,13 +183,9 @@ impl Credentials {
         }
     }
 
-    /// The keys stored in the app, opened (for a backup under a passphrase), and the providers
-    /// whose stored key does not open.
-    pub async fn opened_keys(
-        &self,
-        conn: &mut AsyncPgConnection,
-    ) -> QueryResult<(Vec<OpenedKey>, Vec<String>)> {
-        open_stored(conn, &self.vault).await
+    /// The vault that opens the keys stored in the app (for a backup under a passphrase).
+    pub fn vault(&self) -> &Vault {
+        &self.vault
     }
 
     /// Where the data key that seals the stored keys is kept (a place, never the key).
