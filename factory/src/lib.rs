@@ -24,6 +24,7 @@ pub mod media;
 pub mod metadata;
 pub mod models;
 pub mod picks;
+pub mod pipelines;
 pub mod private_files;
 pub mod products;
 pub mod projects;

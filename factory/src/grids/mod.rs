@@ -21,7 +21,7 @@ use crate::media::{MediaStore, ThumbSize};
 use crate::products::{self, Product};
 use crate::prompt::{Binding, Bindings};
 
-mod picture;
+pub(crate) mod picture;
 
 pub use picture::{render_png, Canvas, CellImage, MAX_CANVAS_PIXELS};
 

@@ -19,9 +19,10 @@ pub enum CellImage {
 }
 
 const SCALE: u32 = 2;
-const GLYPH: u32 = 8 * SCALE;
-const PAD: u32 = 8;
-const BACKGROUND: Rgb<u8> = Rgb([250, 250, 249]);
+/// A character's width and height on the canvas.
+pub(crate) const GLYPH: u32 = 8 * SCALE;
+pub(crate) const PAD: u32 = 8;
+pub(crate) const BACKGROUND: Rgb<u8> = Rgb([250, 250, 249]);
 pub(super) const INK: Rgb<u8> = Rgb([28, 25, 23]);
 const EMPTY: Rgb<u8> = Rgb([231, 229, 228]);
 
@@ -148,7 +149,8 @@ pub fn render_png(
     png
 }
 
-fn fit(picture: &RgbImage, cell: u32) -> RgbImage {
+/// `picture` scaled down to fit a `cell`-pixel square (never enlarged).
+pub(crate) fn fit(picture: &RgbImage, cell: u32) -> RgbImage {
     let (w, h) = picture.dimensions();
     if w <= cell && h <= cell {
         return picture.clone();
@@ -161,7 +163,7 @@ fn fit(picture: &RgbImage, cell: u32) -> RgbImage {
     image::imageops::resize(picture, nw, nh, image::imageops::FilterType::Triangle)
 }
 
-fn fill(canvas: &mut RgbImage, x: u32, y: u32, w: u32, h: u32, color: Rgb<u8>) {
+pub(crate) fn fill(canvas: &mut RgbImage, x: u32, y: u32, w: u32, h: u32, color: Rgb<u8>) {
     for py in y..(y + h).min(canvas.height()) {
         for px in x..(x + w).min(canvas.width()) {
             canvas.put_pixel(px, py, color);
@@ -170,7 +172,7 @@ fn fill(canvas: &mut RgbImage, x: u32, y: u32, w: u32, h: u32, color: Rgb<u8>) {
 }
 
 /// Draws `text` with an 8×8 bitmap font at twice its size, cut to `max_chars` (with "…").
-fn draw_text(canvas: &mut RgbImage, x: u32, y: u32, text: &str, max_chars: u32) {
+pub(crate) fn draw_text(canvas: &mut RgbImage, x: u32, y: u32, text: &str, max_chars: u32) {
     use font8x8::UnicodeFonts;
     let max_chars = max_chars.max(1) as usize;
     let mut chars: Vec<char> = text.chars().collect();

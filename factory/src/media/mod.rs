@@ -22,7 +22,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 pub use blobs::{Bucket, BucketError, BucketSettings, Key, Served};
-pub use thumbs::{placeholder_color, ThumbSize, THUMB_SIZES};
+pub use thumbs::{placeholder_color, resize, ThumbSize, THUMB_SIZES};
 
 use blobs::Blobs;
 

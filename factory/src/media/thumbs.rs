@@ -34,7 +34,7 @@ const WEBP_QUALITY: f32 = 80.0;
 /// `image` scaled to fit `size` (never enlarged), as lossy WebP.
 pub fn webp_thumbnail(image: &RgbaImage, size: ThumbSize) -> Vec<u8> {
     let (w, h) = fit(image.width(), image.height(), size.pixels());
-    let resized = resize(image, w, h);
+    let resized = resize(image, w, h, FilterType::Bilinear);
     webp::Encoder::from_rgba(&resized, w, h)
         .encode(WEBP_QUALITY)
         .to_vec()
@@ -43,7 +43,7 @@ pub fn webp_thumbnail(image: &RgbaImage, size: ThumbSize) -> Vec<u8> {
 /// Base64 ThumbHash of `image` (computed from a ≤ 100 px version, as the format requires).
 pub fn thumbhash(image: &RgbaImage) -> String {
     let (w, h) = fit(image.width(), image.height(), 100);
-    let small = resize(image, w, h);
+    let small = resize(image, w, h, FilterType::Bilinear);
     let hash = thumbhash::rgba_to_thumb_hash(w as usize, h as usize, &small);
     base64::engine::general_purpose::STANDARD.encode(hash)
 }
@@ -71,7 +71,8 @@ fn fit(width: u32, height: u32, max: u32) -> (u32, u32) {
     )
 }
 
-fn resize(image: &RgbaImage, width: u32, height: u32) -> Vec<u8> {
+/// `image` resized to `width`×`height` (RGBA bytes) with the SIMD resizer's `filter`.
+pub fn resize(image: &RgbaImage, width: u32, height: u32, filter: FilterType) -> Vec<u8> {
     if (width, height) == image.dimensions() {
         return image.as_raw().clone();
     }
@@ -83,7 +84,7 @@ fn resize(image: &RgbaImage, width: u32, height: u32) -> Vec<u8> {
     )
     .expect("an RgbaImage buffer matches its dimensions");
     let mut dst = Image::new(width, height, PixelType::U8x4);
-    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear));
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter));
     Resizer::new()
         .resize(&src, &mut dst, &options)
         .expect("same pixel type on both sides");

@@ -12,6 +12,7 @@ mod import;
 mod library;
 mod lineage;
 mod media;
+mod pipelines;
 mod projects;
 mod queue;
 mod relay;
