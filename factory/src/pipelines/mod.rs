@@ -9,12 +9,14 @@
 pub mod graph;
 pub mod keys;
 pub mod local;
+pub mod preview;
 pub mod store;
 
 pub use graph::{
     Fit, Graph, GraphError, Link, PortType, ProviderCall, SeedRule, Step, StepKind, Upscale,
 };
 pub use keys::{plan, KeyInputs, Planned, StepKey};
+pub use preview::{preview, Preview, StepPreview};
 pub use store::{Pipeline, PipelineError, PipelineName, Version};
 
 #[cfg(test)]

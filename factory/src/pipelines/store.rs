@@ -53,6 +53,8 @@ pub enum PipelineError {
     NoProject(i64),
     #[error("the database failed: {0}")]
     Database(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
 }
 
 #[derive(Debug, Clone, PartialEq, QueryableByName)]

@@ -6,7 +6,7 @@ use diesel::QueryableByName;
 use diesel_async::RunQueryDsl;
 use factory::gallery::triage::Change;
 use factory::pipelines::store::{self, PipelineError, PipelineName};
-use factory::pipelines::{plan, Graph, KeyInputs};
+use factory::pipelines::{plan, preview, Graph, KeyInputs, StepKind};
 use serde_json::json;
 
 use crate::queue::setup_with_providers;
@@ -158,4 +158,87 @@ async fn the_cache_hides_entries_while_a_product_is_in_the_trash_and_forgets_del
         .await
         .unwrap();
     assert_eq!(left.n, 1, "only the entry of the product still there");
+}
+
+fn no_versions(_: &str, _: &str) -> Option<String> {
+    None
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_preview_runs_only_what_the_cache_cannot_answer_and_prices_only_that() {
+    let setup = setup_with_providers(5, Vec::new()).await;
+    let made = crate::export::two_triaged_products(&setup).await;
+    let mut conn = setup.db.conn().await;
+    let g = graph("a lighthouse");
+
+    let fresh = preview(&mut conn, &g, 7, 1, &no_versions).await.unwrap();
+    assert_eq!(fresh.to_run, 2);
+    assert!(fresh.steps.iter().all(|s| s.cached.is_none()));
+    assert_eq!(
+        (fresh.cost_micros, fresh.unpriced.len()),
+        (0, 0),
+        "the offline generator is free"
+    );
+
+    // As a finished run leaves it: every step cached, nothing to run, nothing to pay.
+    for (step, product) in fresh.steps.iter().zip(&made) {
+        store::remember(&mut conn, &step.key, &[product.id])
+            .await
+            .unwrap();
+    }
+    let again = preview(&mut conn, &g, 7, 2, &no_versions).await.unwrap();
+    assert_eq!(again.to_run, 0);
+    assert_eq!(again.steps[1].cached, Some(vec![made[1].id]));
+
+    // A downstream edit runs that step only; a new run seed runs the seeded step and what
+    // follows it.
+    let mut smaller = g.clone();
+    if let StepKind::CropResize { width, .. } = &mut smaller.steps[1].kind {
+        *width = 16;
+    }
+    let edited = preview(&mut conn, &smaller, 7, 3, &no_versions)
+        .await
+        .unwrap();
+    let running: Vec<&str> = edited
+        .steps
+        .iter()
+        .filter(|s| s.cached.is_none())
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(running, ["small"]);
+    assert_eq!(
+        preview(&mut conn, &g, 8, 4, &no_versions)
+            .await
+            .unwrap()
+            .to_run,
+        2
+    );
+
+    // A hosted model is priced for the pictures it will make, and only while it has to run.
+    let hosted: Graph = serde_json::from_value(json!({"steps": [
+        {"name": "hero", "kind": "generate", "provider": "fal", "model": "fal-ai/flux/schnell",
+         "prompt": "a lighthouse", "params": {"image_size": "square_hd"}},
+        {"name": "more", "kind": "variations", "provider": "fal",
+         "model": "fal-ai/flux/dev/image-to-image", "prompt": "in fog", "count": 4,
+         "inputs": {"image": [{"step": "hero", "output": "image"}]}},
+        {"name": "odd", "kind": "image_to_image", "provider": "elsewhere", "model": "m",
+         "prompt": "x", "inputs": {"image": [{"step": "hero", "output": "image"}]}}
+    ]}))
+    .unwrap();
+    let priced = preview(&mut conn, &hosted, 7, 5, &no_versions)
+        .await
+        .unwrap();
+    assert_eq!(priced.steps[1].provider_images, 4);
+    assert!(priced.cost_micros > 0);
+    assert_eq!(priced.unpriced, ["odd"]);
+    store::remember(&mut conn, &priced.steps[0].key, &[made[0].id])
+        .await
+        .unwrap();
+    let less = preview(&mut conn, &hosted, 7, 6, &no_versions)
+        .await
+        .unwrap();
+    assert!(
+        less.cost_micros < priced.cost_micros,
+        "a cached step costs nothing"
+    );
 }
