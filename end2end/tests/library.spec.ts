@@ -140,6 +140,7 @@ test("Storage shows bytes per project, counts old rejects before trashing them, 
   const id = await projectId(request, project);
   await hydrated(page, "/settings");
   await expect(page.locator(`[data-usage-project="${id}"]`)).toContainText(project);
+  await expect(page.locator("[data-storage-place]")).toHaveText(/^Pictures are kept in the directory \/.+\.$/);
   await page.getByLabel("Rejected pictures older than (days)").fill("3650");
   await page.getByRole("button", { name: "Count them" }).click();
   await expect(page.locator("[data-reject-count]")).toHaveText("0 rejected pictures are older than 3650 days.");

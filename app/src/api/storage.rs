@@ -19,6 +19,12 @@ pub async fn storage_usage() -> Result<Vec<ProjectUsageDto>, AppError> {
     .await
 }
 
+/// Where the pictures are kept: the data directory, or a bucket (never its credentials).
+#[server(endpoint = "storage/place")]
+pub async fn storage_place() -> Result<String, AppError> {
+    super::respond(async move { Ok(super::engine()?.media().describe()) }).await
+}
+
 /// Empties the trash; returns how many products and files went.
 #[server(endpoint = "storage/empty-trash")]
 pub async fn empty_trash() -> Result<(usize, usize), AppError> {

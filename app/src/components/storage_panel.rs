@@ -4,7 +4,9 @@
 
 use leptos::prelude::*;
 
-use crate::api::storage::{check_storage, empty_trash, storage_usage, trash_rejected};
+use crate::api::storage::{
+    check_storage, empty_trash, storage_place, storage_usage, trash_rejected,
+};
 use crate::components::button;
 use crate::dto::StorageCheckDto;
 
@@ -37,6 +39,7 @@ pub fn StoragePanel() -> impl IntoView {
         changed.track();
         storage_usage()
     });
+    let place = LocalResource::new(storage_place);
     let message = RwSignal::new(None::<String>);
     let days = RwSignal::new(30u32);
     let counted = RwSignal::new(None::<i64>);
@@ -83,6 +86,9 @@ pub fn StoragePanel() -> impl IntoView {
     view! {
         <section aria-labelledby="storage-heading" class="mt-8" data-storage>
             <h2 id="storage-heading" class="text-lg font-semibold">"Storage"</h2>
+            <p class="mt-1 text-sm text-stone-600 dark:text-stone-400" data-storage-place>
+                {move || place.get().and_then(Result::ok).map(|p| format!("Pictures are kept in {p}."))}
+            </p>
             <table class="mt-3 w-full max-w-3xl text-left text-sm">
                 <caption class="sr-only">"Bytes per project"</caption>
                 <thead>
