@@ -51,26 +51,26 @@ pub async fn usage(
     )
     .load(conn)
     .await?;
-    let mut out: Vec<ProjectUsage> = Vec::with_capacity(rows.len());
-    for r in rows {
-        // A store that cannot be listed shows no bytes rather than failing the page.
-        let files = media.list_project(r.id).await.unwrap_or_default();
-        let bytes_in = |kind: &str| -> u64 {
-            files
-                .iter()
-                .filter(|(key, _)| key.as_str().split('/').nth(2) == Some(kind))
-                .map(|(_, size)| size)
-                .sum()
-        };
-        out.push(ProjectUsage {
-            originals: bytes_in("products"),
-            thumbnails: bytes_in("thumbs"),
+    // One listing of the whole library (one request per 1,000 files on a bucket), summed by
+    // project and kind. A store that cannot be listed shows no bytes rather than failing the page.
+    let mut bytes: HashMap<(i64, bool), u64> = HashMap::new();
+    for (key, size) in media.list_async().await.unwrap_or_default() {
+        let mut parts = key.as_str().split('/').skip(1);
+        if let (Some(Ok(project)), Some(kind)) = (parts.next().map(str::parse), parts.next()) {
+            *bytes.entry((project, kind == "products")).or_default() += size;
+        }
+    }
+    let mut out: Vec<ProjectUsage> = rows
+        .into_iter()
+        .map(|r| ProjectUsage {
+            originals: bytes.get(&(r.id, true)).copied().unwrap_or_default(),
+            thumbnails: bytes.get(&(r.id, false)).copied().unwrap_or_default(),
             project_id: r.id,
             name: r.name,
             products: r.products,
             trash: r.trash as u64,
-        });
-    }
+        })
+        .collect();
     out.sort_by_key(|u| std::cmp::Reverse(u.originals + u.thumbnails));
     Ok(out)
 }
@@ -127,20 +127,25 @@ pub async fn check(
         .load(conn)
         .await?;
     let media = media.clone();
-    let report = tokio::task::spawn_blocking(move || check_files(&media, &rows, repair))
+    let failed = |e: String| diesel::result::Error::QueryBuilderError(e.into());
+    tokio::task::spawn_blocking(move || check_files(&media, &rows, repair))
         .await
-        .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
-    Ok(report)
+        .map_err(|e| failed(e.to_string()))?
+        .map_err(|e| failed(format!("the pictures could not be listed: {e}")))
 }
 
-fn check_files(media: &MediaStore, rows: &[(i64, i64, String, String)], repair: bool) -> Check {
+/// One listing of the store answers every "is it there" (not a request per file).
+fn check_files(
+    media: &MediaStore,
+    rows: &[(i64, i64, String, String)],
+    repair: bool,
+) -> std::io::Result<Check> {
     let mut report = Check {
         repaired: repair,
         ..Check::default()
     };
-    // A file that cannot be asked about counts as missing: the check reports it, the repair
-    // tries again.
-    let exists = |key: &Key| media.exists(key).unwrap_or(false);
+    let stored: HashSet<Key> = media.list()?.into_iter().map(|(key, _)| key).collect();
+    let exists = |key: &Key| stored.contains(key);
     let mut known: HashSet<Key> = HashSet::new();
     let mut seen_original: HashMap<(i64, String), bool> = HashMap::new();
     for (id, project, hash, path) in rows {
@@ -168,17 +173,12 @@ fn check_files(media: &MediaStore, rows: &[(i64, i64, String, String)], repair: 
             }
         }
     }
-    report.orphans = media
-        .list()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(key, _)| key)
-        .filter(|key| !known.contains(key))
-        .collect();
+    report.orphans = stored.difference(&known).cloned().collect();
+    report.orphans.sort();
     if repair {
         for orphan in &report.orphans {
             let _ = media.set_aside(orphan);
         }
     }
-    report
+    Ok(report)
 }

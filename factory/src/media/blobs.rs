@@ -214,12 +214,18 @@ impl Blobs {
 
     /// Stores `bytes` under `key` unless something is there already (keys name their content).
     pub(super) fn write_once(&self, key: &Key, bytes: &[u8]) -> io::Result<()> {
+        if self.exists(key)? {
+            return Ok(());
+        }
+        self.write(key, bytes)
+    }
+
+    /// Stores `bytes` under `key`, for a caller that has just seen nothing is there (on disk a
+    /// file that appeared meanwhile is kept; a bucket's PUT of the same content is harmless).
+    pub(super) fn write(&self, key: &Key, bytes: &[u8]) -> io::Result<()> {
         match self {
             Blobs::Dir(root) => write_file_once(&Self::path(root, key), bytes),
             Blobs::Bucket(b) => b.block_on(async {
-                if b.exists(key).await? {
-                    return Ok(());
-                }
                 b.store
                     .put(&b.path(key), PutPayload::from(bytes.to_vec()))
                     .await
@@ -246,14 +252,13 @@ impl Blobs {
                 }
                 Ok(())
             }
+            // A server-side copy; over an existing copy it rewrites the same bytes (keys name
+            // their content), and a missing source is skipped as on disk.
             Blobs::Bucket(b) => b.block_on(async {
-                if b.exists(to).await? || !b.exists(from).await? {
-                    return Ok(());
+                match b.store.copy(&b.path(from), &b.path(to)).await {
+                    Err(object_store::Error::NotFound { .. }) => Ok(()),
+                    other => other.map_err(io::Error::from),
                 }
-                b.store
-                    .copy(&b.path(from), &b.path(to))
-                    .await
-                    .map_err(io::Error::from)
             }),
         }
     }

@@ -250,7 +250,9 @@ impl MediaStore {
                 .exists(&thumb)
                 .map_err(|source| self.failed(&thumb, source))?;
             if !there {
-                self.write_once(&thumb, &thumbs::webp_thumbnail(rgba, size))?;
+                self.blobs
+                    .write(&thumb, &thumbs::webp_thumbnail(rgba, size))
+                    .map_err(|source| self.failed(&thumb, source))?;
             }
         }
         Ok(thumbs::thumbhash(rgba))
@@ -332,11 +334,9 @@ impl MediaStore {
         self.blobs.list("projects/")
     }
 
-    /// The stored files of one project with their sizes, from async code.
-    pub async fn list_project(&self, project_id: i64) -> io::Result<Vec<(Key, u64)>> {
-        self.blobs
-            .list_async(&format!("projects/{project_id}/"))
-            .await
+    /// [`list`](Self::list), from async code.
+    pub async fn list_async(&self) -> io::Result<Vec<(Key, u64)>> {
+        self.blobs.list_async("projects/").await
     }
 
     /// Stores `bytes` under `key` as they are, unchecked (a restore puts back what a backup

@@ -87,7 +87,7 @@ async fn exercise(media: MediaStore) {
     .await;
 
     let hash = {
-        let listed = media.list_project(9).await.unwrap();
+        let listed = media.list_async().await.unwrap();
         assert_eq!(listed.len(), 3);
         let original = listed
             .iter()
