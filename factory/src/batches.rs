@@ -421,11 +421,46 @@ pub async fn launch_priced(
     max_attempts: i32,
     request: &LaunchRequest,
 ) -> Result<(Batch, Vec<Job>, Option<costs::Estimate>), LaunchError> {
+    write(conn, providers, limits, max_attempts, request, None).await
+}
+
+/// [`launch_priced`] with each item's seed given, in item order (a pipeline step's seed, or its
+/// related variations' seeds), instead of derived from the seed choice. The prompt must expand
+/// to exactly as many items.
+pub async fn launch_seeded(
+    conn: &mut AsyncPgConnection,
+    providers: &Providers,
+    limits: ItemLimits,
+    max_attempts: i32,
+    request: &LaunchRequest,
+    seeds: &[i64],
+) -> Result<(Batch, Vec<Job>, Option<costs::Estimate>), LaunchError> {
+    write(conn, providers, limits, max_attempts, request, Some(seeds)).await
+}
+
+async fn write(
+    conn: &mut AsyncPgConnection,
+    providers: &Providers,
+    limits: ItemLimits,
+    max_attempts: i32,
+    request: &LaunchRequest,
+    seeds: Option<&[i64]>,
+) -> Result<(Batch, Vec<Job>, Option<costs::Estimate>), LaunchError> {
     let Checked {
         plan,
         input_image,
         estimate,
     } = check(conn, providers, limits, request).await?;
+    if let Some(seeds) = seeds.filter(|s| s.len() != plan.items.len()) {
+        return Err(LaunchError::Invalid(vec![FieldError {
+            field: "seed".into(),
+            message: format!(
+                "{} seeds were given for {} pictures; give one per picture.",
+                seeds.len(),
+                plan.items.len()
+            ),
+        }]));
+    }
     let negative = request.negative_prompt.trim();
     let params_value = Value::Object(plan.params.clone());
     let tokens: Vec<Value> = plan
@@ -456,7 +491,10 @@ pub async fn launch_priced(
             .iter()
             .enumerate()
             .map(|(i, item)| {
-                let seed = item_seed(request.seed, plan.batch_seed, &item.bindings);
+                let seed = match seeds {
+                    Some(seeds) => seeds[i],
+                    None => item_seed(request.seed, plan.batch_seed, &item.bindings),
+                };
                 let input = GenerationRequest {
                     model: request.model.clone(),
                     prompt: item.prompt.clone(),

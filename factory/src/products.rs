@@ -77,6 +77,32 @@ pub struct NewProduct {
 }
 
 impl NewProduct {
+    /// The file `stored` as a product of `project_id`, with nothing yet about where it came
+    /// from.
+    pub fn stored(project_id: i64, stored: crate::media::StoredFile) -> Self {
+        Self {
+            project_id,
+            content_hash: stored.hash,
+            path: stored.rel_path,
+            mime: stored.format.mime().to_string(),
+            width: Some(stored.width as i32),
+            height: Some(stored.height as i32),
+            bytes: stored.bytes as i64,
+            prompt: String::new(),
+            negative_prompt: String::new(),
+            params: Value::Object(Default::default()),
+            provider: None,
+            model: None,
+            seed: None,
+            job_id: None,
+            batch_id: None,
+            output_index: 0,
+            bindings: Value::Object(Default::default()),
+            thumbhash: Some(stored.thumbhash),
+            parent_id: None,
+        }
+    }
+
     /// Output `index` of `job`, stored as `stored`: the file, and where it came from (the
     /// request's prompt and settings, the job's seed and bindings).
     pub fn from_job(
@@ -86,13 +112,6 @@ impl NewProduct {
         stored: crate::media::StoredFile,
     ) -> Self {
         Self {
-            project_id: job.project_id,
-            content_hash: stored.hash,
-            path: stored.rel_path,
-            mime: stored.format.mime().to_string(),
-            width: Some(stored.width as i32),
-            height: Some(stored.height as i32),
-            bytes: stored.bytes as i64,
             prompt: request.prompt.clone(),
             negative_prompt: request.negative_prompt.clone(),
             params: Value::Object(request.params.clone()),
@@ -103,8 +122,8 @@ impl NewProduct {
             batch_id: Some(job.batch_id),
             output_index: index as i32,
             bindings: job.bindings.clone(),
-            thumbhash: Some(stored.thumbhash),
             parent_id: request.input_image.as_ref().map(|i| i.product_id),
+            ..Self::stored(job.project_id, stored)
         }
     }
 }

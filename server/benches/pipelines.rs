@@ -126,6 +126,7 @@ async fn main() {
         run_seed: 1,
         run_id: 1,
         model_version: &no_versions,
+        input_picture: None,
     };
     let rounds = 200;
     let started = Instant::now();
@@ -149,7 +150,7 @@ async fn main() {
     }
     let lookup_us = started.elapsed().as_secs_f64() * 1e6 / (rounds * keys.len()) as f64;
     let started = Instant::now();
-    let whole = preview(&mut conn, &big, 1, 2, &no_versions).await.unwrap();
+    let whole = preview(&mut conn, &big, &run_inputs(1, 2)).await.unwrap();
     let preview_ms = started.elapsed().as_secs_f64() * 1e3;
     println!(
         "\n200-step pipeline ({} steps, cache warm)\n",
@@ -179,9 +180,7 @@ async fn main() {
     }
     let fresh_pool = db.pool();
     let mut conn = factory::db::get_conn(&fresh_pool).await.unwrap();
-    let restart = preview(&mut conn, &small, 1, 3, &no_versions)
-        .await
-        .unwrap();
+    let restart = preview(&mut conn, &small, &run_inputs(1, 3)).await.unwrap();
 
     let everything: BTreeSet<String> = small.steps.iter().map(|s| s.name.clone()).collect();
     let mut edits: Vec<(&str, Graph, BTreeSet<String>)> = Vec::new();
@@ -222,11 +221,7 @@ async fn main() {
     println!("\n30-step pipeline, every step cached by an earlier run\n");
     println!("| edit | steps the preview would run | steps that should run | same |");
     println!("|---|---:|---:|---|");
-    let reseeded = would_run(
-        &preview(&mut conn, &small, 2, 4, &no_versions)
-            .await
-            .unwrap(),
-    );
+    let reseeded = would_run(&preview(&mut conn, &small, &run_inputs(2, 4)).await.unwrap());
     println!(
         "| new run seed (every step follows the seeded first one) | {} | {} | {} |",
         reseeded.len(),
@@ -235,9 +230,7 @@ async fn main() {
     );
     assert_eq!(restart.to_run, 0);
     for (what, graph, expected) in edits {
-        let p = preview(&mut conn, &graph, 1, 5, &no_versions)
-            .await
-            .unwrap();
+        let p = preview(&mut conn, &graph, &run_inputs(1, 5)).await.unwrap();
         let ran = would_run(&p);
         println!(
             "| {what} | {} | {} | {} |",
@@ -245,5 +238,15 @@ async fn main() {
             expected.len(),
             if ran == expected { "yes" } else { "NO" }
         );
+    }
+}
+
+/// The key inputs of run `run_id` with `run_seed`, on providers that report no model versions.
+fn run_inputs(run_seed: i64, run_id: i64) -> KeyInputs<'static> {
+    KeyInputs {
+        run_seed,
+        run_id,
+        model_version: &no_versions,
+        input_picture: None,
     }
 }

@@ -57,11 +57,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .then(|| engine.start_worker(worker_config(&config), SHUTDOWN_GRACE));
     if worker.is_none() {
         tracing::info!("serving without workers: other processes run the queue");
+    } else {
+        engine.start_pipeline_driver();
     }
     let relay = relay(&engine, &database).await?;
     let schedule = tokio::spawn(run_backup_schedule(engine.clone()));
-    let served = serve_http(&config, engine, auth).await;
+    let served = serve_http(&config, engine.clone(), auth).await;
     schedule.abort();
+    engine.stop_pipeline_driver();
     if let Some(relay) = relay {
         relay.stop();
     }
@@ -91,6 +94,7 @@ pub async fn work(config: Config) -> anyhow::Result<()> {
         }
         let relay = relay(&engine, &database).await?;
         let worker = engine.start_worker(worker_config(&config), SHUTDOWN_GRACE);
+        engine.start_pipeline_driver();
         // Printed (not only logged) so scripts and tests know it is up.
         println!(
             "Art Factory worker is running ({} jobs at once); Ctrl-C or SIGTERM stops it",
@@ -98,6 +102,7 @@ pub async fn work(config: Config) -> anyhow::Result<()> {
         );
         shutdown_signal().await;
         tracing::info!("stopping the worker; jobs in flight get {SHUTDOWN_GRACE:?} to finish");
+        engine.stop_pipeline_driver();
         worker.shut_down(SHUTDOWN_GRACE).await;
         if let Some(relay) = relay {
             relay.stop();

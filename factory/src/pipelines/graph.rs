@@ -97,6 +97,9 @@ pub struct ProviderCall {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StepKind {
+    /// The picture a run starts from ("run this pipeline on this image"): chosen per run, and
+    /// part of the key by its content.
+    Input {},
     /// A text-to-image generation on any provider.
     Generate {
         #[serde(flatten)]
@@ -152,6 +155,7 @@ impl StepKind {
     /// The kind's name on the wire and in the cache key.
     pub fn name(&self) -> &'static str {
         match self {
+            StepKind::Input {} => "input",
             StepKind::Generate { .. } => "generate",
             StepKind::ImageToImage { .. } => "image_to_image",
             StepKind::Upscale { .. } => "upscale",
@@ -163,7 +167,7 @@ impl StepKind {
 
     pub fn inputs(&self) -> &'static [InputSpec] {
         match self {
-            StepKind::Generate { .. } => &[],
+            StepKind::Input {} | StepKind::Generate { .. } => &[],
             StepKind::ImageToImage { .. }
             | StepKind::Upscale { .. }
             | StepKind::CropResize { .. }
@@ -204,6 +208,11 @@ impl StepKind {
 
     /// Whether its result depends on a seed (what runs on this machine here is deterministic).
     pub fn uses_seed(&self) -> bool {
+        self.provider_model().is_some()
+    }
+
+    /// Whether a provider makes its result (it runs as a batch of jobs in the queue).
+    pub fn on_provider(&self) -> bool {
         self.provider_model().is_some()
     }
 

@@ -47,6 +47,8 @@ pub struct KeyInputs<'a> {
     pub run_id: i64,
     /// The version a provider reports for a model (`None` where it reports none).
     pub model_version: &'a dyn Fn(&str, &str) -> Option<String>,
+    /// The content hash of the picture the run starts from, for its input step.
+    pub input_picture: Option<&'a str>,
 }
 
 /// One step's key and seed for a run.
@@ -113,6 +115,12 @@ fn seedless_key(step: &Step, inputs: &KeyInputs, key_of: impl Fn(&str) -> StepKe
         .provider_model()
         .and_then(|(provider, model)| (inputs.model_version)(provider, model));
     field(&mut hash, version.unwrap_or_default().as_bytes());
+    if matches!(step.kind, super::graph::StepKind::Input {}) {
+        field(
+            &mut hash,
+            inputs.input_picture.unwrap_or_default().as_bytes(),
+        );
+    }
     for (port, links) in &step.inputs {
         field(&mut hash, port.as_bytes());
         field(&mut hash, links.len().to_string().as_bytes());

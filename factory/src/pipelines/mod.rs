@@ -6,10 +6,12 @@
 //! run of an unchanged pipeline with the same run seed runs nothing, and an edit re-runs exactly
 //! the edited step and the steps after it.
 
+pub mod driver;
 pub mod graph;
 pub mod keys;
 pub mod local;
 pub mod preview;
+pub mod runs;
 pub mod store;
 
 pub use graph::{
@@ -17,6 +19,7 @@ pub use graph::{
 };
 pub use keys::{plan, KeyInputs, Planned, StepKey};
 pub use preview::{preview, Preview, StepPreview};
+pub use runs::{Run, RunError, RunRequest, RunState, RunStep, StepState};
 pub use store::{Pipeline, PipelineError, PipelineName, Version};
 
 #[cfg(test)]

@@ -32,25 +32,15 @@ pub struct Preview {
     pub unpriced: Vec<String>,
 }
 
-/// Checks `graph`, works out every step's key and seed for `run_seed`, and asks the cache about
-/// all of them in one query. `model_version` is the version a provider reports for a model.
+/// Checks `graph`, works out every step's key and seed for the run `inputs` describe, and asks
+/// the cache about all of them in one query.
 pub async fn preview(
     conn: &mut AsyncPgConnection,
     graph: &Graph,
-    run_seed: i64,
-    run_id: i64,
-    model_version: &dyn Fn(&str, &str) -> Option<String>,
+    inputs: &KeyInputs<'_>,
 ) -> Result<Preview, PipelineError> {
     let order = graph.check().map_err(PipelineError::Invalid)?;
-    let planned = plan(
-        graph,
-        &order,
-        &KeyInputs {
-            run_seed,
-            run_id,
-            model_version,
-        },
-    );
+    let planned = plan(graph, &order, inputs);
     let keys: Vec<StepKey> = planned.iter().map(|p| p.key.clone()).collect();
     let mut cached = store::cached(conn, &keys).await?;
     let prices = costs::prices(conn).await?;

@@ -32,6 +32,7 @@ fn keys_with(graph: &Graph, run_seed: i64, run_id: i64) -> Vec<String> {
         run_seed,
         run_id,
         model_version: &no_versions,
+        input_picture: None,
     };
     plan(graph, &order, &inputs)
         .into_iter()
@@ -81,6 +82,7 @@ fn the_keys_are_pinned_so_an_accidental_change_of_the_hashing_is_caught() {
         run_seed: 42,
         run_id: 1,
         model_version: &no_versions,
+        input_picture: None,
     };
     let seeds: Vec<Option<i64>> = plan(&sample(), &order, &inputs)
         .into_iter()
@@ -199,6 +201,7 @@ fn a_models_reported_version_is_part_of_its_steps_key() {
                 run_seed: 42,
                 run_id: 1,
                 model_version: &versions,
+                input_picture: None,
             },
         )
     };

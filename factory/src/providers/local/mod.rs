@@ -82,15 +82,46 @@ impl LocalProvider {
                     model("aurora", "Aurora", "Soft glowing shapes over a gradient sky."),
                     model("geometric", "Geometric", "Hard-edged circles and bars."),
                     model("waves", "Waves", "Interfering colour bands."),
+                    remix(),
                 ],
             },
         }
     }
 }
 
+/// The offline image-to-image model: its input picture with aurora shapes drawn over it.
+const REMIX: &str = "remix";
+
+fn remix() -> ModelInfo {
+    ModelInfo {
+        id: REMIX.into(),
+        name: "Remix".into(),
+        description:
+            "The input picture with soft shapes from the prompt and seed blended over it, \
+                      at the input's size."
+                .into(),
+        capability: Capability::ImageToImage,
+        negative_prompt: true,
+        image_input: Some("image".into()),
+        image_strength: Some("strength".into()),
+        networks: false,
+        params: vec![ParamSpec::float(
+            "strength",
+            "Strength",
+            "How much of the new shapes to blend in: 0 keeps the input, 1 replaces it.",
+            0.5,
+            0.0,
+            1.0,
+        )],
+    }
+}
+
 /// Renders and encodes one request (CPU work: call from a blocking thread).
 pub fn generate_png(request: &GenerationRequest) -> Result<Vec<u8>, ProviderError> {
     let bad = |m: String| ProviderError::new("Offline procedural", ErrorKind::InvalidInput, m);
+    if request.model == REMIX {
+        return remix_png(request).map_err(bad);
+    }
     let style = Style::parse(&request.model)
         .ok_or_else(|| bad(format!("unknown model “{}”", request.model)))?;
     let int = |name: &str, default: i64| {
@@ -120,6 +151,49 @@ pub fn generate_png(request: &GenerationRequest) -> Result<Vec<u8>, ProviderErro
     );
     crate::media::png::encode_rgb(scene.width, scene.height, &pixels)
         .map_err(|e| ProviderError::new("Offline procedural", ErrorKind::BadOutput, e.to_string()))
+}
+
+/// The remix model: aurora shapes rendered at the input's size, blended over it.
+fn remix_png(request: &GenerationRequest) -> Result<Vec<u8>, String> {
+    let data = request
+        .input_image
+        .as_ref()
+        .and_then(|i| i.data.as_ref())
+        .ok_or("Remix starts from a picture; none was given")?;
+    let input = image::load_from_memory(&data.bytes)
+        .map_err(|e| format!("the input picture could not be read: {e}"))?
+        .to_rgb8();
+    let (width, height) = input.dimensions();
+    if width as i64 > MAX_SIDE || height as i64 > MAX_SIDE {
+        return Err(format!(
+            "Remix takes pictures up to {MAX_SIDE}×{MAX_SIDE}; this one is {width}×{height}"
+        ));
+    }
+    let strength = request
+        .params
+        .get("strength")
+        .and_then(Value::as_f64)
+        .unwrap_or(0.5)
+        .clamp(0.0, 1.0);
+    let scene = Scene {
+        width,
+        height,
+        style: Style::Aurora,
+        detail: 4,
+    };
+    let shapes = render(
+        &scene,
+        &request.prompt,
+        &request.negative_prompt,
+        request.seed,
+    );
+    let blended: Vec<u8> = input
+        .as_raw()
+        .iter()
+        .zip(&shapes)
+        .map(|(&a, &b)| (a as f64 * (1.0 - strength) + b as f64 * strength).round() as u8)
+        .collect();
+    crate::media::png::encode_rgb(width, height, &blended).map_err(|e| e.to_string())
 }
 
 #[async_trait::async_trait]

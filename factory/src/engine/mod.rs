@@ -4,8 +4,10 @@
 //! operations here are the ones with effects beyond one table: they publish events after their
 //! change commits and wake the worker.
 
+mod pipelines;
+
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -60,6 +62,8 @@ pub struct Engine {
     civitai_catalog: Catalog,
     /// Where a backup made from the app reads the database (none: backups are off).
     backup_source: Option<Arc<crate::backup::Source>>,
+    /// Moves pipeline runs on, once started in this process.
+    driver: Arc<OnceLock<crate::pipelines::driver::Driver>>,
 }
 
 impl Engine {
@@ -74,6 +78,7 @@ impl Engine {
             credentials: None,
             civitai_catalog: Catalog::new(None, None).expect("the default catalog URL is valid"),
             backup_source: None,
+            driver: Arc::new(OnceLock::new()),
         }
     }
 

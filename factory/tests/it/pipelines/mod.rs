@@ -11,6 +11,8 @@ use serde_json::json;
 
 use crate::queue::setup_with_providers;
 
+mod runs;
+
 fn graph(prompt: &str) -> Graph {
     serde_json::from_value(json!({"steps": [
         {"name": "hero", "kind": "generate", "provider": "local", "model": "aurora",
@@ -115,6 +117,7 @@ async fn the_cache_hides_entries_while_a_product_is_in_the_trash_and_forgets_del
             run_seed: 1,
             run_id: 1,
             model_version: &none,
+            input_picture: None,
         },
     )
     .into_iter()
@@ -171,7 +174,7 @@ async fn a_preview_runs_only_what_the_cache_cannot_answer_and_prices_only_that()
     let mut conn = setup.db.conn().await;
     let g = graph("a lighthouse");
 
-    let fresh = preview(&mut conn, &g, 7, 1, &no_versions).await.unwrap();
+    let fresh = preview(&mut conn, &g, &run_inputs(7, 1)).await.unwrap();
     assert_eq!(fresh.to_run, 2);
     assert!(fresh.steps.iter().all(|s| s.cached.is_none()));
     assert_eq!(
@@ -186,7 +189,7 @@ async fn a_preview_runs_only_what_the_cache_cannot_answer_and_prices_only_that()
             .await
             .unwrap();
     }
-    let again = preview(&mut conn, &g, 7, 2, &no_versions).await.unwrap();
+    let again = preview(&mut conn, &g, &run_inputs(7, 2)).await.unwrap();
     assert_eq!(again.to_run, 0);
     assert_eq!(again.steps[1].cached, Some(vec![made[1].id]));
 
@@ -196,7 +199,7 @@ async fn a_preview_runs_only_what_the_cache_cannot_answer_and_prices_only_that()
     if let StepKind::CropResize { width, .. } = &mut smaller.steps[1].kind {
         *width = 16;
     }
-    let edited = preview(&mut conn, &smaller, 7, 3, &no_versions)
+    let edited = preview(&mut conn, &smaller, &run_inputs(7, 3))
         .await
         .unwrap();
     let running: Vec<&str> = edited
@@ -207,7 +210,7 @@ async fn a_preview_runs_only_what_the_cache_cannot_answer_and_prices_only_that()
         .collect();
     assert_eq!(running, ["small"]);
     assert_eq!(
-        preview(&mut conn, &g, 8, 4, &no_versions)
+        preview(&mut conn, &g, &run_inputs(8, 4))
             .await
             .unwrap()
             .to_run,
@@ -225,7 +228,7 @@ async fn a_preview_runs_only_what_the_cache_cannot_answer_and_prices_only_that()
          "prompt": "x", "inputs": {"image": [{"step": "hero", "output": "image"}]}}
     ]}))
     .unwrap();
-    let priced = preview(&mut conn, &hosted, 7, 5, &no_versions)
+    let priced = preview(&mut conn, &hosted, &run_inputs(7, 5))
         .await
         .unwrap();
     assert_eq!(priced.steps[1].provider_images, 4);
@@ -234,11 +237,21 @@ async fn a_preview_runs_only_what_the_cache_cannot_answer_and_prices_only_that()
     store::remember(&mut conn, &priced.steps[0].key, &[made[0].id])
         .await
         .unwrap();
-    let less = preview(&mut conn, &hosted, 7, 6, &no_versions)
+    let less = preview(&mut conn, &hosted, &run_inputs(7, 6))
         .await
         .unwrap();
     assert!(
         less.cost_micros < priced.cost_micros,
         "a cached step costs nothing"
     );
+}
+
+/// The key inputs of run `run_id` with `run_seed`, on providers that report no model versions.
+fn run_inputs(run_seed: i64, run_id: i64) -> KeyInputs<'static> {
+    KeyInputs {
+        run_seed,
+        run_id,
+        model_version: &no_versions,
+        input_picture: None,
+    }
 }

@@ -1,0 +1,2 @@
+DROP TABLE pipeline_run_steps;
+DROP TABLE pipeline_runs;
