@@ -156,6 +156,37 @@ mod from_engine {
         }
     }
 
+    impl From<factory::pipelines::PipelineError> for AppError {
+        fn from(e: factory::pipelines::PipelineError) -> Self {
+            use factory::pipelines::PipelineError;
+            match e {
+                PipelineError::Name(_) | PipelineError::NameTaken(_) => {
+                    AppError::invalid("name", e.to_string())
+                }
+                PipelineError::Invalid(_) => AppError::invalid("steps", e.to_string()),
+                PipelineError::NotFound(_) | PipelineError::NoProject(_) => {
+                    AppError::NotFound(e.to_string())
+                }
+                PipelineError::Database(db) => DbError::Query(db).into(),
+                PipelineError::Db(db) => db.into(),
+            }
+        }
+    }
+
+    impl From<factory::pipelines::RunError> for AppError {
+        fn from(e: factory::pipelines::RunError) -> Self {
+            use factory::pipelines::RunError;
+            match e {
+                RunError::Pipeline(e) => e.into(),
+                RunError::Steps(_) => AppError::invalid("steps", e.to_string()),
+                RunError::Input(_) => AppError::invalid("run", e.to_string()),
+                RunError::NotFound(_) => AppError::NotFound(e.to_string()),
+                RunError::Lost => AppError::Conflict(e.to_string()),
+                RunError::Db(db) => db.into(),
+            }
+        }
+    }
+
     impl From<DbError> for AppError {
         fn from(e: DbError) -> Self {
             tracing::error!(error = %e, "database error");

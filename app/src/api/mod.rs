@@ -6,6 +6,7 @@ pub mod costs;
 pub mod gallery;
 pub mod generate;
 pub mod library;
+pub mod pipelines;
 pub mod products;
 pub mod projects;
 pub mod queue;

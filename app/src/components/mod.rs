@@ -19,6 +19,8 @@ pub mod month_scrubber;
 pub mod pager;
 pub mod params;
 pub mod pauses;
+pub mod pipeline_run;
+pub mod pipeline_steps;
 pub mod preview;
 pub mod queue_batch;
 pub mod session_panel;

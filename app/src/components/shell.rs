@@ -11,6 +11,7 @@ const NAV: &[(&str, &str)] = &[
     ("/generate", "Generate"),
     ("/gallery", "Gallery"),
     ("/queue", "Queue"),
+    ("/pipelines", "Pipelines"),
     ("/wildcards", "Wildcards"),
     ("/settings", "Settings"),
 ];

@@ -5,6 +5,8 @@ pub mod gallery;
 pub mod generate;
 pub mod grid;
 pub mod not_found;
+pub mod pipeline;
+pub mod pipelines;
 pub mod product;
 pub mod projects;
 pub mod queue;

@@ -134,6 +134,8 @@ fn ProductView(detail: ProductDetailDto) -> impl IntoView {
                 })}
                 <div class="flex flex-wrap gap-2">
                     <a href=use_as_input class=button::primary()>"Use as input"</a>
+                    <a href=format!("/pipelines?project={}&input={}", product.project_id, product.id)
+                        class=button::secondary()>"Run a pipeline on it"</a>
                 </div>
                 <ReuseButtons detail=detail.clone() />
                 <TriagePanel detail=detail.clone() />

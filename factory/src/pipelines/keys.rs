@@ -46,7 +46,7 @@ pub struct KeyInputs<'a> {
     /// Makes an "always run" step's key (and those after it) this run's alone.
     pub run_id: i64,
     /// The version a provider reports for a model (`None` where it reports none).
-    pub model_version: &'a dyn Fn(&str, &str) -> Option<String>,
+    pub model_version: &'a (dyn Fn(&str, &str) -> Option<String> + Sync),
     /// The content hash of the picture the run starts from, for its input step.
     pub input_picture: Option<&'a str>,
 }
