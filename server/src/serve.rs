@@ -49,6 +49,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                 "resuming jobs a previous run left unfinished"
             );
         }
+        factory::pipelines::runs::release_orphaned_steps(&mut *engine.conn().await?).await?;
     }
     // The worker starts with the server, so jobs a crash left behind resume at once: providers
     // delete results within the hour.
@@ -91,6 +92,7 @@ pub async fn work(config: Config) -> anyhow::Result<()> {
         }
         if database.is_exclusive() {
             factory::jobs::claim::release_orphaned_leases(&mut *engine.conn().await?).await?;
+            factory::pipelines::runs::release_orphaned_steps(&mut *engine.conn().await?).await?;
         }
         let relay = relay(&engine, &database).await?;
         let worker = engine.start_worker(worker_config(&config), SHUTDOWN_GRACE);

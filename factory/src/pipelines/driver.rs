@@ -32,7 +32,7 @@ use crate::products::{NewProduct, Product};
 use crate::providers::Providers;
 
 /// How long a step on this machine may run before another process may take it over.
-const LOCAL_LEASE_SECS: i32 = 300;
+const LOCAL_LEASE_SECS: i32 = 120;
 /// How often every active run is looked at even without an event.
 const TICK: Duration = Duration::from_secs(2);
 

@@ -10,6 +10,7 @@ mod guard;
 mod health;
 mod live;
 mod managed_database;
+mod pipelines;
 mod processes;
 mod projects;
 mod scale;
