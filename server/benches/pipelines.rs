@@ -1,15 +1,17 @@
 //! Pipeline benchmark: `cargo bench -p server --bench pipelines` (or `scripts/bench pipelines`).
 //!
 //! A 200-step pipeline: the time to work out every step's cache key, and to look every key up
-//! in the step cache (one query), per step. Then a 30-step pipeline whose steps are all cached
-//! (as a finished run leaves them): what a preview from a new connection pool (a restarted
-//! server) would run, and what each scripted edit would run, beside the steps that edit should
-//! run (worked out from the graph). Prints tables; nothing here passes or fails. Runs do not
-//! exist yet, so "would run" is the preview's answer, not steps executed.
+//! in the step cache (one query), per step. Then a 30-step pipeline run for real (the offline
+//! generator, the worker and the pipeline driver): a first run; the same run after a restart
+//! (a new engine on a new connection pool: nothing in memory); and each scripted edit saved as
+//! a new version and run, with the steps executed beside the steps that edit should run (worked
+//! out from the graph). Prints tables; nothing here passes or fails.
 
 use std::collections::BTreeSet;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use factory::jobs::worker::WorkerConfig;
+use factory::pipelines::runs::{self, RunRequest, RunState};
 use factory::pipelines::store;
 use factory::pipelines::{plan, preview, Graph, KeyInputs, SeedRule, StepKind};
 use factory::projects::{self, Description, ProjectName};
@@ -44,14 +46,14 @@ fn pipeline(n: usize) -> Graph {
                    "inputs": {"images": [{"step": "s0", "output": "image"},
                                          {"step": from, "output": "image"}]}})
         } else if i.is_multiple_of(10) {
-            json!({"name": name, "kind": "variations", "provider": "local", "model": "waves",
+            json!({"name": name, "kind": "variations", "provider": "local", "model": "remix",
                    "prompt": format!("variation {i}"), "count": 3,
                    "inputs": {"image": [{"step": from, "output": "image"}]}})
         } else if i.is_multiple_of(3) {
             json!({"name": name, "kind": "crop_resize", "width": 32 + i as u32, "height": 32,
                    "inputs": {"image": [{"step": from, "output": "image"}]}})
         } else {
-            json!({"name": name, "kind": "image_to_image", "provider": "local", "model": "waves",
+            json!({"name": name, "kind": "image_to_image", "provider": "local", "model": "remix",
                    "prompt": format!("step {i}"),
                    "inputs": {"image": [{"step": from, "output": "image"}]}})
         };
@@ -79,14 +81,6 @@ fn downstream(graph: &Graph, name: &str) -> BTreeSet<String> {
             return out;
         }
     }
-}
-
-fn would_run(p: &factory::pipelines::Preview) -> BTreeSet<String> {
-    p.steps
-        .iter()
-        .filter(|s| s.cached.is_none())
-        .map(|s| s.name.clone())
-        .collect()
 }
 
 fn prompt_of<'a>(graph: &'a mut Graph, name: &str) -> &'a mut String {
@@ -170,21 +164,50 @@ async fn main() {
     );
     drop(conn);
 
-    // 30 steps, all cached; a "restart" is a new pool, so nothing is remembered in memory.
+    // 30 steps, run for real.
     let small = pipeline(30);
-    let order = small.check().unwrap();
-    for planned in plan(&small, &order, &inputs) {
-        store::remember(&mut *db.conn().await, &planned.key, &[product])
-            .await
-            .unwrap();
-    }
-    let fresh_pool = db.pool();
-    let mut conn = factory::db::get_conn(&fresh_pool).await.unwrap();
-    let restart = preview(&mut conn, &small, &run_inputs(1, 3)).await.unwrap();
-
+    let worker = engine.start_worker(fast_worker(), Duration::from_secs(2));
+    engine.start_pipeline_driver();
+    let made = store::create(
+        &mut *db.conn().await,
+        project,
+        &factory::pipelines::PipelineName::parse("Thirty").unwrap(),
+        &small,
+    )
+    .await
+    .unwrap();
     let everything: BTreeSet<String> = small.steps.iter().map(|s| s.name.clone()).collect();
+    println!("\n30-step pipeline, run for real (offline generator, 64×64)\n");
+    println!("| run | steps executed | steps that should run | same | time |");
+    println!("|---|---:|---:|---|---:|");
+    let row = |what: &str, ran: &BTreeSet<String>, expected: &BTreeSet<String>, secs: f64| {
+        println!(
+            "| {what} | {} | {} | {} | {secs:.1} s |",
+            ran.len(),
+            expected.len(),
+            if ran == expected { "yes" } else { "NO" }
+        )
+    };
+    let (ran, secs) = run(&engine, made.id, 1).await;
+    row("first run", &ran, &everything, secs);
+
+    // A restart: the first engine's worker and driver stop; a new engine on a new pool runs it.
+    engine.stop_pipeline_driver();
+    worker.shut_down(Duration::from_secs(2)).await;
+    let engine = Engine::new(
+        db.pool(),
+        Providers::builtin(),
+        EngineSettings::new(data.path()),
+    );
+    let _worker = engine.start_worker(fast_worker(), Duration::from_secs(2));
+    engine.start_pipeline_driver();
+    let (ran, secs) = run(&engine, made.id, 1).await;
+    row("unchanged, after a restart", &ran, &BTreeSet::new(), secs);
+
+    let (ran, secs) = run(&engine, made.id, 2).await;
+    row("new run seed", &ran, &everything, secs);
+
     let mut edits: Vec<(&str, Graph, BTreeSet<String>)> = Vec::new();
-    edits.push(("none, after a restart", small.clone(), BTreeSet::new()));
     let mut g = small.clone();
     prompt_of(&mut g, "s4").push_str(", in fog");
     edits.push(("prompt of s4 (one branch)", g, downstream(&small, "s4")));
@@ -217,28 +240,55 @@ async fn main() {
         }
     }
     edits.push(("steps renumbered and renamed", g, BTreeSet::new()));
-
-    println!("\n30-step pipeline, every step cached by an earlier run\n");
-    println!("| edit | steps the preview would run | steps that should run | same |");
-    println!("|---|---:|---:|---|");
-    let reseeded = would_run(&preview(&mut conn, &small, &run_inputs(2, 4)).await.unwrap());
-    println!(
-        "| new run seed (every step follows the seeded first one) | {} | {} | {} |",
-        reseeded.len(),
-        everything.len(),
-        if reseeded == everything { "yes" } else { "NO" }
-    );
-    assert_eq!(restart.to_run, 0);
     for (what, graph, expected) in edits {
-        let p = preview(&mut conn, &graph, &run_inputs(1, 5)).await.unwrap();
-        let ran = would_run(&p);
-        println!(
-            "| {what} | {} | {} | {} |",
-            ran.len(),
-            expected.len(),
-            if ran == expected { "yes" } else { "NO" }
-        );
+        // Each edit is made to the original and run with the first run's seed.
+        store::save(&mut *db.conn().await, made.id, &graph)
+            .await
+            .unwrap();
+        let (ran, secs) = run(&engine, made.id, 1).await;
+        row(what, &ran, &expected, secs);
     }
+}
+
+fn fast_worker() -> WorkerConfig {
+    WorkerConfig {
+        idle_poll: Duration::from_millis(50),
+        ..WorkerConfig::default()
+    }
+}
+
+/// Runs the pipeline's latest version with `run_seed` until it ends; answers the steps executed
+/// (not answered from the cache) and the seconds it took.
+async fn run(engine: &Engine, pipeline_id: i64, run_seed: i64) -> (BTreeSet<String>, f64) {
+    let started = Instant::now();
+    let run = engine
+        .run_pipeline(&RunRequest {
+            pipeline_id,
+            version: None,
+            run_seed: Some(run_seed),
+            input_product: None,
+        })
+        .await
+        .unwrap();
+    let run = factory::testing::eventually(Duration::from_secs(300), async || {
+        let run = runs::get(&mut engine.conn().await.unwrap(), run.id)
+            .await
+            .unwrap();
+        (run.state() != RunState::Running).then_some(run)
+    })
+    .await;
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(run.state(), RunState::Succeeded, "run {}", run.id);
+    let steps = runs::steps(&mut engine.conn().await.unwrap(), run.id)
+        .await
+        .unwrap();
+    let ran = steps
+        .into_iter()
+        .filter(|s| s.started_at.is_some())
+        // Renamed steps are reported by their original names.
+        .map(|s| s.name.trim_start_matches("step-").to_string())
+        .collect();
+    (ran, secs)
 }
 
 /// The key inputs of run `run_id` with `run_seed`, on providers that report no model versions.
