@@ -40,6 +40,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     for provider in engine.install_providers().await? {
         tracing::info!("{provider} is enabled");
     }
+    install_local_servers(&config, &engine).await;
     if database.is_exclusive() {
         let released =
             factory::jobs::claim::release_orphaned_leases(&mut *engine.conn().await?).await?;
@@ -90,6 +91,7 @@ pub async fn work(config: Config) -> anyhow::Result<()> {
         for provider in engine.install_providers().await? {
             tracing::info!("{provider} is enabled");
         }
+        install_local_servers(&config, &engine).await;
         if database.is_exclusive() {
             factory::jobs::claim::release_orphaned_leases(&mut *engine.conn().await?).await?;
             factory::pipelines::runs::release_orphaned_steps(&mut *engine.conn().await?).await?;
@@ -114,6 +116,17 @@ pub async fn work(config: Config) -> anyhow::Result<()> {
     .await;
     database.shut_down().await;
     result
+}
+
+/// The generation servers configured on this machine or network (AUTOMATIC1111). One that
+/// cannot be reached is left out, with the reason in the log; the app runs without it.
+async fn install_local_servers(config: &Config, engine: &Engine) {
+    if let Some(url) = &config.a1111_url {
+        match factory::providers::a1111::install(engine.providers(), url).await {
+            Ok(enabled) => tracing::info!("{enabled}"),
+            Err(e) => tracing::warn!("AUTOMATIC1111 is not available: {e}"),
+        }
+    }
 }
 
 /// On a database other processes may share, the relay that carries events between them.

@@ -88,8 +88,10 @@ pub async fn preview_run(
     input_product: Option<i64>,
 ) -> Result<RunPreviewDto, AppError> {
     super::respond(async move {
-        let mut conn = super::engine()?.conn().await?;
-        let p = runs::preview_latest(&mut conn, id, run_seed, input_product).await?;
+        let engine = super::engine()?;
+        let mut conn = engine.conn().await?;
+        let p = runs::preview_latest(&mut conn, engine.providers(), id, run_seed, input_product)
+            .await?;
         Ok(RunPreviewDto {
             cached: p
                 .steps

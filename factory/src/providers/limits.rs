@@ -282,6 +282,10 @@ impl Provider for Limited {
         Some(&self.gate)
     }
 
+    fn model_version(&self, model: &str) -> Option<String> {
+        self.inner.model_version(model)
+    }
+
     async fn submit(&self, request: &GenerationRequest) -> Result<Submitted, ProviderError> {
         self.gate.before_submission().await;
         let result = self.inner.submit(request).await;

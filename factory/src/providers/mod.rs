@@ -9,6 +9,7 @@
 //! One module per provider: [`local`] (the offline generator), [`fal`] and [`replicate`] (and
 //! `civitai` to come) speak their providers' HTTP protocols against a configurable base URL.
 
+pub mod a1111;
 pub mod civitai;
 pub mod fal;
 pub mod http;
@@ -312,6 +313,12 @@ pub trait Provider: Send + Sync {
                 reference.escape_debug()
             ),
         ))
+    }
+
+    /// The version of a model the provider reports apart from its name (a checkpoint's hash),
+    /// for pipeline cache keys; `None` where the name says it all.
+    fn model_version(&self, _model: &str) -> Option<String> {
+        None
     }
 
     /// The provider's rate limits in this process, when it has any ([`limits::Limited`]).

@@ -10,6 +10,7 @@
 //! maintenance database). The harness only ever creates and drops databases whose names it
 //! generated in this process (`af_test_<pid>_...`); it never touches any other database.
 
+pub mod a1111_standin;
 pub mod civitai_standin;
 pub mod fal_standin;
 pub mod fixtures;

@@ -1,5 +1,6 @@
 //! Integration tests of the engine against a real PostgreSQL (one binary for the crate).
 
+mod a1111;
 mod auth;
 mod backup;
 mod civitai;

@@ -280,6 +280,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ART_FACTORY_CIVITAI_CATALOG_URL", value_name = "URL")]
     pub civitai_catalog_url: Option<String>,
 
+    /// A local AUTOMATIC1111 or Forge server started with `--api`, offered as the provider
+    /// "AUTOMATIC1111 / Forge": `http://127.0.0.1:7860`. Its checkpoints are read at start.
+    #[arg(long, env = "ART_FACTORY_A1111_URL", value_name = "URL")]
+    pub a1111_url: Option<String>,
+
     /// Keep the pictures in an S3-compatible bucket instead of the data directory:
     /// `s3://bucket` or `s3://bucket/prefix`. Every process sharing one database must use the
     /// same bucket. Default: the data directory.

@@ -58,6 +58,7 @@ pub struct FileConfig {
     pub civitai_token: Option<String>,
     pub civitai_base_url: Option<String>,
     pub civitai_catalog_url: Option<String>,
+    pub a1111_url: Option<String>,
     pub data_key_store: Option<String>,
     pub media_url: Option<String>,
     pub media_endpoint: Option<String>,
@@ -90,6 +91,7 @@ pub struct Config {
     pub civitai: ProviderSetup,
     /// Civitai's catalog, when not its public one.
     pub civitai_catalog_url: Option<String>,
+    pub a1111_url: Option<String>,
     pub data_key_store: KeyStore,
     pub behind_proxy: bool,
     /// Whether `serve` runs the queue's workers too.
@@ -315,6 +317,7 @@ impl Config {
             replicate,
             civitai,
             civitai_catalog_url,
+            a1111_url: args.a1111_url.or(file.a1111_url),
             job_lease: Duration::from_secs(job_lease),
             max_retry_after: Duration::from_secs(max_retry_after),
             workers,

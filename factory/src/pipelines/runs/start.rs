@@ -125,7 +125,9 @@ async fn begin(
             &KeyInputs {
                 run_seed: start.run_seed,
                 run_id: run.id,
-                model_version: &|_, _| None,
+                model_version: &|provider, model| {
+                    providers.get(provider).and_then(|p| p.model_version(model))
+                },
                 input_picture: input_picture.as_ref().map(|(_, hash)| hash.as_str()),
             },
         );

@@ -116,6 +116,7 @@ pub async fn overview(
 /// `input_product` when it has an input step.
 pub async fn preview_latest(
     conn: &mut AsyncPgConnection,
+    providers: &crate::providers::Providers,
     pipeline_id: i64,
     run_seed: i64,
     input_product: Option<i64>,
@@ -127,7 +128,9 @@ pub async fn preview_latest(
         run_seed,
         // Only "always run" steps see it, and they never come from the cache anyway.
         run_id: 0,
-        model_version: &|_, _| None,
+        model_version: &|provider, model| {
+            providers.get(provider).and_then(|p| p.model_version(model))
+        },
         input_picture: input.as_ref().map(|(_, hash)| hash.as_str()),
     };
     Ok(crate::pipelines::preview(conn, &version.graph, &inputs).await?)
