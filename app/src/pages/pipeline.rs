@@ -23,6 +23,10 @@ pub fn PipelinePage() -> impl IntoView {
     let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok())));
     let opened = RwSignal::new(None::<i32>);
     let reload = RwSignal::new(0u32);
+    // Kept here, not in the view a reload redraws: what the last save said, and the run shown
+    // (`None`: the newest).
+    let saved = RwSignal::new(None::<Result<i32, AppError>>);
+    let current_run = RwSignal::new(None::<i64>);
     let detail = Resource::new(
         move || (id.get(), opened.get(), reload.get()),
         |(id, version, _)| async move {
@@ -39,7 +43,7 @@ pub fn PipelinePage() -> impl IntoView {
                     <Title text="Pipeline" />
                     <FormMessage message=Signal::stored(Some(e.to_string())) />
                 }.into_any(),
-                Ok(d) => view! { <PipelineView detail=d opened reload /> }.into_any(),
+                Ok(d) => view! { <PipelineView detail=d opened reload saved current_run /> }.into_any(),
             })}
         </Transition>
     }
@@ -50,13 +54,14 @@ fn PipelineView(
     detail: PipelineDetailDto,
     opened: RwSignal<Option<i32>>,
     reload: RwSignal<u32>,
+    saved: RwSignal<Option<Result<i32, AppError>>>,
+    current_run: RwSignal<Option<i64>>,
 ) -> impl IntoView {
     let query = use_query_map();
     let input = move || query.with(|q| q.get("input").and_then(|v| v.parse::<i64>().ok()));
     let pipeline_id = detail.pipeline.id;
     let editor = Editor::new();
     editor.load(detail.steps.clone());
-    let saved = RwSignal::new(None::<Result<i32, AppError>>);
     let save = move |_| {
         let steps = editor.forms();
         leptos::task::spawn_local(async move {
@@ -69,7 +74,8 @@ fn PipelineView(
             }
         });
     };
-    let current_run = RwSignal::new(detail.runs.first().map(|r| r.id));
+    let newest = detail.runs.first().map(|r| r.id);
+    let shown_run = move || current_run.get().or(newest);
     let latest = detail.pipeline.latest_version;
     let title = detail.pipeline.name.clone();
     view! {
@@ -95,8 +101,8 @@ fn PipelineView(
             <section aria-labelledby="run-panel-heading" class="space-y-4">
                 <h2 id="run-panel-heading" class="text-lg font-semibold">"Run"</h2>
                 <RunPanel pipeline_id input=Signal::derive(input) current_run reload />
-                {move || current_run.get().map(|run| view! {
-                    <RunView run_id=Signal::derive(move || current_run.get().unwrap_or(run))
+                {move || shown_run().map(|run| view! {
+                    <RunView run_id=Signal::derive(move || shown_run().unwrap_or(run))
                         on_new_run=Callback::new(move |id| { current_run.set(Some(id)); reload.update(|r| *r += 1); })
                         on_changed=Callback::new(move |()| ()) />
                 })}
