@@ -188,7 +188,8 @@ async fn main() {
             if ran == expected { "yes" } else { "NO" }
         )
     };
-    let (ran, secs) = run(&engine, made.id, 1).await;
+    // Run seed 11: the 200-step section above cached the same first steps for run seed 1.
+    let (ran, secs) = run(&engine, made.id, 11).await;
     row("first run", &ran, &everything, secs);
 
     // A restart: the first engine's worker and driver stop; a new engine on a new pool runs it.
@@ -201,10 +202,10 @@ async fn main() {
     );
     let _worker = engine.start_worker(fast_worker(), Duration::from_secs(2));
     engine.start_pipeline_driver();
-    let (ran, secs) = run(&engine, made.id, 1).await;
+    let (ran, secs) = run(&engine, made.id, 11).await;
     row("unchanged, after a restart", &ran, &BTreeSet::new(), secs);
 
-    let (ran, secs) = run(&engine, made.id, 2).await;
+    let (ran, secs) = run(&engine, made.id, 12).await;
     row("new run seed", &ran, &everything, secs);
 
     let mut edits: Vec<(&str, Graph, BTreeSet<String>)> = Vec::new();
@@ -245,7 +246,7 @@ async fn main() {
         store::save(&mut *db.conn().await, made.id, &graph)
             .await
             .unwrap();
-        let (ran, secs) = run(&engine, made.id, 1).await;
+        let (ran, secs) = run(&engine, made.id, 11).await;
         row(what, &ran, &expected, secs);
     }
 }
