@@ -63,24 +63,7 @@ fn error(kind: ErrorKind, message: impl Into<String>) -> ProviderError {
 }
 
 fn unreachable(base: &Url, e: &reqwest::Error) -> ProviderError {
-    let what = if e.is_timeout() {
-        "did not answer in time"
-    } else if e.is_connect() {
-        "could not be reached (is it running with --api?)"
-    } else {
-        "broke the connection"
-    };
-    let host = base.host_str().unwrap_or("?");
-    let port = base.port_or_known_default().unwrap_or(0);
-    let error = error(
-        ErrorKind::Network,
-        format!("the server at {host}:{port} {what}"),
-    );
-    if e.is_connect() {
-        error
-    } else {
-        error.maybe_accepted()
-    }
+    super::http::local::unreachable(NAME, base, e, "is it running with --api?")
 }
 
 /// The parameters every checkpoint takes.
@@ -237,20 +220,14 @@ async fn generate(
     call: &'static str,
     body: Value,
 ) -> Result<Vec<Output>, ProviderError> {
-    let mut response = http
+    let response = http
         .post(endpoint(&base, &["sdapi", "v1", call]))
         .json(&body)
         .send()
         .await
         .map_err(|e| unreachable(&base, &e))?;
     let status = response.status();
-    let mut bytes = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| unreachable(&base, &e))? {
-        if bytes.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err(error(ErrorKind::BadOutput, "its answer was too large"));
-        }
-        bytes.extend_from_slice(&chunk);
-    }
+    let bytes = super::http::local::read_body(NAME, &base, response, MAX_ANSWER_BYTES).await?;
     if !status.is_success() {
         // FastAPI's {"detail": ...} (or {"error", "errors"}) says what was wrong.
         let detail = serde_json::from_slice::<Value>(&bytes)
@@ -398,14 +375,7 @@ impl std::fmt::Debug for A1111Provider {
 /// Connects to a configured server and adds it to `providers` (for the app's start-up); what
 /// went wrong, in words for the log, when it cannot.
 pub async fn install(providers: &super::Providers, base_url: &str) -> Result<String, String> {
-    let base = Url::parse(base_url.trim())
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-        .ok_or_else(|| {
-            format!(
-                "{NAME}: “{base_url}” is not a server address; write it like http://127.0.0.1:7860"
-            )
-        })?;
+    let base = super::http::local::server_address(NAME, base_url, "http://127.0.0.1:7860")?;
     let provider = A1111Provider::connect(base.clone())
         .await
         .map_err(|e| e.to_string())?;

@@ -11,6 +11,7 @@
 
 pub mod a1111;
 pub mod civitai;
+pub mod comfyui;
 pub mod fal;
 pub mod http;
 pub mod limits;

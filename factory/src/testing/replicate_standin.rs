@@ -238,17 +238,7 @@ async fn route(
 
 /// `POST /v1/files`: one multipart part named `content`; answers the file with its `urls.get`.
 fn upload(state: &Mutex<State>, headers: &HeaderMap, body: &[u8]) -> Response {
-    let boundary = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split("boundary=").nth(1))
-        .map(|b| b.trim_matches('"').to_string());
-    let part = boundary.and_then(|b| {
-        let start = find(body, b"\r\n\r\n")? + 4;
-        let end = find(body, format!("\r\n--{b}--").as_bytes())?;
-        let headers = String::from_utf8_lossy(&body[..start]);
-        (headers.contains("name=\"content\"") && end >= start).then(|| body[start..end].to_vec())
-    });
+    let part = super::standin::multipart_file(headers, body, "content");
     let Some(bytes) = part else {
         return problem(
             StatusCode::BAD_REQUEST,
@@ -265,10 +255,6 @@ fn upload(state: &Mutex<State>, headers: &HeaderMap, body: &[u8]) -> Response {
         json!({"id": n.to_string(), "name": "input", "content_type": "application/octet-stream",
                "size": size, "urls": {"get": url}}),
     )
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// The one community model in the stand-in's catalog, with a real Cog schema.

@@ -147,10 +147,37 @@ impl Served {
             axum::serve(listener, app).await.ok();
         }))
     }
+
+    /// A stand-in's background task (a worker), stopped with it.
+    pub fn task(work: impl std::future::Future<Output = ()> + Send + 'static) -> Self {
+        Self(tokio::spawn(work))
+    }
 }
 
 impl Drop for Served {
     fn drop(&mut self) {
         self.0.abort();
     }
+}
+
+/// The bytes of the file part named `field` of a one-part `multipart/form-data` body.
+pub fn multipart_file(
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+    field: &str,
+) -> Option<Vec<u8>> {
+    let boundary = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split("boundary=").nth(1))
+        .map(|b| b.trim_matches('"').to_string())?;
+    let start = find(body, b"\r\n\r\n")? + 4;
+    let end = find(body, format!("\r\n--{boundary}--").as_bytes())?;
+    let part_headers = String::from_utf8_lossy(&body[..start]);
+    (part_headers.contains(&format!("name=\"{field}\"")) && end >= start)
+        .then(|| body[start..end].to_vec())
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }

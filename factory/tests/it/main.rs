@@ -5,6 +5,7 @@ mod auth;
 mod backup;
 mod civitai;
 mod cluster;
+mod comfyui;
 mod credentials;
 mod export;
 mod fal;

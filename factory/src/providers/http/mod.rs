@@ -4,6 +4,7 @@
 //! [`download`] fetches outputs safely.
 
 mod download;
+pub mod local;
 mod refusal;
 
 use std::time::Duration;
@@ -186,6 +187,24 @@ pub fn inline_input<'a>(
     })?;
     let inline = (data.bytes.len() <= INLINE_IMAGE_MAX).then(|| data_uri(data));
     Ok((data, inline))
+}
+
+/// A `multipart/form-data` body holding one file part named `field`: its content type (with
+/// the boundary) and its bytes.
+pub fn multipart_file(
+    field: &str,
+    filename: &str,
+    data: &crate::providers::ImageData,
+) -> (String, Vec<u8>) {
+    let boundary = format!("art-factory-{:016x}", rand::random::<u64>());
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: {}\r\n\r\n",
+        data.mime
+    )
+    .into_bytes();
+    body.extend_from_slice(&data.bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 /// The bytes of a base64 `data:` URI (at most a download's worth).

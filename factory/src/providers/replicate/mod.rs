@@ -92,22 +92,12 @@ impl ReplicateProvider {
             (_, Some(inline)) => return Ok(inline),
             (data, None) => data,
         };
-        let boundary = format!("art-factory-{:016x}", rand::random::<u64>());
         let ext = data.mime.rsplit('/').next().unwrap_or("png");
-        let mut body = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"content\"; filename=\"input.{ext}\"\r\nContent-Type: {}\r\n\r\n",
-            data.mime
-        )
-        .into_bytes();
-        body.extend_from_slice(&data.bytes);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let (content_type, body) = http::multipart_file("content", &format!("input.{ext}"), data);
         let request = self
             .client
             .post(http::endpoint(&self.base, &["files"]))
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
-            )
+            .header("content-type", content_type)
             .body(body);
         let response = self.send(request).await?;
         if !response.status().is_success() {
