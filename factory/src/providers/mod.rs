@@ -12,6 +12,7 @@
 pub mod a1111;
 pub mod civitai;
 pub mod comfyui;
+pub mod declared;
 pub mod fal;
 pub mod http;
 pub mod limits;

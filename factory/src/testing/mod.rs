@@ -13,6 +13,7 @@
 pub mod a1111_standin;
 pub mod civitai_standin;
 pub mod comfyui_standin;
+pub mod declared_standin;
 pub mod fal_standin;
 pub mod fixtures;
 pub mod keyring;

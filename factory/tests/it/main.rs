@@ -7,6 +7,7 @@ mod civitai;
 mod cluster;
 mod comfyui;
 mod credentials;
+mod declared;
 mod export;
 mod fal;
 mod gallery;
