@@ -173,6 +173,12 @@ mod from_engine {
         }
     }
 
+    impl From<factory::providers::comfyui::WorkflowError> for AppError {
+        fn from(e: factory::providers::comfyui::WorkflowError) -> Self {
+            AppError::invalid("workflow", e.to_string())
+        }
+    }
+
     impl From<factory::pipelines::RunError> for AppError {
         fn from(e: factory::pipelines::RunError) -> Self {
             use factory::pipelines::RunError;

@@ -40,7 +40,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     for provider in engine.install_providers().await? {
         tracing::info!("{provider} is enabled");
     }
-    install_local_servers(&config, &engine).await;
+    install_local_servers(&engine).await;
     if database.is_exclusive() {
         let released =
             factory::jobs::claim::release_orphaned_leases(&mut *engine.conn().await?).await?;
@@ -91,7 +91,7 @@ pub async fn work(config: Config) -> anyhow::Result<()> {
         for provider in engine.install_providers().await? {
             tracing::info!("{provider} is enabled");
         }
-        install_local_servers(&config, &engine).await;
+        install_local_servers(&engine).await;
         if database.is_exclusive() {
             factory::jobs::claim::release_orphaned_leases(&mut *engine.conn().await?).await?;
             factory::pipelines::runs::release_orphaned_steps(&mut *engine.conn().await?).await?;
@@ -118,14 +118,16 @@ pub async fn work(config: Config) -> anyhow::Result<()> {
     result
 }
 
-/// The generation servers configured on this machine or network (AUTOMATIC1111). One that
-/// cannot be reached is left out, with the reason in the log; the app runs without it.
-async fn install_local_servers(config: &Config, engine: &Engine) {
-    if let Some(url) = &config.a1111_url {
-        match factory::providers::a1111::install(engine.providers(), url).await {
-            Ok(enabled) => tracing::info!("{enabled}"),
-            Err(e) => tracing::warn!("AUTOMATIC1111 is not available: {e}"),
-        }
+/// The plugin providers: the generation servers configured (AUTOMATIC1111, ComfyUI) and the
+/// manifests in the data directory. One that cannot be loaded is left out, with the reason in
+/// the log (and on the Settings page); the app runs without it.
+async fn install_local_servers(engine: &Engine) {
+    let report = engine.reload_plugins().await;
+    for enabled in report.enabled {
+        tracing::info!("{enabled}");
+    }
+    for problem in report.problems {
+        tracing::warn!("{problem}");
     }
 }
 
@@ -178,7 +180,11 @@ fn engine(config: &Config, database: &Database) -> anyhow::Result<Engine> {
     let engine = Engine::new(database.pool.clone(), providers, settings)
         .with_media(media.clone())
         .with_credentials(credentials)
-        .with_civitai_catalog(civitai_catalog(config));
+        .with_civitai_catalog(civitai_catalog(config))
+        .with_plugins(factory::engine::PluginConfig {
+            a1111_url: config.a1111_url.clone(),
+            comfyui_url: config.comfyui_url.clone(),
+        });
     // Without pg_dump the app still runs; Settings says why it cannot back up.
     Ok(match database.backup_source(config, media) {
         Ok(source) => engine.with_backups(source),

@@ -7,6 +7,7 @@ pub mod gallery;
 pub mod generate;
 pub mod library;
 pub mod pipelines;
+pub mod plugins;
 pub mod products;
 pub mod projects;
 pub mod queue;

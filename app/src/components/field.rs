@@ -97,3 +97,31 @@ pub fn FormMessage(#[prop(into)] message: Signal<Option<String>>) -> impl IntoVi
         </Show>
     }
 }
+
+/// Reads the file chosen in a file input as text, then calls `then` with its name and its text
+/// (`None` when it could not be read).
+pub fn read_text_file(ev: leptos::ev::Event, then: impl FnOnce(String, Option<String>) + 'static) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|files| files.get(0)) else {
+            return;
+        };
+        let name = file.name();
+        leptos::task::spawn_local(async move {
+            let text = wasm_bindgen_futures::JsFuture::from(file.text())
+                .await
+                .ok()
+                .and_then(|t| t.as_string());
+            then(name, text);
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (ev, then);
+}

@@ -21,6 +21,7 @@ pub mod params;
 pub mod pauses;
 pub mod pipeline_run;
 pub mod pipeline_steps;
+pub mod plugins_panel;
 pub mod preview;
 pub mod queue_batch;
 pub mod session_panel;

@@ -1,5 +1,6 @@
 //! The Settings page: each hosted provider's key (where the one in force comes from, add,
-//! replace, remove, test) and its rate limits; prices; storage; backups; sign-in; API tokens.
+//! replace, remove, test) and its rate limits; prices; plugin providers; storage; backups;
+//! sign-in; API tokens.
 
 use leptos::html;
 use leptos::prelude::*;
@@ -15,6 +16,7 @@ use crate::components::backup_panel::BackupPanel;
 use crate::components::button;
 use crate::components::costs::PriceTable;
 use crate::components::field::{FieldError, FormMessage, INPUT, LABEL};
+use crate::components::plugins_panel::PluginsPanel;
 use crate::components::session_panel::SessionPanel;
 use crate::components::storage_panel::StoragePanel;
 use crate::dto::{KeySourceDto, ProviderKeyDto};
@@ -65,6 +67,7 @@ pub fn SettingsPage() -> impl IntoView {
             </Transition>
         </section>
         <PriceTable />
+        <PluginsPanel />
         <StoragePanel />
         <BackupPanel />
         <SessionPanel />

@@ -146,41 +146,21 @@ pub fn WildcardsPage() -> impl IntoView {
 
 /// Reads the chosen file into the editor: its name (without `.txt`) and its text. Saving is
 /// still the person's click, so nothing is overwritten by surprise.
-#[allow(unused_variables)]
 fn import_file(
     ev: leptos::ev::Event,
     name: RwSignal<String>,
     values: RwSignal<String>,
     message: RwSignal<Option<String>>,
 ) {
-    #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::JsCast;
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
-            return;
-        };
-        let Some(file) = input.files().and_then(|files| files.get(0)) else {
-            return;
-        };
-        let stem = file
-            .name()
-            .trim_end_matches(".txt")
-            .trim_end_matches(".TXT")
-            .to_string();
-        leptos::task::spawn_local(async move {
-            match wasm_bindgen_futures::JsFuture::from(file.text()).await {
-                Ok(text) => {
-                    if name.get_untracked().trim().is_empty() {
-                        name.set(stem);
-                    }
-                    values.set(text.as_string().unwrap_or_default());
-                    message.set(None);
-                }
-                Err(_) => message.set(Some("Could not read that file; is it a text file?".into())),
+    crate::components::field::read_text_file(ev, move |file, text| match text {
+        Some(text) => {
+            let stem = file.trim_end_matches(".txt").trim_end_matches(".TXT");
+            if name.get_untracked().trim().is_empty() {
+                name.set(stem.to_string());
             }
-        });
-    }
+            values.set(text);
+            message.set(None);
+        }
+        None => message.set(Some("Could not read that file; is it a text file?".into())),
+    });
 }

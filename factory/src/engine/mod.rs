@@ -5,6 +5,9 @@
 //! change commits and wake the worker.
 
 mod pipelines;
+mod plugins;
+
+pub use plugins::{PluginConfig, PluginReport, WorkflowSummary};
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -64,6 +67,8 @@ pub struct Engine {
     backup_source: Option<Arc<crate::backup::Source>>,
     /// Moves pipeline runs on, once started in this process.
     driver: Arc<OnceLock<crate::pipelines::driver::Driver>>,
+    /// The plugin providers' configuration and last load.
+    plugins: Arc<plugins::Plugins>,
 }
 
 impl Engine {
@@ -79,6 +84,7 @@ impl Engine {
             civitai_catalog: Catalog::new(None, None).expect("the default catalog URL is valid"),
             backup_source: None,
             driver: Arc::new(OnceLock::new()),
+            plugins: Arc::default(),
         }
     }
 

@@ -285,6 +285,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ART_FACTORY_A1111_URL", value_name = "URL")]
     pub a1111_url: Option<String>,
 
+    /// A ComfyUI server, offered as the provider "ComfyUI" with the workflows imported on the
+    /// Settings page: `http://127.0.0.1:8188`.
+    #[arg(long, env = "ART_FACTORY_COMFYUI_URL", value_name = "URL")]
+    pub comfyui_url: Option<String>,
+
     /// Keep the pictures in an S3-compatible bucket instead of the data directory:
     /// `s3://bucket` or `s3://bucket/prefix`. Every process sharing one database must use the
     /// same bucket. Default: the data directory.

@@ -59,6 +59,7 @@ pub struct FileConfig {
     pub civitai_base_url: Option<String>,
     pub civitai_catalog_url: Option<String>,
     pub a1111_url: Option<String>,
+    pub comfyui_url: Option<String>,
     pub data_key_store: Option<String>,
     pub media_url: Option<String>,
     pub media_endpoint: Option<String>,
@@ -92,6 +93,7 @@ pub struct Config {
     /// Civitai's catalog, when not its public one.
     pub civitai_catalog_url: Option<String>,
     pub a1111_url: Option<String>,
+    pub comfyui_url: Option<String>,
     pub data_key_store: KeyStore,
     pub behind_proxy: bool,
     /// Whether `serve` runs the queue's workers too.
@@ -318,6 +320,7 @@ impl Config {
             civitai,
             civitai_catalog_url,
             a1111_url: args.a1111_url.or(file.a1111_url),
+            comfyui_url: args.comfyui_url.or(file.comfyui_url),
             job_lease: Duration::from_secs(job_lease),
             max_retry_after: Duration::from_secs(max_retry_after),
             workers,

@@ -11,6 +11,7 @@ mod health;
 mod live;
 mod managed_database;
 mod pipelines;
+mod plugins;
 mod processes;
 mod projects;
 mod scale;
