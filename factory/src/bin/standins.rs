@@ -1,12 +1,14 @@
-//! The stand-in providers as one process, for the browser tests: fal, Replicate and Civitai
-//! on free local ports, speaking their real protocols. Prints one `name=url` line per API
-//! (`fal`, `replicate`, `civitai`, `civitai_catalog`), then serves until killed.
+//! The stand-in providers as one process, for the browser tests: fal, Replicate, Civitai and a
+//! ComfyUI server on free local ports, speaking their real protocols. Prints one `name=url`
+//! line per API (`fal`, `replicate`, `comfyui`, `civitai`, `civitai_catalog` last), then serves
+//! until killed.
 //!
 //! `standins fixtures DIR` instead writes sample files of other tools into DIR (for the import
 //! tests), `standins ours DIR` one image of each provider as this app stores it (for
 //! `scripts/check-readers`), and stops.
 
 use factory::testing::civitai_standin::{CivitaiStandIn, CivitaiStandInOptions};
+use factory::testing::comfyui_standin::ComfyStandIn;
 use factory::testing::fal_standin::{FalStandIn, StandInOptions};
 use factory::testing::replicate_standin::{ReplicateStandIn, ReplicateStandInOptions};
 use std::time::Duration;
@@ -49,7 +51,9 @@ async fn main() {
         ..CivitaiStandInOptions::default()
     })
     .await;
+    let comfyui = ComfyStandIn::start(Duration::from_millis(40)).await;
     println!("fal={}", fal.base_url());
+    println!("comfyui={}", comfyui.base_url);
     println!("replicate={}", replicate.api_url());
     println!("civitai={}", civitai.api_url());
     println!("civitai_catalog={}", civitai.catalog_url());
