@@ -167,6 +167,7 @@ mod from_engine {
                 PipelineError::NotFound(_) | PipelineError::NoProject(_) => {
                     AppError::NotFound(e.to_string())
                 }
+                PipelineError::Running(_) => AppError::Conflict(e.to_string()),
                 PipelineError::Database(db) => DbError::Query(db).into(),
                 PipelineError::Db(db) => db.into(),
             }

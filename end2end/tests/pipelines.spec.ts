@@ -103,10 +103,18 @@ test("a picture's page runs a pipeline on it, from its input step", async ({ pag
   await expect(page.locator("[data-run-input]")).toContainText(`picture #${picture}`);
   await page.getByRole("link", { name: "Square thumbs" }).click();
   await expect(page.getByText(`Starts from picture #${picture}`)).toBeVisible();
+  const pipelinePath = new URL(page.url()).pathname;
   await page.getByRole("button", { name: "Run pipeline" }).click();
   expect(await finishedRun(page)).toEqual({ picture: "done", "crop resize": "done" });
   const thumb = page.locator('[data-run-step="crop resize"] img');
   await expect(thumb).toHaveCount(1);
   await thumb.click();
   await expect(page.getByRole("link", { name: new RegExp(`Made from Image #${picture}`) })).toBeVisible();
+
+  // Deleted after a confirmation, and gone from the project's list.
+  await hydrated(page, pipelinePath);
+  await page.getByRole("button", { name: "Delete pipeline…" }).click();
+  await page.getByRole("button", { name: "Yes, delete it" }).click();
+  await expect(page).toHaveURL(/\/pipelines\?project=/);
+  await expect(page.getByRole("link", { name: "Square thumbs" })).toHaveCount(0);
 });

@@ -70,6 +70,16 @@ pub async fn save_pipeline(id: i64, steps: Vec<StepForm>) -> Result<i32, AppErro
     .await
 }
 
+/// Deletes a pipeline with its versions and runs (refused while one runs).
+#[server(endpoint = "pipelines/delete")]
+pub async fn delete_pipeline(id: i64) -> Result<(), AppError> {
+    super::respond(async move {
+        let mut conn = super::engine()?.conn().await?;
+        Ok(store::delete(&mut conn, id).await?)
+    })
+    .await
+}
+
 #[server(endpoint = "pipelines/duplicate")]
 pub async fn duplicate_pipeline(id: i64, name: String) -> Result<PipelineDto, AppError> {
     super::respond(async move {

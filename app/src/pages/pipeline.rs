@@ -1,6 +1,6 @@
 //! `/pipelines/:id`: one pipeline. Edit its steps (saving makes a new version), preview and
 //! start a run (from a picture with `?input=`), follow it live, and browse earlier runs and
-//! versions; duplicate it under a new name.
+//! versions; duplicate it under a new name; delete it.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use leptos_router::NavigateOptions;
 
 use crate::api::pipelines::{
-    duplicate_pipeline, pipeline_detail, preview_run, run_pipeline, save_pipeline,
+    delete_pipeline, duplicate_pipeline, pipeline_detail, preview_run, run_pipeline, save_pipeline,
 };
 use crate::components::button;
 use crate::components::field::{FormMessage, INPUT, LABEL};
@@ -131,7 +131,8 @@ fn PipelineView(
                     }).collect_view()}
                 </ul>
             </section>
-            <Duplicate pipeline_id name=title />
+            <Duplicate pipeline_id name=title.clone() />
+            <Delete pipeline_id project_id=detail.pipeline.project_id name=title />
         </div>
     }
 }
@@ -240,6 +241,44 @@ fn Duplicate(pipeline_id: i64, name: String) -> impl IntoView {
                 <button type="submit" class=button::secondary()>"Duplicate pipeline"</button>
                 <FormMessage message=Signal::derive(move || message.get()) />
             </form>
+        </section>
+    }
+}
+
+/// Deletes the pipeline after a confirmation, then goes back to the project's pipelines.
+#[component]
+fn Delete(pipeline_id: i64, project_id: i64, name: String) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let message = RwSignal::new(None::<String>);
+    let navigate = use_navigate();
+    let delete = move |_| {
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match delete_pipeline(pipeline_id).await {
+                Ok(()) => navigate(
+                    &format!("/pipelines?project={project_id}"),
+                    NavigateOptions::default(),
+                ),
+                Err(e) => {
+                    confirming.set(false);
+                    message.set(Some(e.to_string()));
+                }
+            }
+        });
+    };
+    view! {
+        <section aria-labelledby="delete-heading">
+            <h2 id="delete-heading" class="text-lg font-semibold">"Delete"</h2>
+            <div class="mt-2 flex flex-wrap items-center gap-2 text-sm">
+                <Show when=move || confirming.get() fallback=move || view! {
+                    <button type="button" class=button::secondary() on:click=move |_| confirming.set(true)>"Delete pipeline…"</button>
+                }>
+                    <span>{format!("Delete “{name}” with its versions and runs? What they made stays in the gallery.")}</span>
+                    <button type="button" class=button::primary() on:click=delete.clone()>"Yes, delete it"</button>
+                    <button type="button" class=button::secondary() on:click=move |_| confirming.set(false)>"Keep it"</button>
+                </Show>
+            </div>
+            <FormMessage message=Signal::derive(move || message.get()) />
         </section>
     }
 }

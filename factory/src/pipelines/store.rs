@@ -51,6 +51,8 @@ pub enum PipelineError {
     NotFound(i64),
     #[error("There is no project with id {0}.")]
     NoProject(i64),
+    #[error("Pipeline “{0}” has a run under way; cancel it (or let it finish) before deleting the pipeline.")]
+    Running(String),
     #[error("the database failed: {0}")]
     Database(#[from] diesel::result::Error),
     #[error(transparent)]
@@ -173,6 +175,41 @@ pub async fn save(
     .get_result(conn)
     .await?;
     row.into_version()
+}
+
+/// Deletes a pipeline with its versions and runs, in one statement that refuses while a run is
+/// under way (its steps would lose their rows mid-run). What the runs made stays in the gallery,
+/// and the step cache keeps answering other pipelines with the same steps.
+pub async fn delete(conn: &mut AsyncPgConnection, id: i64) -> Result<(), PipelineError> {
+    #[derive(QueryableByName)]
+    struct Outcome {
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        deleted: Option<String>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        running: Option<String>,
+    }
+    let outcome: Outcome = sql_query(
+        "WITH gone AS (
+             DELETE FROM pipelines p WHERE p.id = $1 AND NOT EXISTS (
+                 SELECT 1 FROM pipeline_runs r WHERE r.pipeline_id = p.id AND r.state = 'running')
+             RETURNING p.name
+         )
+         SELECT (SELECT name FROM gone) AS deleted,
+                (SELECT name FROM pipelines WHERE id = $1) AS running",
+    )
+    .bind::<BigInt, _>(id)
+    .get_result(conn)
+    .await?;
+    match outcome {
+        Outcome {
+            deleted: Some(_), ..
+        } => Ok(()),
+        Outcome {
+            running: Some(name),
+            ..
+        } => Err(PipelineError::Running(name)),
+        _ => Err(PipelineError::NotFound(id)),
+    }
 }
 
 pub async fn get(conn: &mut AsyncPgConnection, id: i64) -> Result<Pipeline, PipelineError> {

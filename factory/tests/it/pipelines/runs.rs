@@ -394,3 +394,58 @@ async fn a_run_starts_from_a_picture_and_is_refused_with_what_to_do() {
         other => panic!("expected the step refused, got {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pipeline_is_deleted_with_its_runs_but_not_while_one_runs_and_its_pictures_stay() {
+    let setup = setup_with_providers(5, Vec::new()).await;
+    let name = PipelineName::parse("Gone").unwrap();
+    let made = store::create(
+        &mut *setup.db.conn().await,
+        setup.project,
+        &name,
+        &sheet_pipeline(3, false),
+    )
+    .await
+    .unwrap();
+    // Not driven yet: the run stays under way.
+    let run = setup
+        .engine
+        .run_pipeline(&request(made.id, 3))
+        .await
+        .unwrap();
+    let refused = store::delete(&mut *setup.db.conn().await, made.id)
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("has a run under way; cancel it"),
+        "{refused}"
+    );
+    let _worker = start(&setup);
+    setup.engine.start_pipeline_driver();
+    let (_, steps) = finished(&setup, &run).await;
+    store::delete(&mut *setup.db.conn().await, made.id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store::get(&mut *setup.db.conn().await, made.id).await,
+        Err(store::PipelineError::NotFound(_))
+    ));
+    assert!(matches!(
+        runs::get(&mut *setup.db.conn().await, run.id).await,
+        Err(RunError::NotFound(_))
+    ));
+    let sheet = steps["sheet"].1[0];
+    assert!(
+        factory::products::get(&mut *setup.db.conn().await, sheet)
+            .await
+            .unwrap()
+            .is_some(),
+        "what the runs made stays"
+    );
+    assert!(matches!(
+        store::delete(&mut *setup.db.conn().await, made.id).await,
+        Err(store::PipelineError::NotFound(_))
+    ));
+}
