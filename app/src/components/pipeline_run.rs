@@ -80,14 +80,14 @@ pub fn RunView(
     };
     view! {
         <FormMessage message=Signal::derive(move || message.get()) />
-        <Suspense fallback=|| view! { <p class="text-sm text-stone-500">"Loading the run…"</p> }>
-            {move || Suspend::new(async move {
-                match run.await {
-                    Err(e) => view! { <FormMessage message=Signal::stored(Some(e.to_string())) /> }.into_any(),
-                    Ok(r) => view! { <RunSteps run=r rerun cancel /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        // Read directly, not through a <Suspense>: the run is asked for by the browser only, so
+        // the server and the hydrating browser both draw "Loading", and each second's refresh
+        // keeps the last answer on screen until the next one arrives.
+        {move || match run.get() {
+            None => view! { <p class="text-sm text-stone-500">"Loading the run…"</p> }.into_any(),
+            Some(Err(e)) => view! { <FormMessage message=Signal::stored(Some(e.to_string())) /> }.into_any(),
+            Some(Ok(r)) => view! { <RunSteps run=r rerun cancel /> }.into_any(),
+        }}
     }
 }
 
