@@ -54,14 +54,12 @@ impl Plugins {
 }
 
 fn describe(mark: &Mark) -> String {
-    let role = match &mark.role {
-        comfyui::Role::Prompt => "prompt".to_string(),
-        comfyui::Role::NegativePrompt => "negative prompt".to_string(),
-        comfyui::Role::Seed => "seed".to_string(),
-        comfyui::Role::InputImage => "input picture".to_string(),
-        comfyui::Role::Param { name, label } => format!("parameter {name} ({label})"),
-    };
-    format!("node {} {}: {role}", mark.node, mark.input)
+    format!(
+        "node {} {}: {}",
+        mark.node,
+        mark.input,
+        mark.role.describe()
+    )
 }
 
 impl Engine {
@@ -82,7 +80,7 @@ impl Engine {
                 Ok(enabled) => report.enabled.push(enabled),
                 Err(e) => report
                     .problems
-                    .push(format!("AUTOMATIC1111 is not available: {e}")),
+                    .push(self.unavailable("AUTOMATIC1111", a1111::ID, &e)),
             }
         }
         if let Some(url) = &config.comfyui_url {
@@ -93,7 +91,7 @@ impl Engine {
                 }
                 Err(e) => report
                     .problems
-                    .push(format!("ComfyUI is not available: {e}")),
+                    .push(self.unavailable("ComfyUI", comfyui::ID, &e)),
             }
         }
         let loaded = declared::load_dir(&declared::dir(&self.settings().data_dir), &|var| {
@@ -135,6 +133,17 @@ impl Engine {
         report
     }
 
+    /// A server that did not answer a reload. What it offered before stays (its jobs are
+    /// retried as any job whose server is down), and the report says so.
+    fn unavailable(&self, name: &str, id: &str, e: &str) -> String {
+        let kept = if self.providers().get(id).is_some() {
+            "; what it offered before stays listed, and its jobs are retried until they run out of attempts"
+        } else {
+            ""
+        };
+        format!("{name} is not available: {e}{kept}")
+    }
+
     /// What the last load did.
     pub fn plugin_report(&self) -> PluginReport {
         self.plugins
@@ -164,8 +173,7 @@ impl Engine {
     ) -> Result<PluginReport, WorkflowError> {
         let workflow = Workflow::new(name, workflow::parse_graph(text)?, marks)?;
         let dir = store::dir(&self.settings().data_dir);
-        store::save(&dir, &workflow)
-            .map_err(|e| WorkflowError(format!("The workflow could not be saved: {e}")))?;
+        store::save(&dir, &workflow)?;
         Ok(self.reload_plugins().await)
     }
 

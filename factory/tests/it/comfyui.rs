@@ -149,6 +149,15 @@ fn workflows_are_kept_as_files_and_a_broken_one_is_named() {
     edited.graph["3"]["inputs"]["scheduler"] = json!("karras");
     assert_ne!(edited.version(), flow.version());
     assert_eq!(text_to_image().version(), flow.version());
+    // A name that only a file name confuses with another is refused, and does not remove it.
+    let twin = Workflow::new("SD 1_5 basic", flow.graph.clone(), flow.marks.clone()).unwrap();
+    let err = store::save(&at, &twin).unwrap_err();
+    assert!(
+        err.0.contains("same file as the workflow “SD 1.5 basic”"),
+        "{err}"
+    );
+    assert!(!store::remove(&at, &twin.name).unwrap());
+    assert_eq!(store::load_all(&at).0, vec![flow.clone()]);
     assert!(store::remove(&at, &flow.name).unwrap());
     assert!(store::load_all(&at).0.is_empty());
 }

@@ -67,13 +67,12 @@ async fn a_pipeline_run_killed_mid_way_resumes_without_running_finished_steps_ag
         step("bigger", "upscale", &["hero"]),
         step("square", "crop_resize", &["bigger"]),
     ]);
-    let saved = reqwest::Client::new()
-        .post(server.url("/api/pipelines/save"))
-        .header("accept", "application/json")
-        .json(&json!({"id": pipeline_id, "steps": steps}))
-        .send()
-        .await
-        .unwrap();
+    let saved = server
+        .post_json(
+            "pipelines/save",
+            &json!({"id": pipeline_id, "steps": steps}),
+        )
+        .await;
     assert_eq!(saved.status(), 200, "{}", saved.text().await.unwrap());
 
     let started: Value = server

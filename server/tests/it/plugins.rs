@@ -12,14 +12,9 @@ use serde_json::{json, Value};
 
 use crate::support::{form_body, ServerProcess};
 
-async fn post_json(server: &ServerProcess, endpoint: &str, body: Value) -> Value {
-    let response = reqwest::Client::new()
-        .post(server.url(&format!("/api/{endpoint}")))
-        .header("accept", "application/json")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+/// The answer of a server function called with JSON, checked for success and for the key.
+async fn answer(server: &ServerProcess, endpoint: &str, body: Value) -> Value {
+    let response = server.post_json(endpoint, &body).await;
     let status = response.status();
     let text = response.text().await.unwrap();
     assert!(!text.contains(KEY), "the key leaked from {endpoint}");
@@ -73,7 +68,7 @@ async fn plugins_load_at_start_import_workflows_and_reload_manifests_with_their_
 
     // A workflow imported as the Settings page does: its inputs read, the suggestions kept.
     let workflow = default_workflow().to_string();
-    let inputs = post_json(
+    let inputs = answer(
         &server,
         "plugins/workflow-inputs",
         json!({"workflow": workflow}),
@@ -86,7 +81,7 @@ async fn plugins_load_at_start_import_workflows_and_reload_manifests_with_their_
         .find(|i| i["node"] == "6" && i["input"] == "text")
         .unwrap();
     assert_eq!(prompt_input["role"], "prompt");
-    let report = post_json(
+    let report = answer(
         &server,
         "plugins/import-workflow",
         json!({"name": "Basic", "workflow": workflow, "inputs": inputs}),

@@ -323,6 +323,17 @@ impl ServerProcess {
         call_server_fn(&reqwest::Client::new(), &self.base, endpoint, body).await
     }
 
+    /// Calls a server function whose arguments are sent as JSON (those with nested values).
+    pub async fn post_json(&self, endpoint: &str, body: &serde_json::Value) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header("accept", "application/json")
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn project_names(&self) -> Vec<String> {
         let list: Vec<serde_json::Value> = self
             .post("projects/list", "archived=false".into())

@@ -28,6 +28,7 @@ use reqwest::Url;
 use serde_json::{json, Value};
 
 use super::http::local::{read_body, server_address};
+use super::http::MAX_JSON_BYTES;
 use super::http::{client, endpoint};
 use super::{
     CancelOutcome, ErrorKind, GenerationRequest, Output, PollStatus, Provider, ProviderError,
@@ -69,14 +70,22 @@ impl ComfyProvider {
                 ),
             ));
         }
-        let stats: Value = stats.json().await.unwrap_or(Value::Null);
+        let stats: Value = read_body(NAME, &base, stats, MAX_JSON_BYTES)
+            .await
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(Value::Null);
         let version = stats["system"]["comfyui_version"]
             .as_str()
             .map(|v| format!(" {v}"))
             .unwrap_or_default();
+        // A server with many custom nodes describes them in several megabytes.
         let object_info: Option<Value> =
             match http.get(endpoint(&base, &["object_info"])).send().await {
-                Ok(r) if r.status().is_success() => r.json().await.ok(),
+                Ok(r) if r.status().is_success() => read_body(NAME, &base, r, MAX_JSON_BYTES * 8)
+                    .await
+                    .ok()
+                    .and_then(|b| serde_json::from_slice(&b).ok()),
                 _ => None,
             };
         let models = workflows

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::socket::{failure_words, outputs_of, saved_of, Saved};
 use super::{Workflow, NAME};
 use crate::providers::http::local::read_body;
-use crate::providers::http::{check_image, endpoint, multipart_file};
+use crate::providers::http::{check_image, endpoint, multipart_file, MAX_JSON_BYTES};
 use crate::providers::{ErrorKind, GenerationRequest, PollStatus, ProviderError};
 
 /// The largest picture downloaded.
@@ -98,7 +98,8 @@ impl Server {
             .header("content-type", content_type)
             .body(body);
         let response = self.send(request, "uploading the input picture").await?;
-        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        let answer = read_body(NAME, &self.base, response, MAX_JSON_BYTES).await?;
+        let answer: Value = serde_json::from_slice(&answer).unwrap_or(Value::Null);
         let name = answer["name"].as_str().ok_or_else(|| {
             error(
                 ErrorKind::Unavailable,
@@ -118,13 +119,7 @@ impl Server {
         let response = self
             .send(request, &format!("/{}", segments.join("/")))
             .await?;
-        let bytes = read_body(
-            NAME,
-            &self.base,
-            response,
-            crate::providers::http::MAX_JSON_BYTES * 8,
-        )
-        .await?;
+        let bytes = read_body(NAME, &self.base, response, MAX_JSON_BYTES * 8).await?;
         serde_json::from_slice(&bytes).map_err(|e| {
             error(
                 ErrorKind::Unavailable,

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use reqwest::Url;
@@ -41,7 +41,13 @@ pub(super) struct Socket {
     /// Whether the socket is open; when it is not, polls ask the server.
     listening: Arc<AtomicBool>,
     reader: tokio::sync::Mutex<Option<JoinHandle<()>>>,
+    /// After a failed attempt to open it, not before this: each poll would otherwise wait on
+    /// a socket that is not coming.
+    next_attempt: Mutex<Option<Instant>>,
 }
+
+/// How long polls ask the server before the socket is tried again.
+const RETRY_SOCKET_AFTER: Duration = Duration::from_secs(30);
 
 impl Socket {
     pub fn listening(&self) -> bool {
@@ -70,6 +76,13 @@ impl Socket {
         if self.listening.load(Ordering::Acquire) {
             return;
         }
+        let waiting = {
+            let next = self.next_attempt.lock().unwrap_or_else(|e| e.into_inner());
+            next.is_some_and(|at| Instant::now() < at)
+        };
+        if waiting {
+            return;
+        }
         let mut url = endpoint(base, &["ws"]);
         let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
         let _ = url.set_scheme(scheme);
@@ -78,6 +91,8 @@ impl Socket {
         let Ok(Ok((mut socket, _))) = tokio::time::timeout(Duration::from_secs(10), connect).await
         else {
             tracing::debug!("ComfyUI's socket could not be opened; polling its queue instead");
+            *self.next_attempt.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(Instant::now() + RETRY_SOCKET_AFTER);
             return;
         };
         self.listening.store(true, Ordering::Release);

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::workflow::Workflow;
+use super::workflow::{Workflow, WorkflowError};
 
 /// Where imported workflows are kept.
 pub fn dir(data_dir: &Path) -> PathBuf {
@@ -26,20 +26,44 @@ fn file_of(dir: &Path, name: &str) -> PathBuf {
     dir.join(format!("{stem}.json"))
 }
 
+/// The name of the workflow kept at `path`, if a readable one is.
+fn name_in(path: &Path) -> Option<String> {
+    let text = std::fs::read(path).ok()?;
+    let workflow: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    workflow["name"].as_str().map(str::to_string)
+}
+
 /// Writes a workflow (replacing one of the same name) so that a crash leaves the old file or
-/// the new one, never half of it.
-pub fn save(dir: &Path, workflow: &Workflow) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
+/// the new one, never half of it. A name that differs from another workflow's only in what a
+/// file name cannot hold ("a.b" and "a b") is refused rather than taking its file.
+pub fn save(dir: &Path, workflow: &Workflow) -> Result<PathBuf, WorkflowError> {
     let path = file_of(dir, &workflow.name);
-    let partial = path.with_extension("json.partial");
-    let text = serde_json::to_vec_pretty(workflow).map_err(std::io::Error::other)?;
-    std::fs::write(&partial, text)?;
-    std::fs::rename(&partial, &path)?;
+    if let Some(other) = name_in(&path).filter(|other| *other != workflow.name) {
+        return Err(WorkflowError(format!(
+            "The name “{}” would be kept in the same file as the workflow “{other}”; choose a \
+             name that differs from it in letters or digits, not only in spaces or punctuation.",
+            workflow.name
+        )));
+    }
+    let write = || -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let partial = path.with_extension("json.partial");
+        let text = serde_json::to_vec_pretty(workflow).map_err(std::io::Error::other)?;
+        std::fs::write(&partial, text)?;
+        std::fs::rename(&partial, &path)
+    };
+    write().map_err(|e| WorkflowError(format!("The workflow could not be saved: {e}")))?;
     Ok(path)
 }
 
+/// Removes the workflow named `name`; false when there is none (the file of a workflow whose
+/// name only maps to the same file is left alone).
 pub fn remove(dir: &Path, name: &str) -> std::io::Result<bool> {
-    match std::fs::remove_file(file_of(dir, name)) {
+    let path = file_of(dir, name);
+    if name_in(&path).is_some_and(|kept| kept != name) {
+        return Ok(false);
+    }
+    match std::fs::remove_file(path) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(e),

@@ -31,6 +31,19 @@ pub enum Role {
     },
 }
 
+impl Role {
+    /// The role in words, as messages and the Settings page name it.
+    pub fn describe(&self) -> String {
+        match self {
+            Role::Prompt => "prompt".into(),
+            Role::NegativePrompt => "negative prompt".into(),
+            Role::Seed => "seed".into(),
+            Role::InputImage => "input picture".into(),
+            Role::Param { name, label } => format!("parameter {name} ({label})"),
+        }
+    }
+}
+
 /// One marked input: node, input name, and what it becomes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mark {
@@ -301,7 +314,7 @@ impl Workflow {
             if roles.contains(&kind) {
                 return Err(invalid(format!(
                     "{at}: only one input can be the {}.",
-                    role_words(&mark.role)
+                    mark.role.describe()
                 )));
             }
             roles.push(kind);
@@ -468,15 +481,5 @@ impl Workflow {
     /// The class type of a node, for progress messages.
     pub fn class_of(&self, node: &str) -> Option<&str> {
         self.graph.get(node)?["class_type"].as_str()
-    }
-}
-
-fn role_words(role: &Role) -> &'static str {
-    match role {
-        Role::Prompt => "prompt",
-        Role::NegativePrompt => "negative prompt",
-        Role::Seed => "seed",
-        Role::InputImage => "input picture",
-        Role::Param { .. } => "parameter",
     }
 }

@@ -109,8 +109,7 @@ impl DeclaredProvider {
             builder = builder.json(body);
         }
         if let Some((header, prefix, _)) = &self.spec.auth {
-            let mut value = http::authorization(format!("{prefix}{}", self.key.expose()));
-            value.set_sensitive(true);
+            let value = http::authorization(format!("{prefix}{}", self.key.expose()));
             builder = builder.header(header.as_str(), value);
         }
         builder

@@ -7,10 +7,18 @@ use toml::Spanned;
 
 use super::{line_of, Encoding, Manifest, ManifestError, Method, Param, ParamType};
 use crate::providers::declared::template::{placeholders, JsonPath};
+use crate::providers::{a1111, civitai, comfyui, fal, local, replicate};
 use crate::providers::{Capability, ModelInfo, ParamKind, ParamSpec};
 
 /// The ids of the providers built in, which a manifest may not take.
-const BUILT_IN: [&str; 6] = ["local", "fal", "replicate", "civitai", "a1111", "comfyui"];
+const BUILT_IN: [&str; 6] = [
+    local::ID,
+    fal::ID,
+    replicate::ID,
+    civitai::ID,
+    a1111::ID,
+    comfyui::ID,
+];
 
 /// A manifest checked through: everything the provider needs, resolved.
 #[derive(Debug, Clone)]
