@@ -40,5 +40,20 @@ build_release_site() {
   cp "$CARGO_TARGET_DIR/release/hash.txt" "$ROOT/target/site/hash.txt"
 }
 
+# Each change of this project's crates leaves their old builds in the target directory (a
+# few GB a day on this machine); those not touched for two days are deleted. Cargo rebuilds one
+# it still needs. Dependencies' builds are left alone.
+prune_stale_builds() {
+  local deps="$CARGO_TARGET_DIR/debug/deps"
+  [ -d "$deps" ] || return 0
+  find "$deps" -maxdepth 1 -type f -mmin +2880 \( -name 'libapp-*' -o -name 'app-*' -o -name 'it-*' \
+    -o -name 'art_factory-*' -o -name 'libfactory-*' -o -name 'factory-*' -o -name 'libserver-*' \
+    -o -name 'server-*' -o -name 'standins-*' -o -name 'libfrontend-*' \) -delete
+  [ -d "$CARGO_TARGET_DIR/debug/incremental" ] &&
+    find "$CARGO_TARGET_DIR/debug/incremental" -mindepth 1 -maxdepth 1 -type d -mmin +2880 \
+      -exec rm -rf {} +
+  return 0
+}
+
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 now() { date +%s; }
