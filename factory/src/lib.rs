@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod backup;
 pub mod batches;
+pub mod characters;
 pub mod costs;
 pub mod credentials;
 pub mod db;

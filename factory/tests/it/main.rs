@@ -3,6 +3,7 @@
 mod a1111;
 mod auth;
 mod backup;
+mod characters;
 mod civitai;
 mod cluster;
 mod comfyui;
