@@ -174,6 +174,19 @@ mod from_engine {
         }
     }
 
+    impl From<factory::characters::CharacterError> for AppError {
+        fn from(e: factory::characters::CharacterError) -> Self {
+            use factory::characters::CharacterError;
+            match e {
+                CharacterError::Invalid(_) => AppError::invalid("locks", e.to_string()),
+                CharacterError::NotFound(_) | CharacterError::NoProject(_) => {
+                    AppError::NotFound(e.to_string())
+                }
+                CharacterError::Database(db) => DbError::Query(db).into(),
+            }
+        }
+    }
+
     impl From<factory::providers::comfyui::WorkflowError> for AppError {
         fn from(e: factory::providers::comfyui::WorkflowError) -> Self {
             AppError::invalid("workflow", e.to_string())

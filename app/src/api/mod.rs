@@ -2,6 +2,7 @@
 
 pub mod backups;
 pub mod catalog;
+pub mod characters;
 pub mod costs;
 pub mod gallery;
 pub mod generate;

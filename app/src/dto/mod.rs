@@ -3,6 +3,7 @@
 
 mod backups;
 mod catalog;
+pub mod characters;
 mod costs;
 mod gallery;
 mod generate;
@@ -20,6 +21,7 @@ mod tokens;
 
 pub use backups::*;
 pub use catalog::*;
+pub use characters::{CharacterDto, CharacterLocks, CharacterSheet, CharacterSummaryDto};
 pub use costs::*;
 pub use gallery::*;
 pub use generate::*;

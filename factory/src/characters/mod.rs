@@ -16,15 +16,16 @@ pub mod dice;
 pub mod equipment;
 mod generate;
 pub mod names;
-mod party;
+pub mod party;
 pub mod rules;
 pub mod sheet;
 mod skills;
 mod spells;
+pub mod store;
 mod story;
 
 pub use generate::{generate, Locks};
-pub use party::party;
+pub use party::{party, plan as party_plan};
 pub use sheet::Character;
 
 /// Bumped whenever a change makes a seed give a different character.
@@ -43,8 +44,14 @@ https://dnd.wizards.com/resources/systems-reference-document. The SRD 5.1 is lic
 Creative Commons Attribution 4.0 International License, available at \
 https://creativecommons.org/licenses/by/4.0/legalcode.";
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum CharacterError {
     #[error("{0}")]
     Invalid(String),
+    #[error("There is no character {0}; it may have been deleted.")]
+    NotFound(i64),
+    #[error("There is no project with id {0}.")]
+    NoProject(i64),
+    #[error("the database failed: {0}")]
+    Database(#[from] diesel::result::Error),
 }

@@ -6,11 +6,21 @@ use rand_chacha::ChaCha20Rng;
 
 use super::classes::{ClassId, Role, CLASSES};
 use super::dice::{Dice, Part};
+use super::store::MAX_SEED;
 use super::{generate, Character, CharacterError, Locks};
 
 /// `size` characters (1 to 12) made from `seed`; `locks` apply to all (a class lock is
 /// ignored: the party's classes are its own).
 pub fn party(seed: u64, size: usize, locks: &Locks) -> Result<Vec<Character>, CharacterError> {
+    plan(seed, size, locks)?
+        .into_iter()
+        .map(|(seed, locks)| generate(seed, &locks))
+        .collect()
+}
+
+/// Each member's own seed and locks (its class and the party's level locked), so a saved
+/// member can be made again alone.
+pub fn plan(seed: u64, size: usize, locks: &Locks) -> Result<Vec<(u64, Locks)>, CharacterError> {
     if !(1..=12).contains(&size) {
         return Err(CharacterError::Invalid(format!(
             "A party has 1 to 12 members (one per class); {size} was asked for."
@@ -60,7 +70,7 @@ pub fn party(seed: u64, size: usize, locks: &Locks) -> Result<Vec<Character>, Ch
         key[8..16].copy_from_slice(b"party v1");
         key
     });
-    classes
+    Ok(classes
         .into_iter()
         .map(|class| {
             let member = Locks {
@@ -69,7 +79,7 @@ pub fn party(seed: u64, size: usize, locks: &Locks) -> Result<Vec<Character>, Ch
                 name: None,
                 ..locks.clone()
             };
-            generate(seeds.next_u64(), &member)
+            (seeds.next_u64() & MAX_SEED, member)
         })
-        .collect()
+        .collect())
 }

@@ -250,6 +250,7 @@ pub struct Contents {
     pub products: i64,
     pub wildcard_lists: i64,
     pub templates: i64,
+    pub characters: i64,
 }
 
 impl Contents {
@@ -266,6 +267,7 @@ impl std::fmt::Display for Contents {
             (self.products, "image", "images"),
             (self.wildcard_lists, "wildcard list", "wildcard lists"),
             (self.templates, "template", "templates"),
+            (self.characters, "character", "characters"),
         ]
         .into_iter()
         .filter(|(n, _, _)| *n > 0)
@@ -301,8 +303,20 @@ async fn contents(conn: &mut AsyncPgConnection, id: ProjectId) -> Result<Content
         templates: templates::table
             .filter(templates::project_id.eq(id))
             .count()
-            .get_result(conn)
+            .get_result(&mut *conn)
             .await?,
+        characters: {
+            #[derive(diesel::QueryableByName)]
+            struct Count {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            diesel::sql_query("SELECT count(*) AS n FROM characters WHERE project_id = $1")
+                .bind::<diesel::sql_types::BigInt, _>(id)
+                .get_result::<Count>(conn)
+                .await?
+                .n
+        },
     })
 }
 

@@ -299,3 +299,98 @@ fn bad_locks_are_refused_with_what_to_do() {
         assert!(err.contains(needle), "{err}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn characters_are_kept_per_project_searched_rerolled_relocked_duplicated_and_deleted() {
+    use factory::characters::store;
+    use factory::projects::{self, Description, ProjectName};
+    let db = factory::testing::TestDb::new().await;
+    let mut conn = db.conn().await;
+    let project = projects::create(
+        &mut conn,
+        &ProjectName::parse("Table").unwrap(),
+        &Description::default(),
+    )
+    .await
+    .unwrap()
+    .id;
+    let locks = Locks {
+        class: Some(ClassId::Rogue),
+        level: Some(2),
+        ..Locks::default()
+    };
+    let made = store::create(&mut conn, project, Some(31), &locks)
+        .await
+        .unwrap();
+    assert_eq!(
+        made.sheet,
+        generate(31, &locks).unwrap(),
+        "the saved sheet is the generator's"
+    );
+    assert_eq!(store::get(&mut conn, made.id).await.unwrap(), made);
+    let other = store::create(&mut conn, project, None, &Locks::default())
+        .await
+        .unwrap();
+    assert!(other.seed <= store::MAX_SEED);
+
+    // Listed newest first; searched by any part of the name, in any case.
+    let all = store::list(&mut conn, project, None, 50).await.unwrap();
+    assert_eq!(
+        all.iter().map(|s| s.id).collect::<Vec<_>>(),
+        [other.id, made.id]
+    );
+    assert_eq!((all[1].level, all[1].class.as_str()), (2, "Rogue"));
+    let part: String = made
+        .sheet
+        .name
+        .chars()
+        .skip(1)
+        .take(4)
+        .collect::<String>()
+        .to_uppercase();
+    let found = store::list(&mut conn, project, Some(&part), 50)
+        .await
+        .unwrap();
+    assert!(found.iter().any(|s| s.id == made.id), "{part}");
+    assert!(store::list(&mut conn, project, Some("%"), 50)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // A changed lock keeps the seed; a reroll keeps the locks.
+    let as_bard = Locks {
+        class: Some(ClassId::Bard),
+        ..locks.clone()
+    };
+    let relocked = store::regenerate(&mut conn, made.id, made.seed, &as_bard)
+        .await
+        .unwrap();
+    assert_eq!(
+        (relocked.sheet.class, relocked.sheet.name.as_str()),
+        (ClassId::Bard, made.sheet.name.as_str())
+    );
+    let rerolled = store::regenerate(&mut conn, made.id, 32, &as_bard)
+        .await
+        .unwrap();
+    assert_eq!((rerolled.seed, rerolled.sheet.class), (32, ClassId::Bard));
+
+    let copy = store::duplicate(&mut conn, made.id).await.unwrap();
+    assert_eq!(copy.sheet.name, format!("{} (copy)", rerolled.sheet.name));
+    assert_eq!(copy.locks.name.as_deref(), Some(copy.sheet.name.as_str()));
+    assert_eq!(copy.sheet.scores, rerolled.sheet.scores);
+
+    store::delete(&mut conn, made.id).await.unwrap();
+    let err = store::get(&mut conn, made.id)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no character"), "{err}");
+    let err = store::create(&mut conn, project + 100, None, &Locks::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no project"), "{err}");
+    let err = store::create(&mut conn, project, Some(1 << 60), &Locks::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("too large"), "{err}");
+}

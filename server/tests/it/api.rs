@@ -480,6 +480,8 @@ async fn the_openapi_document_describes_every_route_and_the_docs_page_is_served_
         "JobDto",
         "ProductPage",
         "Problem",
+        "CharacterDto",
+        "CharacterLocks",
     ] {
         assert!(
             doc["components"]["schemas"].get(schema).is_some(),

@@ -5,6 +5,7 @@ mod api_tokens;
 mod auth;
 mod bounds;
 mod bucket;
+mod characters;
 mod crash;
 mod guard;
 mod health;

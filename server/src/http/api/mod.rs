@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
 use super::AppState;
 
 mod batches;
+mod characters;
 mod launches;
 pub mod problem;
 mod products;
@@ -44,6 +45,8 @@ pub const PREFIX: &str = "/api/v1";
         batches::list, batches::get, batches::jobs, batches::cancel, batches::retry,
         batches::job, batches::cancel_job, batches::retry_job,
         products::list, products::get, products::original, products::thumbnail,
+        characters::list, characters::create, characters::party, characters::get,
+        characters::regenerate, characters::duplicate, characters::delete,
         events,
     ),
     modifiers(&BearerToken),
@@ -54,6 +57,7 @@ pub const PREFIX: &str = "/api/v1";
         (name = "batches", description = "What was launched, a page at a time"),
         (name = "jobs", description = "One generation"),
         (name = "products", description = "What was made: the gallery"),
+        (name = "characters", description = "Fantasy characters made from a seed and locks. Includes material from the System Reference Document 5.1 by Wizards of the Coast LLC, licensed under CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/legalcode)."),
         (name = "events", description = "Everything that changes, live"),
     )
 )]
@@ -108,6 +112,23 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/api/v1/products/{id}", get(products::get)),
         ("/api/v1/products/{id}/original", get(products::original)),
         ("/api/v1/products/{id}/thumbnail", get(products::thumbnail)),
+        (
+            "/api/v1/characters",
+            get(characters::list).post(characters::create),
+        ),
+        ("/api/v1/characters/party", post(characters::party)),
+        (
+            "/api/v1/characters/{id}",
+            get(characters::get).delete(characters::delete),
+        ),
+        (
+            "/api/v1/characters/{id}/regenerate",
+            post(characters::regenerate),
+        ),
+        (
+            "/api/v1/characters/{id}/duplicate",
+            post(characters::duplicate),
+        ),
         ("/api/v1/events", get(super::live::server_sent_events)),
         ("/api/v1/{*rest}", any(not_found)),
     ]

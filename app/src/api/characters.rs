@@ -1,0 +1,86 @@
+//! Character server functions: thin wrappers over `factory::characters::store`.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::dto::{CharacterDto, CharacterLocks, CharacterSummaryDto};
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+use factory::characters::{store, Locks};
+
+/// A project's characters, newest first; `search` keeps those whose name holds it.
+#[server(endpoint = "characters/list")]
+pub async fn list_characters(
+    project_id: i64,
+    search: Option<String>,
+) -> Result<Vec<CharacterSummaryDto>, AppError> {
+    super::respond(async move {
+        let mut conn = super::engine()?.conn().await?;
+        let rows = store::list(&mut conn, project_id, search.as_deref(), 200).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    })
+    .await
+}
+
+/// A new character from `seed` (a new seed when empty) with `locks`.
+#[server(endpoint = "characters/create", input = Json)]
+pub async fn create_character(
+    project_id: i64,
+    seed: Option<u64>,
+    locks: CharacterLocks,
+) -> Result<CharacterDto, AppError> {
+    super::respond(async move {
+        let mut conn = super::engine()?.conn().await?;
+        Ok(
+            store::create(&mut conn, project_id, seed, &Locks::from(&locks))
+                .await?
+                .into(),
+        )
+    })
+    .await
+}
+
+#[server(endpoint = "characters/get")]
+pub async fn get_character(id: i64) -> Result<CharacterDto, AppError> {
+    super::respond(async move {
+        let mut conn = super::engine()?.conn().await?;
+        Ok(store::get(&mut conn, id).await?.into())
+    })
+    .await
+}
+
+/// Makes the character again: with `seed` (a new seed when empty: a reroll) and `locks`.
+#[server(endpoint = "characters/regenerate", input = Json)]
+pub async fn regenerate_character(
+    id: i64,
+    seed: Option<u64>,
+    locks: CharacterLocks,
+) -> Result<CharacterDto, AppError> {
+    super::respond(async move {
+        let mut conn = super::engine()?.conn().await?;
+        let seed = seed.unwrap_or_else(store::new_seed);
+        Ok(store::regenerate(&mut conn, id, seed, &Locks::from(&locks))
+            .await?
+            .into())
+    })
+    .await
+}
+
+#[server(endpoint = "characters/duplicate")]
+pub async fn duplicate_character(id: i64) -> Result<CharacterDto, AppError> {
+    super::respond(async move {
+        let mut conn = super::engine()?.conn().await?;
+        Ok(store::duplicate(&mut conn, id).await?.into())
+    })
+    .await
+}
+
+#[server(endpoint = "characters/delete")]
+pub async fn delete_character(id: i64) -> Result<(), AppError> {
+    super::respond(async move {
+        let mut conn = super::engine()?.conn().await?;
+        Ok(store::delete(&mut conn, id).await?)
+    })
+    .await
+}
