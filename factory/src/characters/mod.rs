@@ -17,6 +17,7 @@ pub mod equipment;
 mod generate;
 pub mod names;
 pub mod party;
+pub mod portrait;
 pub mod rules;
 pub mod sheet;
 mod skills;
