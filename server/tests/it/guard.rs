@@ -90,15 +90,20 @@ pub(crate) async fn fingerprint(app: &TestApp) -> String {
     }
     let mut conn = app.engine.conn().await.unwrap();
     let mut parts = Vec::new();
-    for table in [
-        "projects",
-        "batches",
-        "jobs",
-        "products",
-        "wildcards",
-        "templates",
-        "queue_settings",
-    ] {
+    #[derive(QueryableByName)]
+    struct Table {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    // Every table, so a table added later is watched too.
+    let tables: Vec<Table> = diesel::sql_query(
+        "SELECT tablename::text AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    assert!(tables.iter().any(|t| t.name == "characters"));
+    for table in tables.iter().map(|t| t.name.as_str()) {
         let rows: Vec<Digest> = diesel::sql_query(format!(
             "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest \
              FROM {table} t"
