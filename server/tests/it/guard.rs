@@ -164,7 +164,11 @@ pub(crate) async fn send(
     for (name, value) in headers {
         request = request.header(*name, value);
     }
-    let response = request.send().await.unwrap();
+    // A route that never answers fails here, named, instead of stalling the whole suite.
+    let response = tokio::time::timeout(Duration::from_secs(60), request.send())
+        .await
+        .unwrap_or_else(|_| panic!("{method} {path}: no answer within 60 s"))
+        .unwrap();
     let status = response.status().as_u16();
     let body = tokio::time::timeout(Duration::from_secs(5), response.text())
         .await
@@ -295,7 +299,8 @@ async fn the_apps_own_pages_still_reach_every_server_function_and_feed() {
         .unwrap();
     request.headers_mut().insert("origin", own.parse().unwrap());
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    assert!(socket.next().await.unwrap().is_ok(), "the snapshot arrives");
+    let first = tokio::time::timeout(Duration::from_secs(60), socket.next()).await;
+    assert!(matches!(first, Ok(Some(Ok(_)))), "the snapshot arrives");
 
     // An EventSource of the app's own page sends no Origin, only Sec-Fetch-Site.
     let mut events = app
@@ -306,7 +311,11 @@ async fn the_apps_own_pages_still_reach_every_server_function_and_feed() {
         .await
         .unwrap();
     assert_eq!(events.status(), 200);
-    let chunk = events.chunk().await.unwrap().unwrap();
+    let chunk = tokio::time::timeout(Duration::from_secs(60), events.chunk())
+        .await
+        .expect("the event stream answers within 60 s")
+        .unwrap()
+        .unwrap();
     assert!(String::from_utf8_lossy(&chunk).contains("snapshot"));
 }
 
