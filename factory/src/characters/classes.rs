@@ -78,6 +78,7 @@ pub struct Class {
     pub unarmored: Option<Unarmored>,
     /// Hit points added per level (the draconic sorcerer).
     pub hp_per_level: i32,
+    /// Starting gear besides the armour and shield (the fields above).
     pub equipment: &'static [&'static str],
     pub features: &'static [(u32, &'static str, &'static str)],
     pub casting: Option<Casting>,
@@ -127,7 +128,7 @@ pub const CLASSES: [Class; 12] = [
         shield: false,
         unarmored: None,
         hp_per_level: 0,
-        equipment: &["Rapier", "Diplomat's pack", "Lute", "Leather armour", "Dagger"],
+        equipment: &["Rapier", "Diplomat's pack", "Lute", "Dagger"],
         features: &[
             (1, "Spellcasting", "Casts bard spells with Charisma, a musical instrument as focus."),
             (1, "Bardic Inspiration", "Gives an ally a d6 to add to a roll, CHA-modifier times per long rest."),
@@ -159,7 +160,7 @@ pub const CLASSES: [Class; 12] = [
         shield: true,
         unarmored: None,
         hp_per_level: 0,
-        equipment: &["Mace", "Light crossbow and 20 bolts", "Priest's pack", "Shield", "Holy symbol"],
+        equipment: &["Mace", "Light crossbow and 20 bolts", "Priest's pack", "Holy symbol"],
         features: &[
             (1, "Spellcasting", "Prepares cleric spells each day, cast with Wisdom."),
             (1, "Divine Domain: Life", "Heavy armour, and healing spells restore more."),
@@ -187,7 +188,7 @@ pub const CLASSES: [Class; 12] = [
         shield: true,
         unarmored: None,
         hp_per_level: 0,
-        equipment: &["Wooden shield", "Scimitar", "Explorer's pack", "Druidic focus"],
+        equipment: &["Scimitar", "Explorer's pack", "Druidic focus"],
         features: &[
             (1, "Druidic", "Knows the secret language of druids."),
             (1, "Spellcasting", "Prepares druid spells each day, cast with Wisdom."),
@@ -216,7 +217,7 @@ pub const CLASSES: [Class; 12] = [
         shield: true,
         unarmored: None,
         hp_per_level: 0,
-        equipment: &["Longsword", "Shield", "Light crossbow and 20 bolts", "Dungeoneer's pack"],
+        equipment: &["Longsword", "Light crossbow and 20 bolts", "Dungeoneer's pack"],
         features: &[
             (1, "Fighting Style: Defense", "+1 to AC while wearing armour."),
             (1, "Second Wind", "Regains 1d10 + level hit points as a bonus action, once per rest."),
@@ -268,7 +269,7 @@ pub const CLASSES: [Class; 12] = [
         shield: true,
         unarmored: None,
         hp_per_level: 0,
-        equipment: &["Longsword", "Shield", "Five javelins", "Priest's pack", "Holy symbol"],
+        equipment: &["Longsword", "Five javelins", "Priest's pack", "Holy symbol"],
         features: &[
             (1, "Divine Sense", "Senses celestials, fiends and undead nearby."),
             (1, "Lay on Hands", "A pool of healing of five times the level."),
@@ -331,7 +332,7 @@ pub const CLASSES: [Class; 12] = [
         shield: false,
         unarmored: None,
         hp_per_level: 0,
-        equipment: &["Rapier", "Shortbow and 20 arrows", "Burglar's pack", "Leather armour", "Two daggers", "Thieves' tools"],
+        equipment: &["Rapier", "Shortbow and 20 arrows", "Burglar's pack", "Two daggers", "Thieves' tools"],
         features: &[
             (1, "Expertise", "Double proficiency in two skills."),
             (1, "Sneak Attack", "Extra damage once a turn with advantage or an ally beside the target."),
@@ -384,7 +385,7 @@ pub const CLASSES: [Class; 12] = [
         shield: false,
         unarmored: None,
         hp_per_level: 0,
-        equipment: &["Light crossbow and 20 bolts", "Component pouch", "Scholar's pack", "Leather armour", "Quarterstaff", "Two daggers"],
+        equipment: &["Light crossbow and 20 bolts", "Component pouch", "Scholar's pack", "Quarterstaff", "Two daggers"],
         features: &[
             (1, "Otherworldly Patron: The Fiend", "Dark One's Blessing: temporary hit points on each kill."),
             (1, "Pact Magic", "Few spell slots, all of the highest level, back on a short rest."),
@@ -465,4 +466,10 @@ pub fn max_spell_level(progression: Progression, level: u32) -> u32 {
         .iter()
         .rposition(|&n| n > 0)
         .map_or(0, |i| i as u32 + 1)
+}
+
+/// The bard's Jack of All Trades (level 2): half the proficiency bonus on checks without
+/// proficiency, initiative included.
+pub fn jack_of_all_trades(class: ClassId, level: u32) -> bool {
+    class == ClassId::Bard && level >= 2
 }

@@ -37,6 +37,9 @@ pub enum Part {
     Equipment,
     Languages,
     Level,
+    PortraitOutfit,
+    PortraitPose,
+    PortraitScene,
 }
 
 /// A seeded stream for one part, and the log it writes to.
@@ -57,6 +60,14 @@ impl<'a> Dice<'a> {
     pub fn new(seed: u64, part: Part, log: &'a mut Vec<Roll>) -> Self {
         let mut stream = ChaCha20Rng::from_seed(key(seed));
         stream.set_stream(part as u64);
+        Self { stream, log }
+    }
+
+    /// The `n`th of a part's numbered streams (a portrait's second outfit, its third pose ...),
+    /// apart from the part's own stream and from each other.
+    pub fn numbered(seed: u64, part: Part, n: u32, log: &'a mut Vec<Roll>) -> Self {
+        let mut stream = ChaCha20Rng::from_seed(key(seed));
+        stream.set_stream(((part as u64) << 32) | u64::from(n));
         Self { stream, log }
     }
 
@@ -172,6 +183,13 @@ impl<'a> Dice<'a> {
             });
         }
         chosen
+    }
+
+    /// A seed for another character (below 2^53, see [`super::MAX_SEED`]), logged.
+    pub fn seed(&mut self, what: &str) -> u64 {
+        let seed = self.stream.next_u64() & super::MAX_SEED;
+        self.note(what, "seed", &seed.to_string());
+        seed
     }
 
     /// A line of the log for draws already made (a name from its syllables, an age).

@@ -18,14 +18,6 @@ pub enum Armor {
 }
 
 impl Armor {
-    pub fn name(self) -> &'static str {
-        match self {
-            Armor::Leather => "Leather armour",
-            Armor::ScaleMail => "Scale mail",
-            Armor::ChainMail => "Chain mail",
-        }
-    }
-
     /// The armour class it gives with this DEX modifier.
     pub fn armor_class(self, dex: i32) -> i32 {
         match self {
@@ -51,16 +43,6 @@ pub enum Item {
     Gear { name: String },
 }
 
-impl Item {
-    pub fn name(&self) -> String {
-        match self {
-            Item::Armor { armor } => armor.name().to_string(),
-            Item::Shield => "Shield".into(),
-            Item::Gear { name } => name.clone(),
-        }
-    }
-}
-
 /// The armour a character of `class` with `scores` wears: the one giving the best AC that
 /// their strength allows (all of them if none does).
 pub fn best_armor(class: &Class, scores: &[i32; 6]) -> Option<Armor> {
@@ -81,8 +63,7 @@ pub fn best_armor(class: &Class, scores: &[i32; 6]) -> Option<Armor> {
         .max_by_key(|a| (a.armor_class(dex), std::cmp::Reverse(*a as u8)))
 }
 
-/// The starting equipment: the class's list with its armour entries replaced by the armour
-/// worn, and its shield kept as a shield.
+/// The starting equipment: the armour worn, the shield, and the class's gear.
 pub fn starting_items(class: &Class, scores: &[i32; 6]) -> Vec<Item> {
     let mut items = Vec::new();
     if let Some(armor) = best_armor(class, scores) {
@@ -91,15 +72,9 @@ pub fn starting_items(class: &Class, scores: &[i32; 6]) -> Vec<Item> {
     if class.shield {
         items.push(Item::Shield);
     }
-    items.extend(
-        class
-            .equipment
-            .iter()
-            .filter(|name| !matches!(**name, "Shield" | "Wooden shield" | "Leather armour"))
-            .map(|name| Item::Gear {
-                name: (*name).to_string(),
-            }),
-    );
+    items.extend(class.equipment.iter().map(|name| Item::Gear {
+        name: (*name).to_string(),
+    }));
     items
 }
 

@@ -9,7 +9,7 @@ use super::ancestries::{ancestry, AncestryId, ANCESTRIES};
 use super::backgrounds::{
     Alignment, Background, ALIGNMENTS, BACKGROUNDS, BONDS, FLAWS, IDEALS, TRAITS,
 };
-use super::classes::{class, Class, ClassId, CLASSES};
+use super::classes::{class, jack_of_all_trades, Class, ClassId, CLASSES};
 use super::dice::{Dice, Part, Roll};
 use super::equipment::{armor_class, starting_items, Armor, Item};
 use super::rules::{modifier, proficiency_bonus, Ability, Skill, ABILITIES, STANDARD_ARRAY};
@@ -60,7 +60,8 @@ const LANGUAGES: [&str; 15] = [
     "Undercommon",
 ];
 
-fn check(locks: &Locks) -> Result<(), CharacterError> {
+/// Checks the locks; the locked background, if any, found.
+fn check(locks: &Locks) -> Result<Option<&'static Background>, CharacterError> {
     if let Some(level) = locks.level {
         if !(1..=5).contains(&level) {
             return Err(CharacterError::Invalid(format!(
@@ -75,18 +76,22 @@ fn check(locks: &Locks) -> Result<(), CharacterError> {
             )));
         }
     }
-    if let Some(name) = &locks.background {
-        if !BACKGROUNDS
+    let background = match &locks.background {
+        None => None,
+        Some(name) => match BACKGROUNDS
             .iter()
-            .any(|b| b.name.eq_ignore_ascii_case(name))
+            .find(|b| b.name.eq_ignore_ascii_case(name))
         {
-            let known: Vec<&str> = BACKGROUNDS.iter().map(|b| b.name).collect();
-            return Err(CharacterError::Invalid(format!(
-                "“{name}” is not a background the generator knows; choose one of {}.",
-                known.join(", ")
-            )));
-        }
-    }
+            Some(found) => Some(found),
+            None => {
+                let known: Vec<&str> = BACKGROUNDS.iter().map(|b| b.name).collect();
+                return Err(CharacterError::Invalid(format!(
+                    "“{name}” is not a background the generator knows; choose one of {}.",
+                    known.join(", ")
+                )));
+            }
+        },
+    };
     if let Some(name) = &locks.name {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 60 {
@@ -100,12 +105,12 @@ fn check(locks: &Locks) -> Result<(), CharacterError> {
             ));
         }
     }
-    Ok(())
+    Ok(background)
 }
 
 /// The character of `seed` with `locks` applied.
 pub fn generate(seed: u64, locks: &Locks) -> Result<Character, CharacterError> {
-    check(locks)?;
+    let locked_background = check(locks)?;
     let mut log: Vec<Roll> = Vec::new();
     let level = locks
         .level
@@ -122,11 +127,8 @@ pub fn generate(seed: u64, locks: &Locks) -> Result<Character, CharacterError> {
             .id
     });
     let class = class(class_id);
-    let background: &Background = match &locks.background {
-        Some(name) => BACKGROUNDS
-            .iter()
-            .find(|b| b.name.eq_ignore_ascii_case(name))
-            .expect("checked"),
+    let background: &Background = match locked_background {
+        Some(found) => found,
         None => Dice::new(seed, Part::Background, &mut log)
             .pick("Background", &BACKGROUNDS, |b| b.name.to_string()),
     };
@@ -207,9 +209,8 @@ pub fn generate(seed: u64, locks: &Locks) -> Result<Character, CharacterError> {
         name: (*name).to_string(),
     }));
     let armor_class = armor_class(class, level, &scores, &equipment);
-    let jack_of_all_trades = class_id == ClassId::Bard && level >= 2;
     let initiative = m(Ability::Dex)
-        + if jack_of_all_trades {
+        + if jack_of_all_trades(class_id, level) {
             proficiency / 2
         } else {
             0
@@ -241,14 +242,6 @@ pub fn generate(seed: u64, locks: &Locks) -> Result<Character, CharacterError> {
         Some(name) => name.trim().to_string(),
         None => names::full_name(&mut Dice::new(seed, Part::Name, &mut log), ancestry_id),
     };
-    if locks.name.is_none() {
-        log.push(Roll {
-            what: "Name".into(),
-            dice: "syllables".into(),
-            rolls: vec![],
-            result: name.clone(),
-        });
-    }
     let personality = match &locks.personality {
         Some(p) => p.clone(),
         None => {

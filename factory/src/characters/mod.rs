@@ -29,6 +29,9 @@ pub use generate::{generate, Locks};
 pub use party::{party, plan as party_plan};
 pub use sheet::Character;
 
+/// Seeds are whole numbers a browser can hold exactly (JSON numbers are doubles there).
+pub const MAX_SEED: u64 = (1 << 53) - 1;
+
 /// Bumped whenever a change makes a seed give a different character.
 pub const GENERATOR_VERSION: u32 = 1;
 

@@ -229,12 +229,15 @@ pub fn full_name(dice: &mut Dice, ancestry: AncestryId) -> String {
         );
         let name = format!("{given} {family}");
         if !blocked(&name) {
+            dice.note("Name", "syllables", &name);
             return name;
         }
     }
-    // Not reached with these parts (the blocklist test checks a million names); a plain name
-    // rather than an offensive one if it ever is.
-    "Nameless Wanderer".to_string()
+    // Not reached by the 10,000 seeds the tests make; a plain name rather than an offensive
+    // one if it ever is.
+    let name = "Nameless Wanderer".to_string();
+    dice.note("Name", "syllables (64 refused)", &name);
+    name
 }
 
 /// Folds look-alike spellings: lowercase ASCII letters only, digits and symbols read as the
@@ -321,7 +324,7 @@ pub fn blocked(text: &str) -> bool {
         || folded
             .split(' ')
             .filter(|w| !w.is_empty())
-            .any(|w| list.whole.binary_search(&w.to_string()).is_ok())
+            .any(|w| list.whole.binary_search_by(|x| x.as_str().cmp(w)).is_ok())
 }
 
 #[cfg(test)]

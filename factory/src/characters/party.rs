@@ -1,12 +1,8 @@
 //! A party of N from one seed: distinct classes, at least one healer and one front-liner
 //! (for N ≥ 2), all at the same level.
 
-use rand_chacha::rand_core::{RngCore, SeedableRng};
-use rand_chacha::ChaCha20Rng;
-
 use super::classes::{ClassId, Role, CLASSES};
 use super::dice::{Dice, Part};
-use super::store::MAX_SEED;
 use super::{generate, Character, CharacterError, Locks};
 
 /// `size` characters (1 to 12) made from `seed`; `locks` apply to all (a class lock is
@@ -63,13 +59,6 @@ pub fn plan(seed: u64, size: usize, locks: &Locks) -> Result<Vec<(u64, Locks)>, 
         Some(level) => level,
         None => dice.roll("Party level", 1, 5),
     };
-    // Each member's own seed, from the party's stream.
-    let mut seeds = ChaCha20Rng::from_seed({
-        let mut key = [0u8; 32];
-        key[..8].copy_from_slice(&seed.to_le_bytes());
-        key[8..16].copy_from_slice(b"party v1");
-        key
-    });
     Ok(classes
         .into_iter()
         .map(|class| {
@@ -79,7 +68,8 @@ pub fn plan(seed: u64, size: usize, locks: &Locks) -> Result<Vec<(u64, Locks)>, 
                 name: None,
                 ..locks.clone()
             };
-            (seeds.next_u64() & MAX_SEED, member)
+            // Each member's own seed, from the party's stream.
+            (dice.seed("Member seed"), member)
         })
         .collect())
 }

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::dice::Dice;
+use super::dice::{Dice, Part};
 use super::sheet::Character;
 use super::CharacterError;
 
@@ -98,17 +98,11 @@ pub fn seed(c: &Character) -> u64 {
 
 /// The `n`th draw from `options` for this character (0: the first option), from a stream that
 /// depends only on the character's seed, the kind of word and `n`.
-fn word(c: &Character, kind: u64, n: u32, options: &[&'static str]) -> &'static str {
+fn word(c: &Character, part: Part, n: u32, options: &[&'static str]) -> &'static str {
     if n == 0 {
         return options[0];
     }
-    let mut log = Vec::new();
-    let mut dice = Dice::new(
-        c.seed ^ (u64::from(n) << 40) ^ (kind << 56),
-        super::dice::Part::Appearance,
-        &mut log,
-    );
-    dice.quiet_pick(options)
+    Dice::numbered(c.seed, part, n, &mut Vec::new()).quiet_pick(options)
 }
 
 /// Checks a style template: it must place the subject, and may use only the known words.
@@ -153,13 +147,19 @@ pub fn request(
     let outfit = if variation.outfit == 0 {
         c.appearance.clothing.as_str()
     } else {
-        word(c, 1, variation.outfit, &OUTFITS)
+        word(c, Part::PortraitOutfit, variation.outfit, &OUTFITS)
     };
     let prompt = template
         .replace("{subject}", &subject(c))
         .replace("{outfit}", outfit)
-        .replace("{pose}", word(c, 2, variation.pose, &POSES))
-        .replace("{scene}", word(c, 3, variation.scene, &SCENES));
+        .replace(
+            "{pose}",
+            word(c, Part::PortraitPose, variation.pose, &POSES),
+        )
+        .replace(
+            "{scene}",
+            word(c, Part::PortraitScene, variation.scene, &SCENES),
+        );
     Ok(PortraitRequest {
         prompt,
         negative_prompt: NEGATIVE.into(),

@@ -66,11 +66,9 @@ pub struct Appearance {
     pub clothing: String,
 }
 
-impl Appearance {
-    /// Height as a sheet writes it: 5 ft 7 in.
-    pub fn height(&self) -> String {
-        format!("{} ft {} in", self.height_in / 12, self.height_in % 12)
-    }
+/// A height as a sheet writes it: 5 ft 7 in.
+pub fn height_words(inches: u32) -> String {
+    format!("{} ft {} in", inches / 12, inches % 12)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,14 +183,6 @@ pub struct Character {
 }
 
 impl Character {
-    pub fn score(&self, ability: Ability) -> i32 {
-        self.scores[ability.index()]
-    }
-
-    pub fn modifier(&self, ability: Ability) -> i32 {
-        self.modifiers[ability.index()]
-    }
-
     /// The given name (before the first space).
     pub fn given_name(&self) -> &str {
         self.name.split(' ').next().unwrap_or(&self.name)

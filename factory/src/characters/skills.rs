@@ -3,7 +3,7 @@
 //! every skill's bonus (with the bard's Jack of All Trades).
 
 use super::backgrounds::Background;
-use super::classes::{Class, ClassId};
+use super::classes::{jack_of_all_trades, Class, ClassId};
 use super::dice::{Dice, Part, Roll};
 use super::rules::{proficiency_bonus, Skill, SKILLS};
 use super::sheet::{SkillLine, SkillSource};
@@ -100,7 +100,7 @@ pub(super) fn skills(
         s.name().to_string()
     });
     let proficiency = proficiency_bonus(level);
-    let jack = class.id == ClassId::Bard && level >= 2;
+    let jack = jack_of_all_trades(class.id, level);
     SKILLS
         .iter()
         .map(|&skill| {

@@ -6,12 +6,11 @@
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{BigInt, Integer, Jsonb, Nullable, Text, Timestamptz};
 use diesel::{sql_query, QueryableByName};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use super::{generate, Character, CharacterError, Locks, GENERATOR_VERSION};
 
-/// Seeds are whole numbers a browser can hold exactly (JSON numbers are doubles there).
-pub const MAX_SEED: u64 = (1 << 53) - 1;
+pub use super::MAX_SEED;
 
 /// A seed for a new character.
 pub fn new_seed() -> u64 {
@@ -37,11 +36,15 @@ pub async fn create_party(
 ) -> Result<Vec<Saved>, CharacterError> {
     let seed = check_seed(seed.unwrap_or_else(new_seed))?;
     let members = super::party_plan(seed, size, locks)?;
-    let mut saved = Vec::with_capacity(members.len());
-    for (seed, locks) in members {
-        saved.push(create(conn, project_id, Some(seed), &locks).await?);
-    }
-    Ok(saved)
+    // All or none: a failure part-way leaves no half party behind.
+    conn.transaction(async |conn| {
+        let mut saved = Vec::with_capacity(members.len());
+        for (seed, locks) in &members {
+            saved.push(create(conn, project_id, Some(*seed), locks).await?);
+        }
+        Ok(saved)
+    })
+    .await
 }
 
 /// A saved character.

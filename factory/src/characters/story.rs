@@ -6,7 +6,7 @@ use super::ancestries::Ancestry;
 use super::backgrounds::Background;
 use super::classes::ClassId;
 use super::dice::Dice;
-use super::sheet::{Appearance, Character, Presentation};
+use super::sheet::{height_words, Appearance, Character, Presentation};
 
 const BUILDS: [&str; 10] = [
     "slight",
@@ -110,7 +110,11 @@ pub fn appearance(dice: &mut Dice, ancestry: &Ancestry, class: ClassId) -> Appea
     let (short, tall) = ancestry.height;
     let spread = (tall - short) / 2;
     let height_in = short + dice.below(spread + 1) + dice.below(spread + 1);
-    dice_log_age(dice, age, height_in);
+    dice.note(
+        "Age and height",
+        "2 draws each",
+        &format!("{age} years, {}", height_words(height_in)),
+    );
     Appearance {
         presentation,
         age,
@@ -132,14 +136,6 @@ pub fn appearance(dice: &mut Dice, ancestry: &Ancestry, class: ClassId) -> Appea
             .pick("Clothing", clothing(class), |b| b.to_string())
             .to_string(),
     }
-}
-
-fn dice_log_age(dice: &mut Dice, age: u32, height: u32) {
-    dice.note(
-        "Age and height",
-        "2 draws each",
-        &format!("{age} years, {} ft {} in", height / 12, height % 12),
-    );
 }
 
 const PLACES: [&str; 14] = [
