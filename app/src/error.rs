@@ -183,6 +183,17 @@ mod from_engine {
                     AppError::NotFound(e.to_string())
                 }
                 CharacterError::Database(db) => DbError::Query(db).into(),
+                CharacterError::Unavailable(db) => db.into(),
+            }
+        }
+    }
+
+    impl From<factory::characters::portraits::PortraitError> for AppError {
+        fn from(e: factory::characters::portraits::PortraitError) -> Self {
+            use factory::characters::portraits::PortraitError;
+            match e {
+                PortraitError::Character(e) => e.into(),
+                PortraitError::Launch(e) => e.into(),
             }
         }
     }

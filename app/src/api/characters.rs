@@ -3,7 +3,10 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use crate::dto::{CharacterDto, CharacterLocks, CharacterSummaryDto};
+use crate::dto::{
+    CharacterDto, CharacterLocks, CharacterSummaryDto, PortraitOrderDto, PortraitsDto,
+    QueuedPortraitDto,
+};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -37,6 +40,24 @@ pub async fn create_character(
                 .await?
                 .into(),
         )
+    })
+    .await
+}
+
+/// A party of `size` from `seed` (a new seed when empty): distinct classes, a healer and a
+/// front line; `locks` apply to every member.
+#[server(endpoint = "characters/party", input = Json)]
+pub async fn create_party(
+    project_id: i64,
+    seed: Option<u64>,
+    size: usize,
+    locks: CharacterLocks,
+) -> Result<Vec<CharacterDto>, AppError> {
+    super::respond(async move {
+        let mut conn = super::engine()?.conn().await?;
+        let party =
+            store::create_party(&mut conn, project_id, seed, size, &Locks::from(&locks)).await?;
+        Ok(party.into_iter().map(Into::into).collect())
     })
     .await
 }
@@ -81,6 +102,35 @@ pub async fn delete_character(id: i64) -> Result<(), AppError> {
     super::respond(async move {
         let mut conn = super::engine()?.conn().await?;
         Ok(store::delete(&mut conn, id).await?)
+    })
+    .await
+}
+
+/// Queues a portrait of the character through the ordinary queue.
+#[server(endpoint = "characters/portrait", input = Json)]
+pub async fn queue_portrait(
+    id: i64,
+    order: PortraitOrderDto,
+) -> Result<QueuedPortraitDto, AppError> {
+    super::respond(async move {
+        Ok(super::engine()?
+            .queue_portrait(id, &order.into())
+            .await?
+            .into())
+    })
+    .await
+}
+
+/// The character's portraits, newest first, and the built-in styles.
+#[server(endpoint = "characters/portraits")]
+pub async fn character_portraits(id: i64) -> Result<PortraitsDto, AppError> {
+    super::respond(async move {
+        let mut conn = super::engine()?.conn().await?;
+        let portraits = factory::characters::portraits::list(&mut conn, id).await?;
+        Ok(PortraitsDto {
+            styles: crate::dto::portraits::styles(),
+            portraits: portraits.into_iter().map(Into::into).collect(),
+        })
     })
     .await
 }

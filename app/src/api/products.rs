@@ -30,6 +30,7 @@ pub async fn detail(engine: &factory::Engine, id: i64) -> Result<ProductDetailDt
     let (parent, children) = factory::products::lineage(&mut conn, &product)
         .await
         .map_err(factory::db::DbError::from)?;
+    let character = factory::characters::portraits::sitter(&mut conn, id).await?;
     drop(conn);
     let tags = engine
         .tags_of(&[id])
@@ -63,6 +64,7 @@ pub async fn detail(engine: &factory::Engine, id: i64) -> Result<ProductDetailDt
         created_at: product.created_at,
         parent: parent.map(Into::into),
         children: children.into_iter().map(Into::into).collect(),
+        character: character.map(Into::into),
         product: product.into(),
     })
 }

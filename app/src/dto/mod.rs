@@ -12,6 +12,7 @@ mod jobs;
 mod library;
 mod pipelines;
 mod plugins;
+pub mod portraits;
 mod products;
 mod projects;
 mod queue;
@@ -30,6 +31,10 @@ pub use jobs::*;
 pub use library::*;
 pub use pipelines::*;
 pub use plugins::*;
+pub use portraits::{
+    CharacterLinkDto, PortraitDto, PortraitOrderDto, PortraitStyleDto, PortraitVariation,
+    PortraitsDto, QueuedPortraitDto,
+};
 pub use products::*;
 pub use projects::*;
 pub use queue::*;

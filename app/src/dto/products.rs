@@ -64,6 +64,8 @@ pub struct ProductDetailDto {
     pub parent: Option<ProductDto>,
     /// What was made from it.
     pub children: Vec<ProductDto>,
+    /// The character it is a portrait of.
+    pub character: Option<super::CharacterLinkDto>,
     pub tags: Vec<String>,
     /// Which value each prompt token chose, as `token = value` pairs.
     pub bindings: Vec<(String, String)>,

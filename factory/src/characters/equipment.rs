@@ -43,6 +43,25 @@ pub enum Item {
     Gear { name: String },
 }
 
+impl Item {
+    /// What the sheet calls it.
+    pub fn label(&self) -> &str {
+        match self {
+            Item::Armor {
+                armor: Armor::Leather,
+            } => "Leather armour",
+            Item::Armor {
+                armor: Armor::ScaleMail,
+            } => "Scale mail",
+            Item::Armor {
+                armor: Armor::ChainMail,
+            } => "Chain mail",
+            Item::Shield => "Shield",
+            Item::Gear { name } => name,
+        }
+    }
+}
+
 /// The armour a character of `class` with `scores` wears: the one giving the best AC that
 /// their strength allows (all of them if none does).
 pub fn best_armor(class: &Class, scores: &[i32; 6]) -> Option<Armor> {

@@ -17,7 +17,9 @@ pub mod equipment;
 mod generate;
 pub mod names;
 pub mod party;
+pub mod pdf;
 pub mod portrait;
+pub mod portraits;
 pub mod rules;
 pub mod sheet;
 mod skills;
@@ -42,11 +44,7 @@ pub const SHEETS_0_TO_9999_SHA256: &str =
     "c390c2d6f90a6cccd41f3b1fca438b38c9b885567243f5f680f9667085483c6d";
 
 /// The attribution the SRD's licence asks for, shown on character pages and in the docs.
-pub const SRD_ATTRIBUTION: &str = "This work includes material taken from the System Reference \
-Document 5.1 (“SRD 5.1”) by Wizards of the Coast LLC, available at \
-https://dnd.wizards.com/resources/systems-reference-document. The SRD 5.1 is licensed under the \
-Creative Commons Attribution 4.0 International License, available at \
-https://creativecommons.org/licenses/by/4.0/legalcode.";
+pub const SRD_ATTRIBUTION: &str = include_str!("data/srd-attribution.txt");
 
 #[derive(Debug, thiserror::Error)]
 pub enum CharacterError {
@@ -58,4 +56,16 @@ pub enum CharacterError {
     NoProject(i64),
     #[error("the database failed: {0}")]
     Database(#[from] diesel::result::Error),
+    /// No connection could be had.
+    #[error(transparent)]
+    Unavailable(crate::db::DbError),
+}
+
+impl From<crate::db::DbError> for CharacterError {
+    fn from(e: crate::db::DbError) -> Self {
+        match e {
+            crate::db::DbError::Query(e) => CharacterError::Database(e),
+            other => CharacterError::Unavailable(other),
+        }
+    }
 }

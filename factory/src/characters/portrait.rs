@@ -18,6 +18,27 @@ pub const STYLES: [(&str, &str); 4] = [
     ("Pixel art", "pixel art portrait of {subject}, wearing {outfit}, {pose}, {scene}, limited palette, 32-bit game style"),
 ];
 
+/// The template of `style`: a built-in style by its name (any case), or a template as written;
+/// the first built-in style when there is none.
+pub fn style_template(style: Option<&str>) -> String {
+    let style = style.map(str::trim).filter(|s| !s.is_empty());
+    match style {
+        None => STYLES[0].1.to_string(),
+        Some(s) => STYLES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(s))
+            .map_or_else(|| s.to_string(), |(_, template)| (*template).to_string()),
+    }
+}
+
+/// The built-in style's name for a template, or "Custom" for an edited one.
+pub fn style_name(template: &str) -> &'static str {
+    STYLES
+        .iter()
+        .find(|(_, t)| *t == template)
+        .map_or("Custom", |(name, _)| name)
+}
+
 const NEGATIVE: &str = "blurry, extra limbs, deformed hands, text, watermark";
 
 const OUTFITS: [&str; 10] = [

@@ -2,6 +2,8 @@
 //! character), a party, a search, a changed lock and a reroll, a copy, a delete; bad locks
 //! refused with what to do; a project with characters is not deleted under them.
 
+use std::time::Duration;
+
 use reqwest::Method;
 use serde_json::json;
 
@@ -189,4 +191,209 @@ async fn a_script_makes_searches_rerolls_and_deletes_characters() {
     )
     .await;
     assert_eq!(status, 404);
+}
+
+/// A real PDF reader's view of `pdf`: its text (poppler's `pdftotext`), its fonts
+/// (`pdffonts`) and its images (`pdfimages -list`).
+fn read_pdf(pdf: &[u8]) -> (String, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sheet.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let run = |program: &str, args: &[&str]| {
+        let out = std::process::Command::new(program)
+            .args(args)
+            .arg(&path)
+            .args(if program == "pdftotext" {
+                &["-"][..]
+            } else {
+                &[][..]
+            })
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("{program} (poppler-utils, installed by scripts/setup): {e}")
+            });
+        assert!(
+            out.status.success(),
+            "{program}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    (
+        run("pdftotext", &["-layout"]),
+        run("pdffonts", &[]),
+        run("pdfimages", &["-list"]),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn portraits_go_through_the_queue_keep_the_face_and_the_sheet_downloads_as_pdf_and_json() {
+    let app = TestApp::spawn().await;
+    let _worker = crate::api::worker(&app);
+    let project = crate::support::project(&app, "Portraits").await;
+    let (_, made, _) = api(
+        &app,
+        Method::POST,
+        "/api/v1/characters",
+        None,
+        Some(json!({"project_id": project, "seed": 77, "locks": {"class": "cleric"}})),
+    )
+    .await;
+    let id = made["id"].as_i64().unwrap();
+    let name = made["sheet"]["name"].as_str().unwrap().to_string();
+
+    // Before any portrait, the PDF is the sheet alone, read back by a real reader.
+    let response = app.get(&format!("/api/v1/characters/{id}/sheet.pdf")).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    let plain = response.bytes().await.unwrap();
+    let (text, fonts, images) = read_pdf(&plain);
+    assert!(text.contains(&name) && text.contains("Cleric"), "{text}");
+    assert!(
+        text.contains("Roll log") && text.contains("CC-BY-4.0"),
+        "{text}"
+    );
+    assert!(
+        fonts
+            .lines()
+            .any(|l| l.starts_with("DejaVuSans") && l.contains("TrueType") && l.contains(" yes ")),
+        "the font is embedded: {fonts}"
+    );
+    assert_eq!(images.lines().count(), 2, "no picture yet: {images}");
+
+    // A portrait in the default style, on the offline generator.
+    let path = format!("/api/v1/characters/{id}/portrait");
+    let (status, first, _) = api(&app, Method::POST, &path, None, Some(json!({}))).await;
+    assert_eq!(status, 201, "{first}");
+    let (_, same, _) = api(&app, Method::POST, &path, None, Some(json!({}))).await;
+    assert_eq!(
+        (&same["prompt"], &same["seed"]),
+        (&first["prompt"], &first["seed"]),
+        "the same character and style make the same request"
+    );
+    let (_, outfit, _) = api(
+        &app,
+        Method::POST,
+        &path,
+        None,
+        Some(json!({"style": "painted", "variation": {"outfit": 1}})),
+    )
+    .await;
+    assert_eq!(outfit["seed"], first["seed"]);
+    assert_ne!(outfit["prompt"], first["prompt"]);
+    let clothing = made["sheet"]["appearance"]["clothing"].as_str().unwrap();
+    assert!(first["prompt"].as_str().unwrap().contains(clothing));
+    assert!(!outfit["prompt"].as_str().unwrap().contains(clothing));
+    let skin = made["sheet"]["appearance"]["skin"].as_str().unwrap();
+    assert!(
+        outfit["prompt"].as_str().unwrap().contains(skin),
+        "the face stays"
+    );
+
+    let bad = api(
+        &app,
+        Method::POST,
+        &path,
+        None,
+        Some(json!({"style": "a knight"})),
+    )
+    .await;
+    assert_problem("a style without the subject", &bad, 422);
+    assert!(bad.1.to_string().contains("{subject}"), "{}", bad.1);
+    let bad = api(
+        &app,
+        Method::POST,
+        &path,
+        None,
+        Some(json!({"provider": "local", "model": "no-such-model"})),
+    )
+    .await;
+    assert_problem("an unknown model", &bad, 422);
+    let bad = api(
+        &app,
+        Method::POST,
+        "/api/v1/characters/999999/portrait",
+        None,
+        Some(json!({})),
+    )
+    .await;
+    assert_problem("no such character", &bad, 404);
+
+    // The queue makes the three pictures; they are products linked both ways.
+    let listed = factory::testing::eventually(Duration::from_secs(60), async || {
+        let (_, listed, _) = api(
+            &app,
+            Method::GET,
+            &format!("/api/v1/characters/{id}/portraits"),
+            None,
+            None,
+        )
+        .await;
+        let portraits = listed["portraits"].as_array().unwrap();
+        (portraits.len() == 3 && portraits.iter().all(|p| p["product"].is_object()))
+            .then_some(listed)
+    })
+    .await;
+    assert_eq!(listed["styles"][0]["name"], "Painted");
+    let newest = &listed["portraits"][0];
+    assert_eq!(
+        (
+            newest["style_name"].as_str(),
+            newest["variation"]["outfit"].as_i64()
+        ),
+        (Some("Painted"), Some(1))
+    );
+    assert_eq!(newest["state"], "succeeded");
+    let product = newest["product"]["id"].as_i64().unwrap();
+    let detail = app_detail(&app, product).await;
+    assert_eq!(detail["character"], json!({"id": id, "name": name}));
+    assert_eq!(detail["product"]["seed"], first["seed"]);
+
+    // Now the PDF carries the newest portrait.
+    let with = app
+        .get(&format!("/api/v1/characters/{id}/sheet.pdf"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let (_, _, images) = read_pdf(&with);
+    assert_eq!(images.lines().count(), 3, "one picture: {images}");
+    assert!(images.contains("rgb"), "{images}");
+
+    // The JSON download is the sheet exactly as made.
+    let response = app
+        .get(&format!("/api/v1/characters/{id}/sheet.json"))
+        .await;
+    assert!(response.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains(".json"));
+    let sheet: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(sheet, made["sheet"]);
+
+    // Deleting the character keeps its pictures in the gallery, no longer linked.
+    let (status, _, _) = api(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/characters/{id}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let detail = app_detail(&app, product).await;
+    assert!(detail["character"].is_null() && detail["product"]["id"] == product);
+}
+
+async fn app_detail(app: &TestApp, product: i64) -> serde_json::Value {
+    let (status, detail, _) = api(
+        app,
+        Method::GET,
+        &format!("/api/v1/products/{product}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{detail}");
+    detail
 }

@@ -1,9 +1,14 @@
 //! `/api/v1/characters`: make (one, or a party) from a seed and locks, list and search a
-//! project's, read, make again (reroll or changed locks), duplicate, delete.
+//! project's, read, make again (reroll or changed locks), duplicate, delete; queue and list
+//! portraits; download the sheet as PDF or JSON.
 
-use app::dto::{CharacterDto, CharacterLocks, CharacterSummaryDto};
+use app::dto::{
+    CharacterDto, CharacterLocks, CharacterSheet, CharacterSummaryDto, PortraitOrderDto,
+    PortraitsDto, QueuedPortraitDto,
+};
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use factory::characters::{store, Locks};
 use factory::Engine;
@@ -140,4 +145,96 @@ pub async fn duplicate(
 pub async fn delete(State(engine): State<Engine>, Id(id): Id) -> ApiResult<StatusCode> {
     store::delete(&mut *engine.conn().await?, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/characters/{id}/portrait", tag = "characters",
+    params(("id" = i64, Path, description = "The character's id")), request_body = PortraitOrderDto,
+    responses((status = 201, description = "Queued through the ordinary queue; the picture becomes a product linked to the character",
+            body = QueuedPortraitDto),
+        (status = 404, body = Problem),
+        (status = 422, description = "A style, provider or model that cannot be used", body = Problem)))]
+pub async fn portrait(
+    State(engine): State<Engine>,
+    Id(id): Id,
+    Body(order): Body<PortraitOrderDto>,
+) -> ApiResult<(StatusCode, Json<QueuedPortraitDto>)> {
+    let queued = engine.queue_portrait(id, &order.into()).await?;
+    Ok((StatusCode::CREATED, Json(queued.into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/characters/{id}/portraits", tag = "characters",
+    params(("id" = i64, Path, description = "The character's id")),
+    responses((status = 200, description = "Its portraits, newest first, and the built-in styles",
+        body = PortraitsDto)))]
+pub async fn portraits(State(engine): State<Engine>, Id(id): Id) -> ApiResult<Json<PortraitsDto>> {
+    let listed = factory::characters::portraits::list(&mut *engine.conn().await?, id).await?;
+    Ok(Json(PortraitsDto {
+        styles: app::dto::portraits::styles(),
+        portraits: listed.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// `name.ext` for a download: the name's letters and digits, words joined by hyphens.
+fn file_name(name: &str, ext: &str) -> String {
+    let stem: Vec<String> = name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    match stem.is_empty() {
+        true => format!("character.{ext}"),
+        false => format!("{}.{ext}", stem.join("-")),
+    }
+}
+
+fn attachment(mime: &'static str, name: &str, ext: &str, body: Vec<u8>) -> Response {
+    let disposition = format!("attachment; filename=\"{}\"", file_name(name, ext));
+    (
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[utoipa::path(get, path = "/api/v1/characters/{id}/sheet.pdf", tag = "characters",
+    params(("id" = i64, Path, description = "The character's id")),
+    responses((status = 200, description = "The sheet as a PDF (A4, embedded font, the newest portrait when there is one)",
+        content_type = "application/pdf", body = Vec<u8>), (status = 404, body = Problem)))]
+pub async fn sheet_pdf(State(engine): State<Engine>, Id(id): Id) -> ApiResult<Response> {
+    let (name, pdf) = engine.character_pdf(id).await?;
+    Ok(attachment("application/pdf", &name, "pdf", pdf))
+}
+
+#[utoipa::path(get, path = "/api/v1/characters/{id}/sheet.json", tag = "characters",
+    params(("id" = i64, Path, description = "The character's id")),
+    responses((status = 200, description = "The sheet exactly as the generator made it, as a file",
+        body = CharacterSheet), (status = 404, body = Problem)))]
+pub async fn sheet_json(State(engine): State<Engine>, Id(id): Id) -> ApiResult<Response> {
+    let saved = store::get(&mut *engine.conn().await?, id).await?;
+    let body = serde_json::to_vec_pretty(&saved.sheet).expect("sheets serialise");
+    Ok(attachment(
+        "application/json",
+        &saved.sheet.name,
+        "json",
+        body,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn download_names_keep_letters_and_digits() {
+        assert_eq!(
+            super::file_name("Vellith Greyshade", "pdf"),
+            "vellith-greyshade.pdf"
+        );
+        assert_eq!(
+            super::file_name("Ünna O'Dell (copy)", "json"),
+            "nna-o-dell-copy.json"
+        );
+        assert_eq!(super::file_name("…", "pdf"), "character.pdf");
+    }
 }

@@ -47,6 +47,7 @@ pub const PREFIX: &str = "/api/v1";
         products::list, products::get, products::original, products::thumbnail,
         characters::list, characters::create, characters::party, characters::get,
         characters::regenerate, characters::duplicate, characters::delete,
+        characters::portrait, characters::portraits, characters::sheet_pdf, characters::sheet_json,
         events,
     ),
     modifiers(&BearerToken),
@@ -128,6 +129,22 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         (
             "/api/v1/characters/{id}/duplicate",
             post(characters::duplicate),
+        ),
+        (
+            "/api/v1/characters/{id}/portrait",
+            post(characters::portrait),
+        ),
+        (
+            "/api/v1/characters/{id}/portraits",
+            get(characters::portraits),
+        ),
+        (
+            "/api/v1/characters/{id}/sheet.pdf",
+            get(characters::sheet_pdf),
+        ),
+        (
+            "/api/v1/characters/{id}/sheet.json",
+            get(characters::sheet_json),
         ),
         ("/api/v1/events", get(super::live::server_sent_events)),
         ("/api/v1/{*rest}", any(not_found)),
