@@ -32,10 +32,10 @@ pub struct PasswordMode(pub bool);
 
 use crate::components::toasts::Toasts;
 use crate::pages::{
-    compare::ComparePage, gallery::GalleryPage, generate::GeneratePage, grid::GridPage,
-    not_found::NotFound, pipeline::PipelinePage, pipelines::PipelinesPage, product::ProductPage,
-    projects::ProjectsPage, queue::QueuePage, settings::SettingsPage, tags::TagsPage,
-    wildcards::WildcardsPage,
+    character::CharacterPage, characters::CharactersPage, compare::ComparePage,
+    gallery::GalleryPage, generate::GeneratePage, grid::GridPage, not_found::NotFound,
+    pipeline::PipelinePage, pipelines::PipelinesPage, product::ProductPage, projects::ProjectsPage,
+    queue::QueuePage, settings::SettingsPage, tags::TagsPage, wildcards::WildcardsPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -81,6 +81,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/queue") view=QueuePage />
                     <Route path=path!("/pipelines") view=PipelinesPage />
                     <Route path=path!("/pipelines/:id") view=PipelinePage />
+                    <Route path=path!("/characters") view=CharactersPage />
+                    <Route path=path!("/characters/:id") view=CharacterPage />
                     <Route path=path!("/wildcards") view=WildcardsPage />
                     <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/products/:id") view=ProductPage />

@@ -12,6 +12,7 @@ const NAV: &[(&str, &str)] = &[
     ("/gallery", "Gallery"),
     ("/queue", "Queue"),
     ("/pipelines", "Pipelines"),
+    ("/characters", "Characters"),
     ("/wildcards", "Wildcards"),
     ("/settings", "Settings"),
 ];
@@ -34,7 +35,7 @@ pub fn AppShell(children: Children) -> impl IntoView {
         >
             "Skip to content"
         </a>
-        <header class="border-b border-stone-200 bg-white/80 backdrop-blur dark:border-stone-800 dark:bg-stone-900/80">
+        <header class="print:hidden border-b border-stone-200 bg-white/80 backdrop-blur dark:border-stone-800 dark:bg-stone-900/80">
             <div class="mx-auto flex max-w-5xl items-center gap-6 px-4 py-3">
                 <a href="/" class="flex items-center gap-2 font-semibold tracking-tight">
                     <span aria-hidden="true" class="inline-block h-5 w-5 rounded bg-gradient-to-br from-indigo-500 via-fuchsia-500 to-amber-400"></span>

@@ -1,5 +1,7 @@
 //! Pages, one module per route.
 
+pub mod character;
+pub mod characters;
 pub mod compare;
 pub mod gallery;
 pub mod generate;

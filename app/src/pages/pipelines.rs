@@ -7,27 +7,16 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
 use crate::api::pipelines::{create_pipeline, list_pipelines};
-use crate::api::projects::list_projects;
 use crate::components::button;
 use crate::components::field::{FieldError, FormMessage, INPUT, LABEL};
+use crate::components::project_select::ProjectSelect;
 
 #[component]
 pub fn PipelinesPage() -> impl IntoView {
     let query = use_query_map();
     let input = move || query.with(|q| q.get("input").and_then(|v| v.parse::<i64>().ok()));
     let asked = query.with_untracked(|q| q.get("project"));
-    let projects = Resource::new(|| (), |_| list_projects(false));
     let project = RwSignal::new(asked.unwrap_or_default());
-    // The first project, once they are known, when none was asked for.
-    Effect::new(move |_| {
-        if project.get_untracked().is_empty() {
-            if let Some(Ok(ps)) = projects.get() {
-                if let Some(first) = ps.first() {
-                    project.set(first.id.to_string());
-                }
-            }
-        }
-    });
     let version = RwSignal::new(0u32);
     let pipelines = Resource::new(
         move || (project.get(), version.get()),
@@ -77,16 +66,7 @@ pub fn PipelinesPage() -> impl IntoView {
             </p>
         })}
         <div class="mt-4 max-w-xs">
-            <label for="pipelines-project" class=LABEL>"Project"</label>
-            <select id="pipelines-project" class=INPUT on:change=move |ev| project.set(event_target_value(&ev))>
-                <Suspense fallback=|| ()>
-                    {move || projects.get().and_then(Result::ok).map(|ps| ps.into_iter().map(|p| {
-                        let value = p.id.to_string();
-                        let chosen = project.get_untracked() == value;
-                        view! { <option value=value selected=chosen>{p.name}</option> }
-                    }).collect_view())}
-                </Suspense>
-            </select>
+            <ProjectSelect id="pipelines-project" project />
         </div>
         <ul class="mt-4 space-y-1" aria-label="Pipelines">
             <Transition fallback=|| ()>

@@ -117,6 +117,10 @@ fn ProductView(detail: ProductDetailDto) -> impl IntoView {
                         <dt class="font-medium">"Token choices"</dt>
                         <dd data-bindings>{detail.bindings.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(" · ")}</dd>
                     })}
+                    {detail.character.clone().map(|c| view! {
+                        <dt class="font-medium">"Portrait of"</dt>
+                        <dd><a class="text-indigo-700 underline dark:text-indigo-300" href=format!("/characters/{}", c.id)>{c.name}</a></dd>
+                    })}
                     {product.batch_id.map(|b| view! {
                         <dt class="font-medium">"Batch"</dt>
                         <dd><a class="text-indigo-700 underline dark:text-indigo-300" href=format!("/batches/{b}/grid")>{format!("#{b}")}</a></dd>
