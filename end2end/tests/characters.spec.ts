@@ -21,7 +21,6 @@ test("generate a character, lock the class, reroll, change the class, make portr
   await expect(line).toContainText("Wizard");
   const seed = page.locator("[data-character-seed]");
   await expect(seed).toContainText("Seed 42");
-  const name = (await page.locator("[data-character-name]").textContent())!;
   await expect(page.locator("[data-slots]")).toHaveText("level 1: 4, level 2: 2");
   await expect(page.locator("[data-roll-log] tbody tr").first()).toBeVisible();
   expect(await seriousViolations(page)).toEqual([]);
@@ -43,6 +42,8 @@ test("generate a character, lock the class, reroll, change the class, make portr
   await page.getByRole("combobox", { name: "Class" }).selectOption({ label: "Cleric" });
   await expect(line).toContainText("Cleric");
   await expect(seed).toHaveText(rerolled);
+  // The name was not locked: the reroll drew a new one, which the class change kept.
+  const name = (await page.locator("[data-character-name]").textContent())!;
 
   // A portrait on the offline generator, then a new outfit: the same seed, other clothes.
   await page.getByRole("button", { name: "Portrait", exact: true }).click();

@@ -3,6 +3,7 @@
 mod a1111;
 mod auth;
 mod backup;
+mod character_sheets;
 mod characters;
 mod civitai;
 mod cluster;
