@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use crate::api::characters::{character_portraits, queue_portrait};
+use crate::api::generate::generate_options;
 use crate::components::button;
 use crate::components::field::{FormMessage, INPUT, LABEL};
 use crate::dto::{PortraitOrderDto, PortraitVariation, PortraitsDto};
@@ -62,6 +63,7 @@ pub fn Portraits(character_id: i64) -> impl IntoView {
         move || version.get(),
         move |_| character_portraits(character_id),
     );
+    let options = Resource::new(|| (), |_| generate_options());
     let style = RwSignal::new(String::new());
     let template = RwSignal::new(String::new());
     let provider = RwSignal::new(String::new());
@@ -149,13 +151,27 @@ pub fn Portraits(character_id: i64) -> impl IntoView {
                         </Suspense>
                     </select>
                 </div>
-                <div>
-                    <label for="portrait-provider" class=LABEL>"Provider"</label>
-                    <input id="portrait-provider" class=INPUT placeholder="local (offline)" bind:value=provider />
-                </div>
-                <div>
-                    <label for="portrait-model" class=LABEL>"Model"</label>
-                    <input id="portrait-model" class=INPUT placeholder="the provider's first" bind:value=model />
+                <div class="sm:col-span-2">
+                    <label for="portrait-model" class=LABEL>"Provider and model"</label>
+                    <select id="portrait-model" class=INPUT on:change=move |ev| {
+                        // "provider/model" (provider ids have no slash), or empty for the default.
+                        let value = event_target_value(&ev);
+                        let (p, m) = value.split_once('/').unwrap_or_default();
+                        provider.set(p.to_string());
+                        model.set(m.to_string());
+                    }>
+                        <option value="">"Offline generator (default)"</option>
+                        <Suspense fallback=|| ()>
+                            {move || options.get().and_then(Result::ok).map(|o| o.providers.into_iter().map(|p| {
+                                // Portraits start from the prompt: models that need a picture are left out.
+                                let models = p.models.into_iter().filter(|m| !m.needs_image).map(|m| {
+                                    let value = format!("{}/{}", p.id, m.id);
+                                    view! { <option value=value>{m.name}</option> }
+                                }).collect_view();
+                                view! { <optgroup label=p.name>{models}</optgroup> }
+                            }).collect_view())}
+                        </Suspense>
+                    </select>
                 </div>
                 <div class="sm:col-span-3">
                     <label for="portrait-template" class=LABEL>"Style template"</label>
