@@ -5,6 +5,7 @@
 //! server functions in `app` reach the engine through an [`Engine`] handle and call one function
 //! per request; nothing here knows about Leptos or HTTP routing.
 
+pub mod assets;
 pub mod auth;
 pub mod backup;
 pub mod batches;

@@ -178,7 +178,7 @@ impl MediaStore {
         }
         // Decoded before anything is written: a file that is not a picture leaves nothing.
         let format = ImageFormat::sniff(bytes).ok_or(MediaError::UnknownFormat)?;
-        let image = decode(bytes, format)?;
+        let image = decode_image(bytes, format)?;
         let original = self.put_original(project_id, bytes)?;
         let rgba = image.to_rgba8();
         let thumbhash = self.write_thumbs(project_id, &original.hash, &rgba)?;
@@ -232,7 +232,7 @@ impl MediaStore {
             .read(&key)
             .map_err(|source| self.failed(&key, source))?;
         let format = ImageFormat::sniff(&bytes).ok_or(MediaError::UnknownFormat)?;
-        let rgba = decode(&bytes, format)?.to_rgba8();
+        let rgba = decode_image(&bytes, format)?.to_rgba8();
         let thumbhash = self.write_thumbs(project_id, hash, &rgba)?;
         Ok((thumbhash, rgba))
     }
@@ -407,7 +407,7 @@ impl MediaStore {
 /// One thumbnail straight from a file's bytes (decode, resize, encode): what `put` does per size.
 pub fn thumbnail(bytes: &[u8], size: ThumbSize) -> Result<Vec<u8>, MediaError> {
     let format = ImageFormat::sniff(bytes).ok_or(MediaError::UnknownFormat)?;
-    let image = decode(bytes, format)?;
+    let image = decode_image(bytes, format)?;
     Ok(thumbs::webp_thumbnail(&image.to_rgba8(), size))
 }
 
@@ -441,7 +441,7 @@ fn dimensions(bytes: &[u8], format: ImageFormat) -> Result<(u32, u32), MediaErro
     Ok((width, height))
 }
 
-fn decode(bytes: &[u8], format: ImageFormat) -> Result<image::DynamicImage, MediaError> {
+pub fn decode_image(bytes: &[u8], format: ImageFormat) -> Result<image::DynamicImage, MediaError> {
     let undecodable = |reason: String| MediaError::Undecodable {
         format: format.mime(),
         reason,

@@ -16,6 +16,7 @@ pub mod comfyui_standin;
 pub mod declared_standin;
 pub mod fal_standin;
 pub mod fixtures;
+pub mod gltf_cases;
 pub mod keyring;
 pub mod noop;
 pub mod replicate_standin;

@@ -13,6 +13,7 @@ mod declared;
 mod export;
 mod fal;
 mod gallery;
+mod gltf;
 mod import;
 mod library;
 mod lineage;
