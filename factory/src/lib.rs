@@ -32,6 +32,7 @@ pub mod products;
 pub mod projects;
 pub mod prompt;
 pub mod providers;
+pub mod render;
 pub mod schema;
 pub mod secret;
 pub mod storage;

@@ -2,3 +2,4 @@
 //! a GLB in the media store, and kept as products of kind `model3d` with their metadata.
 
 pub mod gltf;
+pub mod store;

@@ -4,6 +4,7 @@
 //! operations here are the ones with effects beyond one table: they publish events after their
 //! change commits and wake the worker.
 
+mod assets;
 mod characters;
 mod pipelines;
 mod plugins;

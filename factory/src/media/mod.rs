@@ -26,6 +26,9 @@ pub use thumbs::{placeholder_color, resize, ThumbSize, THUMB_SIZES};
 
 use blobs::Blobs;
 
+/// Extensions of stored originals that are not pictures (checked by their own modules).
+pub const STORED_OTHER: &[&str] = &["glb"];
+
 /// Larger downloads are refused (a provider bug or a hostile server).
 pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 /// Larger images are refused before decoding (a decompression bomb).
@@ -274,14 +277,34 @@ impl MediaStore {
 
     /// An original's key; `None` for anything that is not a hash and a known extension.
     pub fn original_key(&self, project_id: i64, hash: &str, ext: &str) -> Option<Key> {
-        let format = ImageFormat::from_ext(ext)?;
+        let ext = ImageFormat::from_ext(ext)
+            .map(ImageFormat::ext)
+            .or_else(|| STORED_OTHER.iter().copied().find(|known| *known == ext))?;
         valid_hash(hash).then(|| {
             Key::new(format!(
-                "projects/{project_id}/products/{}/{hash}.{}",
-                &hash[..2],
-                format.ext()
+                "projects/{project_id}/products/{}/{hash}.{ext}",
+                &hash[..2]
             ))
         })
+    }
+
+    /// Stores a file that is not a picture (a checked GLB) once per project, with thumbnails
+    /// made from `preview`: its hash, its key and the preview's ThumbHash. From a blocking
+    /// thread.
+    pub fn put_other(
+        &self,
+        project_id: i64,
+        bytes: &[u8],
+        ext: &'static str,
+        preview: &image::RgbaImage,
+    ) -> Result<(String, Key, String), MediaError> {
+        let hash = hex(&Sha256::digest(bytes));
+        let key = self
+            .original_key(project_id, &hash, ext)
+            .ok_or(MediaError::UnknownFormat)?;
+        self.write_once(&key, bytes)?;
+        let thumbhash = self.write_thumbs(project_id, &hash, preview)?;
+        Ok((hash, key, thumbhash))
     }
 
     pub fn thumb_key(&self, project_id: i64, hash: &str, size: ThumbSize) -> Option<Key> {

@@ -1,6 +1,7 @@
 //! Integration tests of the engine against a real PostgreSQL (one binary for the crate).
 
 mod a1111;
+mod assets;
 mod auth;
 mod backup;
 mod character_sheets;
