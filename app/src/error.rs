@@ -188,6 +188,27 @@ mod from_engine {
         }
     }
 
+    impl From<factory::assets::store::AssetError> for AppError {
+        fn from(e: factory::assets::store::AssetError) -> Self {
+            use factory::assets::store::AssetError;
+            match e {
+                AssetError::Refused(_) => AppError::invalid("files", e.to_string()),
+                AssetError::NotFound(_) | AssetError::NoProject(_) => {
+                    AppError::NotFound(e.to_string())
+                }
+                AssetError::Storage(_) => {
+                    tracing::error!(error = %e, "a model could not be stored");
+                    AppError::Internal(
+                        "The model could not be stored. Check the server log, then try again."
+                            .into(),
+                    )
+                }
+                AssetError::Database(db) => DbError::Query(db).into(),
+                AssetError::Unavailable(db) => db.into(),
+            }
+        }
+    }
+
     impl From<factory::characters::portraits::PortraitError> for AppError {
         fn from(e: factory::characters::portraits::PortraitError) -> Self {
             use factory::characters::portraits::PortraitError;

@@ -92,7 +92,7 @@ pub fn leptos_options(site_root: &Path, addr: SocketAddr) -> LeptosOptions {
 pub fn http_routes() -> Vec<(&'static str, MethodRouter<AppState>, usize)> {
     let api = api::routes()
         .into_iter()
-        .map(|(path, route)| (path, route, MAX_BODY_BYTES));
+        .map(|(path, route)| (path, route, api::body_limit(path, MAX_BODY_BYTES)));
     let mut routes = vec![
         ("/healthz", get(health::healthz), MAX_BODY_BYTES),
         ("/login", get(auth::page).post(auth::login), MAX_BODY_BYTES),

@@ -1,6 +1,7 @@
 //! Wire types: what the server sends the browser. Plain data, wasm-safe, no database types; one
 //! module per noun, all re-exported here.
 
+pub mod assets;
 mod backups;
 mod catalog;
 pub mod characters;
@@ -20,6 +21,7 @@ mod settings;
 mod storage;
 mod tokens;
 
+pub use assets::{AssetDto, AssetInfo, AssetIssue, IssueSeverity};
 pub use backups::*;
 pub use catalog::*;
 pub use characters::{CharacterDto, CharacterLocks, CharacterSheet, CharacterSummaryDto};

@@ -29,6 +29,14 @@ use blobs::Blobs;
 /// Extensions of stored originals that are not pictures (checked by their own modules).
 pub const STORED_OTHER: &[&str] = &["glb"];
 
+/// The type of a stored original, by its extension.
+pub fn mime_of_ext(ext: &str) -> Option<&'static str> {
+    match ext {
+        "glb" => Some("model/gltf-binary"),
+        other => ImageFormat::from_ext(other).map(ImageFormat::mime),
+    }
+}
+
 /// Larger downloads are refused (a provider bug or a hostile server).
 pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 /// Larger images are refused before decoding (a decompression bomb).

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use factory::media::{ImageFormat, Key, MediaStore, Served, ThumbSize};
+use factory::media::{Key, MediaStore, Served, ThumbSize};
 use factory::Engine;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
@@ -125,8 +125,8 @@ fn resolve(media: &MediaStore, project_id: i64, file: &str) -> Option<(Key, &'st
     let (stem, ext) = file.rsplit_once('.')?;
     match stem.split_once('-') {
         None => {
-            let format = ImageFormat::from_ext(ext)?;
-            Some((media.original_key(project_id, stem, ext)?, format.mime()))
+            let mime = factory::media::mime_of_ext(ext)?;
+            Some((media.original_key(project_id, stem, ext)?, mime))
         }
         Some((hash, size)) if ext == "webp" => {
             let size = ThumbSize::from_pixels(size.parse().ok()?)?;

@@ -2,6 +2,7 @@
 
 mod api;
 mod api_tokens;
+mod assets;
 mod auth;
 mod bounds;
 mod bucket;

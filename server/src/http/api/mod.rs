@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::AppState;
 
+pub mod assets;
 mod batches;
 mod characters;
 mod launches;
@@ -48,6 +49,7 @@ pub const PREFIX: &str = "/api/v1";
         characters::list, characters::create, characters::party, characters::get,
         characters::regenerate, characters::duplicate, characters::delete,
         characters::portrait, characters::portraits, characters::sheet_pdf, characters::sheet_json,
+        assets::upload, assets::list, assets::get,
         events,
     ),
     modifiers(&BearerToken),
@@ -59,6 +61,7 @@ pub const PREFIX: &str = "/api/v1";
         (name = "jobs", description = "One generation"),
         (name = "products", description = "What was made: the gallery"),
         (name = "characters", description = "Fantasy characters made from a seed and locks. Includes material from the System Reference Document 5.1 by Wizards of the Coast LLC, licensed under CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/legalcode)."),
+        (name = "assets", description = "3D models (glTF 2.0): uploaded, checked past their JSON, measured, and stored as one GLB with a rendered preview"),
         (name = "events", description = "Everything that changes, live"),
     )
 )]
@@ -146,9 +149,19 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             "/api/v1/characters/{id}/sheet.json",
             get(characters::sheet_json),
         ),
+        ("/api/v1/assets", get(assets::list).post(assets::upload)),
+        ("/api/v1/assets/{id}", get(assets::get)),
         ("/api/v1/events", get(super::live::server_sent_events)),
         ("/api/v1/{*rest}", any(not_found)),
     ]
+}
+
+/// The largest request body `path` takes: a model upload is large, everything else is small.
+pub fn body_limit(path: &str, default: usize) -> usize {
+    match path {
+        "/api/v1/assets" => assets::BODY_LIMIT,
+        _ => default,
+    }
 }
 
 /// Anything under `/api/v1` no route matches.

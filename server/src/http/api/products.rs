@@ -173,15 +173,14 @@ pub async fn original(
     request: Request<Body>,
 ) -> ApiResult<Response> {
     let p = app::api::products::find(&engine, id).await?;
-    let format = factory::media::ImageFormat::from_ext(p.ext());
+    let mime = factory::media::mime_of_ext(p.ext());
     let key = engine
         .media()
         .original_key(p.project_id, &p.content_hash, p.ext());
-    let (Some(format), Some(key)) = (format, key) else {
+    let (Some(mime), Some(key)) = (mime, key) else {
         return Err(AppError::NotFound(format!("Product #{id} has no file to download.")).into());
     };
-    let mut response =
-        super::super::media::send(engine.media(), &key, format.mime(), request).await;
+    let mut response = super::super::media::send(engine.media(), &key, mime, request).await;
     let disposition = format!("attachment; filename=\"art-factory-{id}.{}\"", p.ext());
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         response
