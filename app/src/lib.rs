@@ -32,10 +32,11 @@ pub struct PasswordMode(pub bool);
 
 use crate::components::toasts::Toasts;
 use crate::pages::{
-    character::CharacterPage, characters::CharactersPage, compare::ComparePage,
-    gallery::GalleryPage, generate::GeneratePage, grid::GridPage, not_found::NotFound,
-    pipeline::PipelinePage, pipelines::PipelinesPage, product::ProductPage, projects::ProjectsPage,
-    queue::QueuePage, settings::SettingsPage, tags::TagsPage, wildcards::WildcardsPage,
+    asset::AssetPage, assets::AssetsPage, character::CharacterPage, characters::CharactersPage,
+    compare::ComparePage, gallery::GalleryPage, generate::GeneratePage, grid::GridPage,
+    not_found::NotFound, pipeline::PipelinePage, pipelines::PipelinesPage, product::ProductPage,
+    projects::ProjectsPage, queue::QueuePage, settings::SettingsPage, tags::TagsPage,
+    wildcards::WildcardsPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -83,6 +84,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/pipelines/:id") view=PipelinePage />
                     <Route path=path!("/characters") view=CharactersPage />
                     <Route path=path!("/characters/:id") view=CharacterPage />
+                    <Route path=path!("/assets") view=AssetsPage />
+                    <Route path=path!("/assets/:id") view=AssetPage />
                     <Route path=path!("/wildcards") view=WildcardsPage />
                     <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/products/:id") view=ProductPage />

@@ -1,5 +1,6 @@
 //! Server functions, one module per noun.
 
+pub mod assets;
 pub mod backups;
 pub mod catalog;
 pub mod characters;

@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod api_tokens;
+pub mod asset_info;
 pub mod backup_panel;
 pub mod batch;
 pub mod character_portraits;

@@ -13,6 +13,7 @@ const NAV: &[(&str, &str)] = &[
     ("/queue", "Queue"),
     ("/pipelines", "Pipelines"),
     ("/characters", "Characters"),
+    ("/assets", "3D assets"),
     ("/wildcards", "Wildcards"),
     ("/settings", "Settings"),
 ];

@@ -1,5 +1,7 @@
 //! Pages, one module per route.
 
+pub mod asset;
+pub mod assets;
 pub mod character;
 pub mod characters;
 pub mod compare;

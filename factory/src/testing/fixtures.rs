@@ -229,6 +229,24 @@ pub fn write_sample_files(dir: &std::path::Path) -> std::io::Result<Vec<String>>
         std::fs::File::create(dir.join(name))?.write_all(&bytes)?;
         names.push(name.to_string());
     }
+    names.extend(write_models(&dir.join("3d"))?);
+    Ok(names)
+}
+
+/// glTF models for the asset pages' tests, in `dir`: every case of
+/// [`gltf_cases`](super::gltf_cases) in a folder of its own (`sphere/model.glb`,
+/// `separate-files/model.gltf` with its `.bin` and texture, ...).
+pub fn write_models(dir: &std::path::Path) -> std::io::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for case in super::gltf_cases::cases() {
+        let folder = case.name.replace(' ', "-");
+        for (name, bytes) in &case.files {
+            let path = dir.join(&folder).join(name);
+            std::fs::create_dir_all(path.parent().expect("a file in a folder"))?;
+            std::fs::write(&path, bytes)?;
+            names.push(format!("3d/{folder}/{name}"));
+        }
+    }
     Ok(names)
 }
 
