@@ -65,4 +65,10 @@ test("drop models in, see their previews, counts and problems, and turn one in t
   await expect(viewer).toHaveAttribute("src", /\.glb$/);
   await expect.poll(() => viewer.evaluate((v: HTMLElement & { loaded?: boolean }) => v.loaded === true), { timeout: 20_000 }).toBe(true);
   expect(await seriousViolations(page)).toEqual([]);
+
+  // Its gallery product shows the rendered preview and links back.
+  await page.getByRole("link", { name: "In the gallery" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: /3D model #/ })).toBeVisible();
+  await expect(page.locator("[data-viewer-image]")).toHaveAttribute("src", /-768\.webp$/);
+  await expect(page.getByRole("link", { name: /three \(3D view/ })).toBeVisible();
 });

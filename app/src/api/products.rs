@@ -31,6 +31,7 @@ pub async fn detail(engine: &factory::Engine, id: i64) -> Result<ProductDetailDt
         .await
         .map_err(factory::db::DbError::from)?;
     let character = factory::characters::portraits::sitter(&mut conn, id).await?;
+    let asset = factory::assets::store::of_product(&mut conn, id).await?;
     drop(conn);
     let tags = engine
         .tags_of(&[id])
@@ -65,6 +66,7 @@ pub async fn detail(engine: &factory::Engine, id: i64) -> Result<ProductDetailDt
         parent: parent.map(Into::into),
         children: children.into_iter().map(Into::into).collect(),
         character: character.map(Into::into),
+        asset: asset.map(|(id, name)| crate::dto::AssetLinkDto { id, name }),
         product: product.into(),
     })
 }

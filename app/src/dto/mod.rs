@@ -21,7 +21,7 @@ mod settings;
 mod storage;
 mod tokens;
 
-pub use assets::{AssetDto, AssetInfo, AssetIssue, IssueSeverity};
+pub use assets::{AssetDto, AssetInfo, AssetIssue, AssetLinkDto, IssueSeverity};
 pub use backups::*;
 pub use catalog::*;
 pub use characters::{CharacterDto, CharacterLocks, CharacterSheet, CharacterSummaryDto};

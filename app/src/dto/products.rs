@@ -66,6 +66,8 @@ pub struct ProductDetailDto {
     pub children: Vec<ProductDto>,
     /// The character it is a portrait of.
     pub character: Option<super::CharacterLinkDto>,
+    /// The 3D asset it holds (a product of kind `model3d`).
+    pub asset: Option<super::AssetLinkDto>,
     pub tags: Vec<String>,
     /// Which value each prompt token chose, as `token = value` pairs.
     pub bindings: Vec<(String, String)>,

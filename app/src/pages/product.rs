@@ -16,6 +16,7 @@ use crate::dto::{ProductDetailDto, ProductDto, ProductKind};
 fn title(product: &ProductDto) -> String {
     match product.kind {
         ProductKind::Upload => format!("Upload #{}", product.id),
+        ProductKind::Model3d => format!("3D model #{}", product.id),
         _ => format!("Image #{}", product.id),
     }
 }
@@ -94,7 +95,8 @@ fn ProductView(detail: ProductDetailDto) -> impl IntoView {
         <h1 class="text-2xl font-semibold tracking-tight">{heading.clone()}</h1>
         <div class="mt-4 grid gap-6 md:grid-cols-2">
             <div>
-                <ZoomImage src=product.url.clone() alt=if product.prompt.is_empty() { heading.clone() } else { product.prompt.clone() }
+                // A model shows its rendered preview here; the 3D view is on its asset page.
+                <ZoomImage src=if product.kind == ProductKind::Model3d { product.preview_url.clone() } else { product.url.clone() } alt=if product.prompt.is_empty() { heading.clone() } else { product.prompt.clone() }
                     width=product.width.unwrap_or(768) height=product.height.unwrap_or(768) placeholder=product.placeholder.clone() />
                 <p class="mt-1 text-xs text-stone-500">"Click to zoom, move to pan. ← → step through the gallery, Esc goes back to it."</p>
             </div>
@@ -120,6 +122,10 @@ fn ProductView(detail: ProductDetailDto) -> impl IntoView {
                     {detail.character.clone().map(|c| view! {
                         <dt class="font-medium">"Portrait of"</dt>
                         <dd><a class="text-indigo-700 underline dark:text-indigo-300" href=format!("/characters/{}", c.id)>{c.name}</a></dd>
+                    })}
+                    {detail.asset.clone().map(|a| view! {
+                        <dt class="font-medium">"3D asset"</dt>
+                        <dd><a class="text-indigo-700 underline dark:text-indigo-300" href=format!("/assets/{}", a.id)>{format!("{} (3D view, measurements)", a.name)}</a></dd>
                     })}
                     {product.batch_id.map(|b| view! {
                         <dt class="font-medium">"Batch"</dt>

@@ -247,6 +247,26 @@ pub async fn list(
     Ok(rows.into_iter().map(Row::asset).collect())
 }
 
+/// The asset (id and name) whose file product `product_id` is, if it is one.
+pub async fn of_product(
+    conn: &mut AsyncPgConnection,
+    product_id: i64,
+) -> Result<Option<(i64, String)>, AssetError> {
+    #[derive(QueryableByName)]
+    struct Link {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let link: Option<Link> = sql_query("SELECT id, name FROM assets WHERE product_id = $1")
+        .bind::<BigInt, _>(product_id)
+        .get_result(conn)
+        .await
+        .optional()?;
+    Ok(link.map(|l| (l.id, l.name)))
+}
+
 /// Which product holds asset `id`'s file (for the engine to publish and to serve).
 pub async fn product(conn: &mut AsyncPgConnection, id: i64) -> Result<Product, AssetError> {
     let asset = get(conn, id).await?;

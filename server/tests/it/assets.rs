@@ -113,6 +113,10 @@ async fn a_script_uploads_models_and_gets_their_metadata_files_and_previews() {
     )
     .await;
     assert_eq!(product["product"]["kind"], "model3d", "{product}");
+    assert_eq!(
+        product["asset"]["id"], asset["id"],
+        "the product links back to its asset"
+    );
     let (_, found, _) = api(
         &app,
         Method::GET,
