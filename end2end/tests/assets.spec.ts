@@ -14,7 +14,7 @@ test("drop models in, see their previews, counts and problems, and turn one in t
   await hydrated(page, `/assets?project=${id}`);
   await expect(page.getByText("No models in this project yet.")).toBeVisible();
   const picker = page.getByLabel("Choose files");
-  const status = page.getByRole("status");
+  const status = page.locator("#asset-upload-status");
 
   // A GLB, chosen with the file picker.
   await picker.setInputFiles(join(models, "textured/textured.glb"));
@@ -53,7 +53,7 @@ test("drop models in, see their previews, counts and problems, and turn one in t
 
   // The asset page: the 3D view loads the GLB from the app; counts, size and the report show.
   const glb = page.waitForResponse((r) => r.url().endsWith(".glb") && r.status() === 200);
-  await page.getByRole("link", { name: "three", exact: true }).click();
+  await page.getByRole("link", { name: /^Preview of three\b/ }).click();
   await expect(page.getByRole("heading", { level: 1, name: "three" })).toBeVisible();
   expect((await glb).headers()["content-type"]).toBe("model/gltf-binary");
   const facts = page.getByRole("table", { name: "Model facts" });

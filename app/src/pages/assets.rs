@@ -183,7 +183,7 @@ pub fn AssetsPage() -> impl IntoView {
                     disabled=move || busy.get()
                     on:change=on_pick />
             </div>
-            <p role="status" class="mt-2 text-sm text-stone-700 dark:text-stone-300">{move || status.get()}</p>
+            <p id="asset-upload-status" role="status" class="mt-2 text-sm text-stone-700 dark:text-stone-300">{move || status.get()}</p>
             {move || refusal.get().map(|r| view! {
                 <div class="mt-2">
                     <FormMessage message=Signal::stored(Some(r.detail.clone())) />
