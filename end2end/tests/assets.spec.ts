@@ -5,8 +5,8 @@ import { expect, test } from "@playwright/test";
 
 import { hydrated, newProject, projectId, seriousViolations } from "./helpers";
 
-// Models written by `standins fixtures` (factory::testing::gltf_cases), one folder per case.
-const models = join(process.env.ART_FACTORY_E2E_FIXTURES ?? "", "3d");
+// Models written by `standins models` (factory::testing::gltf_cases), one folder per case.
+const models = process.env.ART_FACTORY_E2E_MODELS ?? "";
 
 test("drop models in, see their previews, counts and problems, and turn one in the 3D view", async ({ page, request }) => {
   const project = await newProject(request, "Props");

@@ -5,7 +5,8 @@
 //!
 //! `standins fixtures DIR` instead writes sample files of other tools into DIR (for the import
 //! tests), `standins ours DIR` one image of each provider as this app stores it (for
-//! `scripts/check-readers`), and stops.
+//! `scripts/check-readers`), `standins models DIR` the glTF test models (for the asset pages),
+//! and stops.
 
 use factory::testing::civitai_standin::{CivitaiStandIn, CivitaiStandInOptions};
 use factory::testing::comfyui_standin::ComfyStandIn;
@@ -20,7 +21,8 @@ async fn main() {
         let write = match command.as_str() {
             "fixtures" => factory::testing::fixtures::write_sample_files,
             "ours" => factory::testing::fixtures::write_ours,
-            _ => panic!("unknown command {command}: fixtures DIR or ours DIR"),
+            "models" => factory::testing::fixtures::write_models,
+            _ => panic!("unknown command {command}: fixtures DIR, ours DIR or models DIR"),
         };
         let dir = std::path::Path::new(dir);
         std::fs::create_dir_all(dir).expect("make the directory");

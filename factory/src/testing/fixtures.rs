@@ -229,11 +229,11 @@ pub fn write_sample_files(dir: &std::path::Path) -> std::io::Result<Vec<String>>
         std::fs::File::create(dir.join(name))?.write_all(&bytes)?;
         names.push(name.to_string());
     }
-    names.extend(write_models(&dir.join("3d"))?);
     Ok(names)
 }
 
-/// glTF models for the asset pages' tests, in `dir`: every case of
+/// glTF models for the asset pages' tests (`standins models DIR`; kept apart from the import
+/// fixtures, whose folder is imported whole), in `dir`: every case of
 /// [`gltf_cases`](super::gltf_cases) in a folder of its own (`sphere/model.glb`,
 /// `separate-files/model.gltf` with its `.bin` and texture, ...).
 pub fn write_models(dir: &std::path::Path) -> std::io::Result<Vec<String>> {
