@@ -67,7 +67,7 @@ pub fn srgb_to_linear(c: f32) -> f32 {
     }
 }
 
-fn sub(a: Vec3, b: Vec3) -> Vec3 {
+pub fn sub(a: Vec3, b: Vec3) -> Vec3 {
     [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
 }
 
@@ -209,21 +209,13 @@ impl Model {
                         }
                     }
                     for vertex in &v {
-                        include(&mut model.bounds, vertex.position);
+                        Bounds::include(&mut model.bounds, vertex.position);
                     }
                     model.triangles.push(Triangle { v, material });
                 }
             }
         }
         model
-    }
-}
-
-fn include(bounds: &mut Option<Bounds>, p: Vec3) {
-    let b = bounds.get_or_insert(Bounds { min: p, max: p });
-    for (i, v) in p.into_iter().enumerate() {
-        b.min[i] = b.min[i].min(v);
-        b.max[i] = b.max[i].max(v);
     }
 }
 

@@ -3,15 +3,11 @@
 //! pixel (Lambert diffuse and Blinn-Phong highlights, no shadows) at twice the size, then
 //! averaged down.
 
-use super::model::{cross, normalize, Model, Vec3, Vertex};
+use super::model::{cross, normalize, sub, Model, Vec3, Vertex};
 use super::{Camera, Light, Lighting, Projection};
 
 fn dot(a: Vec3, b: Vec3) -> f64 {
     a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-}
-
-fn sub(a: Vec3, b: Vec3) -> Vec3 {
-    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
 }
 
 fn lerp(a: Vec3, b: Vec3, t: f64) -> Vec3 {

@@ -74,7 +74,8 @@ impl Bounds {
         [0, 1, 2].map(|i| (self.max[i] + self.min[i]) / 2.0)
     }
 
-    fn include(this: &mut Option<Bounds>, p: [f64; 3]) {
+    /// Grows `this` (or starts it) to hold point `p`.
+    pub fn include(this: &mut Option<Bounds>, p: [f64; 3]) {
         let b = this.get_or_insert(Bounds { min: p, max: p });
         for (i, v) in p.into_iter().enumerate() {
             b.min[i] = b.min[i].min(v);
