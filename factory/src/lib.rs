@@ -33,6 +33,7 @@ pub mod projects;
 pub mod prompt;
 pub mod providers;
 pub mod render;
+pub mod scenes;
 pub mod schema;
 pub mod secret;
 pub mod storage;

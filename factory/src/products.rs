@@ -114,7 +114,13 @@ impl NewProduct {
         Self {
             prompt: request.prompt.clone(),
             negative_prompt: request.negative_prompt.clone(),
-            params: Value::Object(request.params.clone()),
+            params: Value::Object({
+                let mut params = request.params.clone();
+                if let Some(scene) = &request.scene {
+                    crate::render::jobs::product_params(scene, &mut params);
+                }
+                params
+            }),
             provider: Some(job.provider.clone()),
             model: Some(job.model.clone()),
             seed: Some(job.seed),

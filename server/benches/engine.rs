@@ -158,6 +158,7 @@ async fn main() {
             .clone(),
         networks: Vec::new(),
         input_image: None,
+        scene: None,
     };
     let mut generate_ms = Vec::new();
     let mut png = Vec::new();

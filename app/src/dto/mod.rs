@@ -17,6 +17,7 @@ pub mod portraits;
 mod products;
 mod projects;
 mod queue;
+pub mod scenes;
 mod settings;
 mod storage;
 mod tokens;
@@ -40,6 +41,10 @@ pub use portraits::{
 pub use products::*;
 pub use projects::*;
 pub use queue::*;
+pub use scenes::{
+    RenderEngine, RenderEngineDto, RenderFormat, RenderJobDto, RenderOrderDto, RenderOutputDto,
+    SceneDto, SceneGraph, SceneNode, SceneSummaryDto,
+};
 pub use settings::*;
 pub use storage::*;
 pub use tokens::*;

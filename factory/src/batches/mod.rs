@@ -324,6 +324,7 @@ async fn write(
                     params: plan.params.clone(),
                     networks: request.networks.clone(),
                     input_image: input_image.clone(),
+                    scene: None,
                 };
                 NewJob {
                     batch_id: batch.id,

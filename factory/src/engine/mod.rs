@@ -8,6 +8,7 @@ mod assets;
 mod characters;
 mod pipelines;
 mod plugins;
+mod scenes;
 
 pub use plugins::{PluginConfig, PluginReport, WorkflowSummary};
 

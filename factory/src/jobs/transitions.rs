@@ -95,6 +95,30 @@ pub async fn record_progress(
     .await
 }
 
+/// Progress of work done in this process (a render): the job shows as running while it lasts.
+/// It has no request id, so after a crash it is run again from the start, which costs nothing.
+pub async fn record_local_progress(
+    conn: &mut AsyncPgConnection,
+    lease: Lease,
+    status: &str,
+    progress: Option<f32>,
+) -> QueryResult<Option<Job>> {
+    one(
+        sql_query(
+            "UPDATE jobs SET state = 'running', provider_status = $3,
+                    progress = coalesce($4, progress), updated_at = now()
+             WHERE id = $1 AND lease_token = $2 AND state IN ('submitting', 'running')
+               AND provider_request_id IS NULL RETURNING *",
+        )
+        .bind::<BigInt, _>(lease.job)
+        .bind::<BigInt, _>(lease.token)
+        .bind::<Text, _>(status.to_string())
+        .bind::<Nullable<Float>, _>(progress.map(|p| p.clamp(0.0, 1.0))),
+        conn,
+    )
+    .await
+}
+
 pub async fn begin_download(
     conn: &mut AsyncPgConnection,
     lease: Lease,

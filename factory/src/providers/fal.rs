@@ -542,6 +542,7 @@ mod tests {
                 .clone(),
             networks: Vec::new(),
             input_image: None,
+            scene: None,
         };
         assert_eq!(
             input(&request),

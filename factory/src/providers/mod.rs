@@ -37,6 +37,8 @@ pub use params::{ParamError, ParamKind, ParamSpec};
 pub enum Capability {
     TextToImage,
     ImageToImage,
+    /// Renders a scene of 3D assets (the render engines; not offered on the Generate page).
+    Render,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -103,6 +105,9 @@ pub struct GenerationRequest {
     /// The picture an image-to-image generation starts from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_image: Option<InputImage>,
+    /// The scene a render job draws, as it was when the job was queued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scene: Option<crate::render::jobs::SceneInput>,
 }
 
 /// The picture an image-to-image generation starts from: a product (which becomes the parent
@@ -288,11 +293,26 @@ impl fmt::Display for ProviderError {
     }
 }
 
+/// What in-process work says while it runs: how far along (0 to 1, when it knows) and a line
+/// for people ("sample 12 of 32").
+pub type Progress = tokio::sync::watch::Sender<Option<(Option<f32>, String)>>;
+
 #[async_trait::async_trait]
 pub trait Provider: Send + Sync {
     fn info(&self) -> &ProviderInfo;
 
     async fn submit(&self, request: &GenerationRequest) -> Result<Submitted, ProviderError>;
+
+    /// [`Provider::submit`] for a provider without a remote queue, reporting progress as it
+    /// goes. The worker drops the future to stop the work (a cancel, a lost lease), so what it
+    /// started (a process) must end when it is dropped.
+    async fn run(
+        &self,
+        request: &GenerationRequest,
+        _progress: &Progress,
+    ) -> Result<Submitted, ProviderError> {
+        self.submit(request).await
+    }
 
     async fn poll(&self, request: RequestRef<'_>) -> Result<PollStatus, ProviderError>;
 
@@ -351,10 +371,14 @@ pub struct Providers {
 }
 
 impl Providers {
-    /// The providers that need no configuration: the offline generator.
+    /// The providers that need no configuration: the offline generator and the built-in
+    /// render engine.
     pub fn builtin() -> Self {
         let providers = Self::default();
         providers.add(Arc::new(local::LocalProvider::new()));
+        providers.add(Arc::new(crate::render::engines::RenderProvider(
+            crate::render::engines::builtin::BuiltinEngine::new(),
+        )));
         providers
     }
 

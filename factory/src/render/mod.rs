@@ -6,6 +6,8 @@
 //! - [`model`]: a glTF's default scene as world-space triangles, materials and textures.
 //! - [`raster`]: clipping, projection, the depth buffer and shading.
 
+pub mod engines;
+pub mod jobs;
 pub mod model;
 mod raster;
 
@@ -135,15 +137,31 @@ pub fn render(
     width: u32,
     height: u32,
 ) -> RgbaImage {
+    render_sampled(model, camera, lighting, width, height, 2)
+}
+
+/// [`render`] with `grid`×`grid` samples per pixel.
+pub fn render_sampled(
+    model: &Model,
+    camera: &Camera,
+    lighting: &Lighting,
+    width: u32,
+    height: u32,
+    grid: usize,
+) -> RgbaImage {
     let (w, h) = (width.max(1) as usize, height.max(1) as usize);
-    let frame = raster::rasterise(model, camera, lighting, w * 2, h * 2);
+    let n = grid.max(1);
+    let frame = raster::rasterise(model, camera, lighting, w * n, h * n);
+    let weight = 1.0 / (n * n) as f32;
     RgbaImage::from_fn(w as u32, h as u32, |x, y| {
-        let (x, y) = (x as usize * 2, y as usize * 2);
+        let (x, y) = (x as usize * n, y as usize * n);
         let mut sum = [0f32; 3];
-        for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
-            let c = frame.color[(y + dy) * frame.width + x + dx];
-            for i in 0..3 {
-                sum[i] += c[i] / 4.0;
+        for dy in 0..n {
+            for dx in 0..n {
+                let c = frame.color[(y + dy) * frame.width + x + dx];
+                for i in 0..3 {
+                    sum[i] += c[i] * weight;
+                }
             }
         }
         image::Rgba([encode(sum[0]), encode(sum[1]), encode(sum[2]), 255])

@@ -20,6 +20,9 @@ pub mod gltf_cases;
 pub mod keyring;
 pub mod noop;
 pub mod replicate_standin;
+mod scenes;
+
+pub use scenes::{blender_processes, sample_scene};
 pub mod s3;
 pub mod standin;
 

@@ -152,6 +152,7 @@ async fn a_checkpoint_the_server_does_not_have_fails_with_its_answer() {
         params: Default::default(),
         networks: Vec::new(),
         input_image: None,
+        scene: None,
     };
     let submitted = provider.submit(&request).await.unwrap();
     let factory::providers::Submitted::Queued { request_id } = submitted else {

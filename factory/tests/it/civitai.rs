@@ -57,6 +57,7 @@ fn request(seed: i64) -> GenerationRequest {
             strength: 0.8,
         }],
         input_image: None,
+        scene: None,
     }
 }
 

@@ -314,6 +314,7 @@ fn generation(model: &str, prompt: &str, params: Value) -> GenerationRequest {
         params: params.as_object().unwrap().clone(),
         networks: Vec::new(),
         input_image: None,
+        scene: None,
     }
 }
 

@@ -41,6 +41,7 @@ fn request(seed: i64) -> GenerationRequest {
             .clone(),
         networks: Vec::new(),
         input_image: None,
+        scene: None,
     }
 }
 

@@ -24,5 +24,6 @@ mod projects;
 mod queue;
 mod relay;
 mod replicate;
+mod scenes;
 mod scripted;
 mod storage;

@@ -48,6 +48,7 @@ fn request(model: &str, seed: i64) -> GenerationRequest {
             .clone(),
         networks: Vec::new(),
         input_image: None,
+        scene: None,
     }
 }
 

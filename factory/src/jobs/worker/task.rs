@@ -106,6 +106,18 @@ impl Task<'_> {
                 }
             }
         }
+        if let Some(scene) = request.scene.as_mut() {
+            let loaded = match self.conn().await {
+                Ok(mut conn) => {
+                    crate::render::jobs::load_scene(&mut conn, &self.ctx.media, scene).await
+                }
+                Err(outcome) => return outcome,
+            };
+            if let Err(e) = loaded {
+                let error = ProviderError::new(&provider.info().name, ErrorKind::InvalidInput, e);
+                return self.fail(&job, &error, false, false).await;
+            }
+        }
         let finished = async {
             let outputs = match job.provider_request_id.clone() {
                 Some(request_id) => {
@@ -137,7 +149,12 @@ impl Task<'_> {
         } else {
             job
         };
-        match provider.submit(request).await {
+        let submitted = if remote {
+            provider.submit(request).await
+        } else {
+            self.run_here(provider, job.clone(), request).await?
+        };
+        match submitted {
             Ok(Submitted::Finished(outputs)) => Ok(outputs),
             Ok(Submitted::Queued { request_id }) => {
                 let job = self
@@ -149,6 +166,57 @@ impl Task<'_> {
             Err(e) => {
                 self.note_rate_limit(provider, &e).await;
                 Err(self.fail(&job, &e, false, remote && e.maybe_accepted).await)
+            }
+        }
+    }
+
+    /// Work done in this process: its progress recorded as it comes, and dropped (which stops
+    /// it) when a person cancels.
+    async fn run_here(
+        &mut self,
+        provider: &dyn Provider,
+        mut job: Job,
+        request: &GenerationRequest,
+    ) -> Step<Result<Submitted, ProviderError>> {
+        enum Event {
+            Done(Result<Submitted, ProviderError>),
+            Cancel,
+            Progress,
+        }
+        let (progress, mut reports) = watch::channel(None);
+        // Boxed by the trait: dropping it stops the work at once.
+        let mut work = provider.run(request, &progress);
+        let lease = self.lease;
+        loop {
+            let event = tokio::select! {
+                done = &mut work => Event::Done(done),
+                _ = self.cancel_requested.wait_for(|asked| *asked) => Event::Cancel,
+                // The sender lives as long as this loop, so this never ends in an error.
+                _ = reports.changed() => Event::Progress,
+            };
+            match event {
+                Event::Done(done) => return Ok(done),
+                Event::Cancel => {
+                    drop(work);
+                    return Err(self.mark_canceled().await);
+                }
+                Event::Progress => {
+                    let Some((fraction, status)) = reports.borrow_and_update().clone() else {
+                        continue;
+                    };
+                    let changed = Some(status.as_str()) != job.provider_status.as_deref()
+                        || fraction.is_some_and(|p| {
+                            job.progress.is_none_or(|old| (p - old).abs() >= 0.01)
+                        });
+                    if changed {
+                        job = self
+                            .record(async |c| {
+                                transitions::record_local_progress(c, lease, &status, fraction)
+                                    .await
+                            })
+                            .await?;
+                    }
+                }
             }
         }
     }

@@ -530,6 +530,7 @@ mod tests {
             params: json!({"steps": 20}).as_object().unwrap().clone(),
             networks: vec![network("urn:air:sd1:lora:civitai:58390@62833", 0.7)],
             input_image: None,
+            scene: None,
         };
         let body = job_body(&request).unwrap();
         assert_eq!(body["$type"], "textToImage");

@@ -247,6 +247,7 @@ mod tests {
                 .clone(),
             networks: Vec::new(),
             input_image: None,
+            scene: None,
         }
     }
 

@@ -47,6 +47,7 @@ fn fal_request(seed: i64, steps: i64) -> GenerationRequest {
             .clone(),
         networks: Vec::new(),
         input_image: None,
+        scene: None,
     }
 }
 
