@@ -209,6 +209,43 @@ mod from_engine {
         }
     }
 
+    impl From<factory::scenes::store::SceneError> for AppError {
+        fn from(e: factory::scenes::store::SceneError) -> Self {
+            use factory::scenes::store::SceneError;
+            match e {
+                // Each problem at its JSON pointer into the scene.
+                SceneError::Invalid(invalid) => AppError::InvalidFields(
+                    invalid
+                        .0
+                        .into_iter()
+                        .map(|p| (p.pointer, p.message))
+                        .collect(),
+                ),
+                SceneError::NotFound(_) | SceneError::NoProject(_) => {
+                    AppError::NotFound(e.to_string())
+                }
+                SceneError::Conflict { .. } => AppError::Conflict(e.to_string()),
+                SceneError::Database(db) => DbError::Query(db).into(),
+                SceneError::Unavailable(db) => db.into(),
+            }
+        }
+    }
+
+    impl From<factory::render::jobs::RenderError> for AppError {
+        fn from(e: factory::render::jobs::RenderError) -> Self {
+            use factory::render::jobs::RenderError;
+            match e {
+                RenderError::Scene(e) => e.into(),
+                RenderError::Launch(e) => e.into(),
+                RenderError::Invalid(message) => AppError::invalid("render", message),
+                RenderError::EngineMissing { .. } => AppError::invalid("engine", e.to_string()),
+                RenderError::NotFound(_) => AppError::NotFound(e.to_string()),
+                RenderError::Database(db) => DbError::Query(db).into(),
+                RenderError::Unavailable(db) => db.into(),
+            }
+        }
+    }
+
     impl From<factory::characters::portraits::PortraitError> for AppError {
         fn from(e: factory::characters::portraits::PortraitError) -> Self {
             use factory::characters::portraits::PortraitError;

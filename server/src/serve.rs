@@ -41,6 +41,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!("{provider} is enabled");
     }
     install_local_servers(&engine).await;
+    install_render_engines(&engine, &config).await;
     if database.is_exclusive() {
         let released =
             factory::jobs::claim::release_orphaned_leases(&mut *engine.conn().await?).await?;
@@ -92,6 +93,7 @@ pub async fn work(config: Config) -> anyhow::Result<()> {
             tracing::info!("{provider} is enabled");
         }
         install_local_servers(&engine).await;
+        install_render_engines(&engine, &config).await;
         if database.is_exclusive() {
             factory::jobs::claim::release_orphaned_leases(&mut *engine.conn().await?).await?;
             factory::pipelines::runs::release_orphaned_steps(&mut *engine.conn().await?).await?;
@@ -128,6 +130,24 @@ async fn install_local_servers(engine: &Engine) {
     }
     for problem in report.problems {
         tracing::warn!("{problem}");
+    }
+}
+
+/// Blender, when it runs here; the built-in engine is always there. A missing Blender is said
+/// once here, and on the scene page with how to install it.
+async fn install_render_engines(engine: &Engine, config: &Config) {
+    use factory::render::engines::{blender::BlenderEngine, RenderProvider};
+    match BlenderEngine::detect(config.blender.clone(), config.render_time_limit).await {
+        Ok(blender) => {
+            tracing::info!(
+                "the Blender render engine is enabled: {}",
+                blender.version()
+            );
+            engine.providers().add(Arc::new(RenderProvider(blender)));
+        }
+        Err(e) => tracing::info!(
+            "the Blender render engine is unavailable ({e}); renders use the built-in engine"
+        ),
     }
 }
 

@@ -32,6 +32,7 @@ pub async fn detail(engine: &factory::Engine, id: i64) -> Result<ProductDetailDt
         .map_err(factory::db::DbError::from)?;
     let character = factory::characters::portraits::sitter(&mut conn, id).await?;
     let asset = factory::assets::store::of_product(&mut conn, id).await?;
+    let scene = factory::scenes::store::of_render(&mut conn, &product).await?;
     drop(conn);
     let tags = engine
         .tags_of(&[id])
@@ -67,6 +68,7 @@ pub async fn detail(engine: &factory::Engine, id: i64) -> Result<ProductDetailDt
         children: children.into_iter().map(Into::into).collect(),
         character: character.map(Into::into),
         asset: asset.map(|(id, name)| crate::dto::AssetLinkDto { id, name }),
+        scene: scene.map(|(id, name)| crate::dto::SceneLinkDto { id, name }),
         product: product.into(),
     })
 }

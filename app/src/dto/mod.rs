@@ -43,7 +43,7 @@ pub use projects::*;
 pub use queue::*;
 pub use scenes::{
     RenderEngine, RenderEngineDto, RenderFormat, RenderJobDto, RenderOrderDto, RenderOutputDto,
-    SceneDto, SceneGraph, SceneNode, SceneSummaryDto,
+    SceneDto, SceneGraph, SceneLinkDto, SceneNode, SceneSummaryDto,
 };
 pub use settings::*;
 pub use storage::*;

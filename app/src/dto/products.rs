@@ -68,6 +68,8 @@ pub struct ProductDetailDto {
     pub character: Option<super::CharacterLinkDto>,
     /// The 3D asset it holds (a product of kind `model3d`).
     pub asset: Option<super::AssetLinkDto>,
+    /// The scene it is a render of.
+    pub scene: Option<super::SceneLinkDto>,
     pub tags: Vec<String>,
     /// Which value each prompt token chose, as `token = value` pairs.
     pub bindings: Vec<(String, String)>,

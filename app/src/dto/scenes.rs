@@ -228,6 +228,14 @@ pub struct SceneDto {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The scene a render was drawn from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SceneLinkDto {
+    pub id: i64,
+    pub name: String,
+}
+
 /// A scene in a list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

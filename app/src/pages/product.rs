@@ -127,6 +127,10 @@ fn ProductView(detail: ProductDetailDto) -> impl IntoView {
                         <dt class="font-medium">"3D asset"</dt>
                         <dd><a class="text-indigo-700 underline dark:text-indigo-300" href=format!("/assets/{}", a.id)>{format!("{} (3D view, measurements)", a.name)}</a></dd>
                     })}
+                    {detail.scene.clone().map(|sc| view! {
+                        <dt class="font-medium">"Render of"</dt>
+                        <dd><a class="text-indigo-700 underline dark:text-indigo-300" href=format!("/scenes/{}", sc.id)>{format!("the scene “{}”", sc.name)}</a></dd>
+                    })}
                     {product.batch_id.map(|b| view! {
                         <dt class="font-medium">"Batch"</dt>
                         <dd><a class="text-indigo-700 underline dark:text-indigo-300" href=format!("/batches/{b}/grid")>{format!("#{b}")}</a></dd>

@@ -383,3 +383,26 @@ pub async fn renders(conn: &mut AsyncPgConnection, id: i64) -> Result<Vec<i64>, 
     .await?;
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
+
+/// The scene a render (a product) was drawn from, when it still exists: its id and name.
+pub async fn of_render(
+    conn: &mut AsyncPgConnection,
+    product: &crate::products::Product,
+) -> Result<Option<(i64, String)>, SceneError> {
+    let Some(scene_id) = product.params.get("scene_id").and_then(Value::as_i64) else {
+        return Ok(None);
+    };
+    #[derive(QueryableByName)]
+    struct Link {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let link: Option<Link> = sql_query("SELECT id, name FROM scenes WHERE id = $1")
+        .bind::<BigInt, _>(scene_id)
+        .get_result(conn)
+        .await
+        .optional()?;
+    Ok(link.map(|l| (l.id, l.name)))
+}

@@ -285,6 +285,16 @@ pub struct ServeArgs {
     #[arg(long, env = "ART_FACTORY_A1111_URL", value_name = "URL")]
     pub a1111_url: Option<String>,
 
+    /// The Blender program the Blender render engine runs (Cycles on the CPU, headless).
+    /// Default: `blender` on the PATH; without it the engine shows as unavailable.
+    #[arg(long, env = "ART_FACTORY_BLENDER", value_name = "PATH")]
+    pub blender: Option<std::path::PathBuf>,
+
+    /// The longest one Blender render may take, in seconds, before it is stopped and fails.
+    /// Default: 1800 (half an hour).
+    #[arg(long, env = "ART_FACTORY_RENDER_TIME_LIMIT", value_name = "SECONDS")]
+    pub render_time_limit: Option<u64>,
+
     /// A ComfyUI server, offered as the provider "ComfyUI" with the workflows imported on the
     /// Settings page: `http://127.0.0.1:8188`.
     #[arg(long, env = "ART_FACTORY_COMFYUI_URL", value_name = "URL")]

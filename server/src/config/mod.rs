@@ -60,6 +60,8 @@ pub struct FileConfig {
     pub civitai_catalog_url: Option<String>,
     pub a1111_url: Option<String>,
     pub comfyui_url: Option<String>,
+    pub blender: Option<PathBuf>,
+    pub render_time_limit: Option<u64>,
     pub data_key_store: Option<String>,
     pub media_url: Option<String>,
     pub media_endpoint: Option<String>,
@@ -94,6 +96,9 @@ pub struct Config {
     pub civitai_catalog_url: Option<String>,
     pub a1111_url: Option<String>,
     pub comfyui_url: Option<String>,
+    /// The Blender program (`blender` on the PATH when not set).
+    pub blender: Option<PathBuf>,
+    pub render_time_limit: Duration,
     pub data_key_store: KeyStore,
     pub behind_proxy: bool,
     /// Whether `serve` runs the queue's workers too.
@@ -265,6 +270,14 @@ impl Config {
         if !(3..=3600).contains(&job_lease) {
             bail!("job_lease must be between 3 and 3600 seconds");
         }
+        let render_time_limit = args
+            .render_time_limit
+            .or(file.render_time_limit)
+            .unwrap_or(factory::render::engines::blender::DEFAULT_TIME_LIMIT.as_secs());
+        if !(1..=86_400).contains(&render_time_limit) {
+            bail!("render_time_limit must be between 1 and 86400 seconds");
+        }
+        let render_time_limit = Duration::from_secs(render_time_limit);
         let max_retry_after = args
             .max_retry_after
             .or(file.max_retry_after)
@@ -321,6 +334,8 @@ impl Config {
             civitai_catalog_url,
             a1111_url: args.a1111_url.or(file.a1111_url),
             comfyui_url: args.comfyui_url.or(file.comfyui_url),
+            blender: args.blender.or(file.blender),
+            render_time_limit,
             job_lease: Duration::from_secs(job_lease),
             max_retry_after: Duration::from_secs(max_retry_after),
             workers,

@@ -11,7 +11,7 @@ use crate::api::{api, assert_problem};
 use crate::support::TestApp;
 
 /// A multipart form: (name, file name, bytes) parts.
-fn form(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+pub(crate) fn form(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "art-factory-test-boundary-7d1f";
     let mut body = Vec::new();
     for (name, file, bytes) in parts {

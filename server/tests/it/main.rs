@@ -17,6 +17,7 @@ mod plugins;
 mod processes;
 mod projects;
 mod scale;
+mod scenes;
 mod secrets;
 mod shutdown;
 mod support;

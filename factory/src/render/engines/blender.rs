@@ -37,6 +37,7 @@ const SCRIPT: &str = include_str!("blender_render.py");
 pub struct BlenderEngine {
     info: ProviderInfo,
     program: PathBuf,
+    version: String,
     time_limit: Duration,
 }
 
@@ -69,8 +70,9 @@ impl BlenderEngine {
                 id: ID.into(),
                 name: NAME.into(),
                 description: format!(
-                    "{version}, Cycles on the CPU (path tracing: shadows, soft light). \
+                    "{version} at {}, Cycles on the CPU (path tracing: shadows, soft light). \
                      Renders stop after {} minutes.",
+                    program.display(),
                     time_limit.as_secs().div_ceil(60)
                 ),
                 remote_queue: false,
@@ -93,8 +95,14 @@ impl BlenderEngine {
                 }],
             },
             program,
+            version,
             time_limit,
         })
+    }
+
+    /// Blender's version line (`Blender 3.4.1`).
+    pub fn version(&self) -> &str {
+        &self.version
     }
 
     fn error(&self, kind: ErrorKind, message: impl Into<String>) -> ProviderError {

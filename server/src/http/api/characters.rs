@@ -7,14 +7,15 @@ use app::dto::{
     PortraitsDto, QueuedPortraitDto,
 };
 use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use factory::characters::{store, Locks};
 use factory::Engine;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use super::attachment;
 use super::problem::{ApiResult, Body, Id, Params, Problem};
 
 #[derive(Deserialize, IntoParams)]
@@ -175,37 +176,19 @@ pub async fn portraits(State(engine): State<Engine>, Id(id): Id) -> ApiResult<Js
 }
 
 /// `name.ext` for a download: the name's letters and digits, words joined by hyphens.
-fn file_name(name: &str, ext: &str) -> String {
-    let stem: Vec<String> = name
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    match stem.is_empty() {
-        true => format!("character.{ext}"),
-        false => format!("{}.{ext}", stem.join("-")),
-    }
-}
-
-fn attachment(mime: &'static str, name: &str, ext: &str, body: Vec<u8>) -> Response {
-    let disposition = format!("attachment; filename=\"{}\"", file_name(name, ext));
-    (
-        [
-            (header::CONTENT_TYPE, mime.to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 #[utoipa::path(get, path = "/api/v1/characters/{id}/sheet.pdf", tag = "characters",
     params(("id" = i64, Path, description = "The character's id")),
     responses((status = 200, description = "The sheet as a PDF (A4, embedded font, the newest portrait when there is one)",
         content_type = "application/pdf", body = Vec<u8>), (status = 404, body = Problem)))]
 pub async fn sheet_pdf(State(engine): State<Engine>, Id(id): Id) -> ApiResult<Response> {
     let (name, pdf) = engine.character_pdf(id).await?;
-    Ok(attachment("application/pdf", &name, "pdf", pdf))
+    Ok(attachment(
+        "application/pdf",
+        &name,
+        "character",
+        "pdf",
+        pdf,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/characters/{id}/sheet.json", tag = "characters",
@@ -218,23 +201,8 @@ pub async fn sheet_json(State(engine): State<Engine>, Id(id): Id) -> ApiResult<R
     Ok(attachment(
         "application/json",
         &saved.sheet.name,
+        "character",
         "json",
         body,
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn download_names_keep_letters_and_digits() {
-        assert_eq!(
-            super::file_name("Vellith Greyshade", "pdf"),
-            "vellith-greyshade.pdf"
-        );
-        assert_eq!(
-            super::file_name("Ünna O'Dell (copy)", "json"),
-            "nna-o-dell-copy.json"
-        );
-        assert_eq!(super::file_name("…", "pdf"), "character.pdf");
-    }
 }

@@ -27,6 +27,8 @@ mod launches;
 pub mod problem;
 mod products;
 mod projects;
+mod renderjobs;
+mod scenes;
 
 /// Where the API lives.
 pub const PREFIX: &str = "/api/v1";
@@ -50,6 +52,9 @@ pub const PREFIX: &str = "/api/v1";
         characters::regenerate, characters::duplicate, characters::delete,
         characters::portrait, characters::portraits, characters::sheet_pdf, characters::sheet_json,
         assets::upload, assets::list, assets::get,
+        scenes::list, scenes::create, scenes::get, scenes::update, scenes::delete, scenes::export,
+        renderjobs::engines, renderjobs::create, renderjobs::list, renderjobs::get,
+        renderjobs::cancel,
         events,
     ),
     modifiers(&BearerToken),
@@ -62,6 +67,8 @@ pub const PREFIX: &str = "/api/v1";
         (name = "products", description = "What was made: the gallery"),
         (name = "characters", description = "Fantasy characters made from a seed and locks. Includes material from the System Reference Document 5.1 by Wizards of the Coast LLC, licensed under CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/legalcode)."),
         (name = "assets", description = "3D models (glTF 2.0): uploaded, checked past their JSON, measured, and stored as one GLB with a rendered preview"),
+        (name = "scenes", description = "3D assets placed with transforms, lights and cameras; exported as one GLB"),
+        (name = "renders", description = "A scene rendered by the built-in CPU engine or by Blender (Cycles), as a job in the durable queue; the pictures land in the gallery"),
         (name = "events", description = "Everything that changes, live"),
     )
 )]
@@ -151,6 +158,19 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ),
         ("/api/v1/assets", get(assets::list).post(assets::upload)),
         ("/api/v1/assets/{id}", get(assets::get)),
+        ("/api/v1/scenes", get(scenes::list).post(scenes::create)),
+        (
+            "/api/v1/scenes/{id}",
+            get(scenes::get).put(scenes::update).delete(scenes::delete),
+        ),
+        ("/api/v1/scenes/{id}/export.glb", get(scenes::export)),
+        ("/api/v1/renderengines", get(renderjobs::engines)),
+        (
+            "/api/v1/renderjobs",
+            get(renderjobs::list).post(renderjobs::create),
+        ),
+        ("/api/v1/renderjobs/{id}", get(renderjobs::get)),
+        ("/api/v1/renderjobs/{id}/cancel", post(renderjobs::cancel)),
         ("/api/v1/events", get(super::live::server_sent_events)),
         ("/api/v1/{*rest}", any(not_found)),
     ]
@@ -240,5 +260,57 @@ fn docs(file: &str) -> Response {
             )
             .into_response()
         }
+    }
+}
+
+/// A download's file name: the words of `name` (ASCII letters and digits) joined by dashes, or
+/// `fallback` when it has none.
+fn file_name(name: &str, fallback: &str, ext: &str) -> String {
+    let stem: Vec<String> = name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    match stem.is_empty() {
+        true => format!("{fallback}.{ext}"),
+        false => format!("{}.{ext}", stem.join("-")),
+    }
+}
+
+/// `body` as a file to save, named after `name`.
+fn attachment(
+    mime: &'static str,
+    name: &str,
+    fallback: &str,
+    ext: &str,
+    body: Vec<u8>,
+) -> Response {
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        file_name(name, fallback, ext)
+    );
+    (
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn download_names_keep_letters_and_digits() {
+        assert_eq!(
+            super::file_name("Vellith Greyshade", "character", "pdf"),
+            "vellith-greyshade.pdf"
+        );
+        assert_eq!(
+            super::file_name("Ünna O'Dell (copy)", "character", "json"),
+            "nna-o-dell-copy.json"
+        );
+        assert_eq!(super::file_name("…", "scene", "glb"), "scene.glb");
     }
 }
