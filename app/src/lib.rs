@@ -35,8 +35,8 @@ use crate::pages::{
     asset::AssetPage, assets::AssetsPage, character::CharacterPage, characters::CharactersPage,
     compare::ComparePage, gallery::GalleryPage, generate::GeneratePage, grid::GridPage,
     not_found::NotFound, pipeline::PipelinePage, pipelines::PipelinesPage, product::ProductPage,
-    projects::ProjectsPage, queue::QueuePage, settings::SettingsPage, tags::TagsPage,
-    wildcards::WildcardsPage,
+    projects::ProjectsPage, queue::QueuePage, scene::ScenePage, scenes::ScenesPage,
+    settings::SettingsPage, tags::TagsPage, wildcards::WildcardsPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -86,6 +86,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/characters/:id") view=CharacterPage />
                     <Route path=path!("/assets") view=AssetsPage />
                     <Route path=path!("/assets/:id") view=AssetPage />
+                    <Route path=path!("/scenes") view=ScenesPage />
+                    <Route path=path!("/scenes/:id") view=ScenePage />
                     <Route path=path!("/wildcards") view=WildcardsPage />
                     <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/products/:id") view=ProductPage />

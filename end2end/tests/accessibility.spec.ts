@@ -2,7 +2,7 @@ import { expect, test } from "@playwright/test";
 
 import { hydrated, launchOffline, newProject, seriousViolations } from "./helpers";
 
-for (const path of ["/", "/projects", "/generate", "/gallery", "/tags", "/compare?ids=1,2", "/queue", "/pipelines", "/characters", "/assets", "/wildcards", "/settings", "/no-such-page"]) {
+for (const path of ["/", "/projects", "/generate", "/gallery", "/tags", "/compare?ids=1,2", "/queue", "/pipelines", "/characters", "/assets", "/scenes", "/wildcards", "/settings", "/no-such-page"]) {
   test(`${path} has no serious or critical accessibility violations`, async ({ page, request }) => {
     await newProject(request, "Accessible");
     await hydrated(page, path);

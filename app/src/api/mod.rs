@@ -13,6 +13,7 @@ pub mod plugins;
 pub mod products;
 pub mod projects;
 pub mod queue;
+pub mod scenes;
 pub mod session;
 pub mod settings;
 pub mod storage;

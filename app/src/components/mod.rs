@@ -28,6 +28,8 @@ pub mod plugins_panel;
 pub mod preview;
 pub mod project_select;
 pub mod queue_batch;
+pub mod scene_nodes;
+pub mod scene_renders;
 pub mod session_panel;
 pub mod settings_banner;
 pub mod shell;

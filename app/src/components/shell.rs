@@ -14,6 +14,7 @@ const NAV: &[(&str, &str)] = &[
     ("/pipelines", "Pipelines"),
     ("/characters", "Characters"),
     ("/assets", "3D assets"),
+    ("/scenes", "Scenes"),
     ("/wildcards", "Wildcards"),
     ("/settings", "Settings"),
 ];

@@ -14,6 +14,8 @@ pub mod pipelines;
 pub mod product;
 pub mod projects;
 pub mod queue;
+pub mod scene;
+pub mod scenes;
 pub mod settings;
 pub mod tags;
 pub mod wildcards;

@@ -82,7 +82,7 @@ struct NodeRow {
 }
 
 /// Every model node whose asset is not one of the project's, named at its pointer.
-async fn check_assets(
+pub async fn check_assets(
     conn: &mut AsyncPgConnection,
     project_id: i64,
     doc: &SceneDoc,

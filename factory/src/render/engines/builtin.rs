@@ -202,3 +202,12 @@ impl Renderer for BuiltinEngine {
         .map_err(|e| ProviderError::new(NAME, ErrorKind::InvalidInput, e))
     }
 }
+
+/// A PNG as a `data:` URL, for a picture that is shown once and never stored.
+pub fn png_data_url(png: &[u8]) -> String {
+    use base64::Engine as _;
+    format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    )
+}
