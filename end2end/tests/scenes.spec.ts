@@ -54,6 +54,7 @@ test("place a model in a scene with a light and a camera, render it with both en
   // The saved scene turns in the 3D view (one GLB from the app).
   const viewer = page.locator("model-viewer");
   await expect(viewer).toHaveAttribute("src", /export\.glb\?revision=2$/);
+  await viewer.scrollIntoViewIfNeeded();
   await expect.poll(() => viewer.evaluate((v: HTMLElement & { loaded?: boolean }) => v.loaded === true), { timeout: 20_000 }).toBe(true);
   expect(await seriousViolations(page)).toEqual([]);
 

@@ -4,8 +4,14 @@
 //! (p50 and worst of 10 runs, goal < 150 ms) beside baselines measured in the same run (parsing
 //! its JSON chunk alone; SHA-256 of the bytes, which storing it does anyway); the built-in
 //! renderer's 512² preview of it and of a small model; and how the verdicts and counts compare
-//! with Khronos's gltf-validator (npm) over the generated test set. Prints a table; nothing here
-//! passes or fails.
+//! with Khronos's gltf-validator (npm) over the generated test set; Blender (Cycles on the CPU)
+//! rendering the same model at 512² with 32 samples, beside Blender starting and quitting with
+//! nothing to do; and the real server killed with SIGKILL in the middle of a Blender render:
+//! how many Blender processes were left, and whether the job rendered again after the restart.
+//! Prints a table; nothing here passes or fails.
+
+#[path = "assets/blender.rs"]
+mod blender;
 
 use std::path::Path;
 use std::time::Instant;
@@ -126,6 +132,10 @@ fn main() {
         }
     };
 
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let cycles = runtime.block_on(blender::cycles(&glb));
+    let crash = runtime.block_on(blender::kill_during_render());
+
     let scene = accepted.info.scene.as_ref().unwrap();
     let rows = [
         (
@@ -171,6 +181,16 @@ fn main() {
             format!("{render_small_p50:.0} ms"),
         ),
         ("agreement with Khronos's gltf-validator", agreement),
+        (
+            "Blender, Cycles on the CPU, 512², 32 samples, this model",
+            cycles.big,
+        ),
+        ("Blender, the same, the 192-triangle sphere", cycles.small),
+        (
+            "baseline: Blender starting and quitting, nothing rendered",
+            cycles.startup,
+        ),
+        ("kill -9 of the server during a Blender render", crash),
     ];
     let width = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap();
     println!(

@@ -23,6 +23,15 @@ pub async fn generate_options() -> Result<GenerateOptionsDto, AppError> {
         let projects = projects::list(&mut conn, projects::Listing::Active).await?;
         let mut providers = Vec::new();
         for mut info in engine.providers().infos() {
+            // Render engines draw scenes; they are offered on the scene pages.
+            if info
+                .models
+                .iter()
+                .all(|m| m.capability == factory::providers::Capability::Render)
+                && !info.models.is_empty()
+            {
+                continue;
+            }
             // Models loaded by reference before are offered again.
             if info.any_model {
                 info.models.extend(models::list(&mut conn, &info.id).await?);

@@ -274,7 +274,7 @@ fn SceneEditor(saved: SceneDto) -> impl IntoView {
                         let src = format!("{export_url}?revision={}", revision.get());
                         view! {
                             <model-viewer src=src alt="The saved scene in 3D: drag to turn, scroll to zoom"
-                                camera-controls="" class="mt-2 block h-80 w-full rounded-lg bg-stone-900"></model-viewer>
+                                camera-controls="" loading="eager" class="mt-2 block h-80 w-full rounded-lg bg-stone-900"></model-viewer>
                         }
                     }}
                 </section>

@@ -419,6 +419,21 @@ impl Engine {
         &self,
         request: &LaunchRequest,
     ) -> Result<(Batch, Vec<Job>, Option<crate::costs::Estimate>), LaunchError> {
+        let renders = self
+            .providers
+            .get(&request.provider)
+            .and_then(|p| p.info().model(&request.model).map(|m| m.capability))
+            == Some(crate::providers::Capability::Render);
+        if renders {
+            return Err(LaunchError::Invalid(vec![batches::FieldError {
+                field: "provider".into(),
+                message: format!(
+                    "“{}” draws scenes, not prompts: queue a render from a scene (the Scenes page, \
+                     or POST /api/v1/renderjobs).",
+                    request.provider
+                ),
+            }]));
+        }
         let mut conn = self.conn().await?;
         let launched = batches::launch_priced(
             &mut conn,

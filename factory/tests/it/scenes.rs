@@ -13,7 +13,7 @@ use factory::scenes::store::{self, SceneError};
 use factory::scenes::SceneDoc;
 use factory::testing::{blender_processes, eventually, sample_scene};
 
-use crate::queue::{blocking, setup_with_providers, start, Setup};
+use crate::queue::{blocking, request, setup_with_providers, start, Setup};
 
 async fn two_assets(setup: &Setup) -> (i64, i64) {
     let engine = &setup.engine;
@@ -238,6 +238,13 @@ async fn the_built_in_engine_renders_a_scene_into_the_gallery_through_the_queue(
         .await
         .unwrap_err();
     assert!(matches!(e, RenderError::Invalid(_)), "{e}");
+    // An engine is not a prompt's provider: a launch on it is refused, pointing at scenes.
+    let e = setup
+        .engine
+        .launch(&request(&setup, "render-builtin", "rasteriser", "a cube", 1))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("draws scenes"), "{e}");
     worker.shut_down(Duration::from_secs(5)).await;
 }
 
