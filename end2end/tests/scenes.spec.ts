@@ -68,7 +68,7 @@ test("place a model in a scene with a light and a camera, render it with both en
 
   // Blender: Cycles on the CPU, its progress shown while it renders.
   await expect(page.locator('[data-engine="blender"]')).not.toContainText("unavailable");
-  await page.getByLabel("Engine").selectOption("blender");
+  await page.getByLabel("Engine", { exact: true }).selectOption("blender");
   await page.getByLabel(/Samples/).fill("16");
   await page.getByRole("button", { name: "Render", exact: true }).click();
   await expect(jobs.locator('[data-state="succeeded"]')).toHaveCount(2, { timeout: 180_000 });

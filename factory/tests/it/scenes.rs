@@ -241,7 +241,13 @@ async fn the_built_in_engine_renders_a_scene_into_the_gallery_through_the_queue(
     // An engine is not a prompt's provider: a launch on it is refused, pointing at scenes.
     let e = setup
         .engine
-        .launch(&request(&setup, "render-builtin", "rasteriser", "a cube", 1))
+        .launch(&request(
+            &setup,
+            "render-builtin",
+            "rasteriser",
+            "a cube",
+            1,
+        ))
         .await
         .unwrap_err();
     assert!(e.to_string().contains("draws scenes"), "{e}");

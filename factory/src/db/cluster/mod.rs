@@ -477,10 +477,22 @@ fn take_lock(dir: &Path) -> Result<File, ClusterError> {
         .mode(0o600)
         .open(&lock_path)
         .map_err(io_err("opening", &lock_path))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(fs::TryLockError::WouldBlock) => Err(ClusterError::InUse(dir.to_path_buf())),
-        Err(fs::TryLockError::Error(e)) => Err(io_err("locking", &lock_path)(e)),
+    // A lock released a moment ago can still be held for an instant by a child another thread
+    // of this process forked and has not yet exec'd (the open file is shared until exec closes
+    // it): a server that holds the lock holds it for its whole life, so a short wait tells the
+    // two apart.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50))
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(ClusterError::InUse(dir.to_path_buf()))
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(io_err("locking", &lock_path)(e)),
+        }
     }
 }
 
