@@ -432,6 +432,16 @@ mod convert {
         }
     }
 
+    impl From<factory::render::jobs::OutputFormat> for RenderFormat {
+        fn from(f: factory::render::jobs::OutputFormat) -> Self {
+            match f {
+                factory::render::jobs::OutputFormat::Png => RenderFormat::Png,
+                factory::render::jobs::OutputFormat::Jpeg => RenderFormat::Jpeg,
+                factory::render::jobs::OutputFormat::Exr => RenderFormat::Exr,
+            }
+        }
+    }
+
     impl From<&RenderOrderDto> for factory::render::jobs::RenderOrder {
         fn from(o: &RenderOrderDto) -> Self {
             factory::render::jobs::RenderOrder {
@@ -453,13 +463,7 @@ mod convert {
                 name: s.name,
                 available: s.available,
                 detail: s.detail,
-                formats: s
-                    .formats
-                    .iter()
-                    .filter_map(|f| {
-                        serde_json::from_value(serde_json::Value::from(f.as_str())).ok()
-                    })
-                    .collect(),
+                formats: s.formats.into_iter().map(Into::into).collect(),
                 default_samples: s.default_samples,
                 max_samples: s.max_samples,
             }

@@ -252,19 +252,12 @@ pub async fn of_product(
     conn: &mut AsyncPgConnection,
     product_id: i64,
 ) -> Result<Option<(i64, String)>, AssetError> {
-    #[derive(QueryableByName)]
-    struct Link {
-        #[diesel(sql_type = BigInt)]
-        id: i64,
-        #[diesel(sql_type = Text)]
-        name: String,
-    }
-    let link: Option<Link> = sql_query("SELECT id, name FROM assets WHERE product_id = $1")
-        .bind::<BigInt, _>(product_id)
-        .get_result(conn)
-        .await
-        .optional()?;
-    Ok(link.map(|l| (l.id, l.name)))
+    Ok(crate::db::id_and_name(
+        conn,
+        "SELECT id, name FROM assets WHERE product_id = $1",
+        product_id,
+    )
+    .await?)
 }
 
 /// Which product holds asset `id`'s file (for the engine to publish and to serve).

@@ -49,6 +49,29 @@ pub async fn get_conn(pool: &Pool) -> Result<PooledConnection, DbError> {
         .map_err(|e| DbError::Connect(e.to_string()))
 }
 
+/// The `(id, name)` row `sql` finds for `key` (its `$1`), if any: how a page links a product to
+/// the asset, scene or character it belongs to.
+pub async fn id_and_name(
+    conn: &mut AsyncPgConnection,
+    sql: &'static str,
+    key: i64,
+) -> diesel::QueryResult<Option<(i64, String)>> {
+    use diesel::sql_types::{BigInt, Text};
+    use diesel::OptionalExtension;
+    #[derive(diesel::QueryableByName)]
+    struct Link {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let link: Option<Link> =
+        diesel_async::RunQueryDsl::get_result(diesel::sql_query(sql).bind::<BigInt, _>(key), conn)
+            .await
+            .optional()?;
+    Ok(link.map(|l| (l.id, l.name)))
+}
+
 pub async fn ping(conn: &mut AsyncPgConnection) -> Result<(), DbError> {
     sql_query("SELECT 1").execute(conn).await?;
     Ok(())

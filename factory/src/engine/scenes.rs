@@ -64,7 +64,7 @@ impl Engine {
                 glb: &glb,
                 width: width.clamp(16, 1024),
                 height: height.clamp(16, 1024),
-                format: "png".into(),
+                format: jobs::OutputFormat::Png,
                 samples: 1,
             })
         })

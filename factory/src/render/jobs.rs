@@ -53,6 +53,14 @@ impl OutputFormat {
             OutputFormat::Exr => "exr",
         }
     }
+
+    /// The file name's extension.
+    pub fn ext(self) -> &'static str {
+        match self {
+            OutputFormat::Jpeg => "jpg",
+            other => other.as_str(),
+        }
+    }
 }
 
 /// What a person asks to render.
@@ -277,10 +285,57 @@ pub struct RenderJob {
     pub outputs: Vec<crate::products::Product>,
 }
 
+/// What a render job's input says it draws (the rest of the snapshot is the engine's).
+#[derive(Deserialize)]
+struct Drawn {
+    scene_id: i64,
+    revision: i32,
+    camera: String,
+}
+
+/// Render jobs with their pictures; a job that is not a render is left out.
+async fn with_outputs(
+    conn: &mut AsyncPgConnection,
+    jobs: Vec<Job>,
+) -> Result<Vec<RenderJob>, RenderError> {
+    use crate::products::Product;
+    use crate::schema::products;
+    use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
+    let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+    let rows: Vec<Product> = products::table
+        .filter(products::job_id.eq_any(&ids))
+        .order((products::job_id, products::output_index))
+        .select(Product::as_select())
+        .load(conn)
+        .await?;
+    let mut outputs: BTreeMap<i64, Vec<Product>> = BTreeMap::new();
+    for product in rows {
+        if let Some(job) = product.job_id {
+            outputs.entry(job).or_default().push(product);
+        }
+    }
+    Ok(jobs
+        .into_iter()
+        .filter_map(|job| {
+            let engine = Engine::from_provider(&job.provider)?;
+            let drawn: Drawn = serde_json::from_value(job.input.get("scene")?.clone()).ok()?;
+            let mine = outputs.remove(&job.id).unwrap_or_default();
+            Some(RenderJob {
+                job,
+                scene_id: drawn.scene_id,
+                scene_revision: drawn.revision,
+                camera: drawn.camera,
+                engine,
+                outputs: mine,
+            })
+        })
+        .collect())
+}
+
 /// Render job `id` (a job that draws a scene; any other job is not one).
 pub async fn get(conn: &mut AsyncPgConnection, id: i64) -> Result<RenderJob, RenderError> {
-    use crate::schema::{jobs, products};
-    use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
+    use crate::schema::jobs;
+    use diesel::{OptionalExtension, QueryDsl, SelectableHelper};
     let job: Option<Job> = jobs::table
         .find(id)
         .select(Job::as_select())
@@ -288,44 +343,21 @@ pub async fn get(conn: &mut AsyncPgConnection, id: i64) -> Result<RenderJob, Ren
         .await
         .optional()?;
     let job = job.ok_or(RenderError::NotFound(id))?;
-    let engine = Engine::from_provider(&job.provider).ok_or(RenderError::NotFound(id))?;
-    let scene: SceneInput = job
-        .input
-        .get("scene")
-        .cloned()
-        .and_then(|s| serde_json::from_value(s).ok())
-        .ok_or(RenderError::NotFound(id))?;
-    let outputs = products::table
-        .filter(products::job_id.eq(id))
-        .order(products::output_index)
-        .select(crate::products::Product::as_select())
-        .load(conn)
-        .await?;
-    Ok(RenderJob {
-        job,
-        scene_id: scene.scene_id,
-        scene_revision: scene.revision,
-        camera: scene.camera,
-        engine,
-        outputs,
-    })
+    with_outputs(conn, vec![job])
+        .await?
+        .pop()
+        .ok_or(RenderError::NotFound(id))
 }
 
-/// The render jobs of scene `id`, newest first.
+/// The render jobs of scene `id`, newest first, with their pictures: two queries.
 pub async fn of_scene(
     conn: &mut AsyncPgConnection,
     scene_id: i64,
     limit: i64,
 ) -> Result<Vec<RenderJob>, RenderError> {
-    #[derive(diesel::QueryableByName)]
-    struct Id {
-        #[diesel(sql_type = BigInt)]
-        id: i64,
-    }
-    let ids: Vec<Id> = diesel::sql_query(
-        "SELECT j.id FROM jobs j JOIN batches b ON b.id = j.batch_id \
-         WHERE b.provider = ANY($2) AND j.input -> 'scene' ->> 'scene_id' = $1 \
-         ORDER BY j.id DESC LIMIT $3",
+    let jobs: Vec<Job> = diesel::sql_query(
+        "SELECT * FROM jobs WHERE input ? 'scene' AND input -> 'scene' ->> 'scene_id' = $1 \
+         AND provider = ANY($2) ORDER BY id DESC LIMIT $3",
     )
     .bind::<diesel::sql_types::Text, _>(scene_id.to_string())
     .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(
@@ -334,9 +366,5 @@ pub async fn of_scene(
     .bind::<BigInt, _>(limit.clamp(1, 100))
     .load(conn)
     .await?;
-    let mut out = Vec::with_capacity(ids.len());
-    for Id { id } in ids {
-        out.push(get(conn, id).await?);
-    }
-    Ok(out)
+    with_outputs(conn, jobs).await
 }

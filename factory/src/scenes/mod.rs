@@ -359,16 +359,13 @@ impl SceneDoc {
     /// name is given.
     pub fn camera(&self, name: Option<&str>) -> Option<(Vec3, Vec3, CameraProjection)> {
         let world = self.world();
-        let parents = self.parents();
         self.nodes.iter().enumerate().find_map(|(i, n)| match n {
-            Node::Camera(c) if name.is_none_or(|want| want == c.name) => {
-                let frame = parents[i].map_or(IDENTITY, |_| world[i]);
-                Some((
-                    transform_point(&frame, c.position),
-                    transform_point(&frame, c.target),
-                    c.projection,
-                ))
-            }
+            // A camera's own frame is its parent's (see `Node::local`).
+            Node::Camera(c) if name.is_none_or(|want| want == c.name) => Some((
+                transform_point(&world[i], c.position),
+                transform_point(&world[i], c.target),
+                c.projection,
+            )),
             _ => None,
         })
     }

@@ -224,27 +224,29 @@ pub async fn update(
     revision: Option<i32>,
 ) -> Result<Scene, SceneError> {
     doc.check()?;
-    let current = get(conn, id).await?;
-    check_assets(conn, current.project_id, &doc).await?;
     conn.transaction(async |conn| {
         #[derive(QueryableByName)]
         struct Rev {
             #[diesel(sql_type = Integer)]
             revision: i32,
+            #[diesel(sql_type = BigInt)]
+            project_id: i64,
         }
         // The row lock orders concurrent saves; the revision check refuses a stale one.
-        let stored: Rev = sql_query("SELECT revision FROM scenes WHERE id = $1 FOR UPDATE")
-            .bind::<BigInt, _>(id)
-            .get_result(conn)
-            .await
-            .optional()?
-            .ok_or(SceneError::NotFound(id))?;
+        let stored: Rev =
+            sql_query("SELECT revision, project_id FROM scenes WHERE id = $1 FOR UPDATE")
+                .bind::<BigInt, _>(id)
+                .get_result(conn)
+                .await
+                .optional()?
+                .ok_or(SceneError::NotFound(id))?;
         if let Some(yours) = revision.filter(|r| *r != stored.revision) {
             return Err(SceneError::Conflict {
                 current: stored.revision,
                 yours,
             });
         }
+        check_assets(conn, stored.project_id, &doc).await?;
         sql_query(
             "UPDATE scenes SET name = $2, environment = $3, revision = revision + 1, \
              updated_at = now() WHERE id = $1",
@@ -392,17 +394,5 @@ pub async fn of_render(
     let Some(scene_id) = product.params.get("scene_id").and_then(Value::as_i64) else {
         return Ok(None);
     };
-    #[derive(QueryableByName)]
-    struct Link {
-        #[diesel(sql_type = BigInt)]
-        id: i64,
-        #[diesel(sql_type = Text)]
-        name: String,
-    }
-    let link: Option<Link> = sql_query("SELECT id, name FROM scenes WHERE id = $1")
-        .bind::<BigInt, _>(scene_id)
-        .get_result(conn)
-        .await
-        .optional()?;
-    Ok(link.map(|l| (l.id, l.name)))
+    Ok(crate::db::id_and_name(conn, "SELECT id, name FROM scenes WHERE id = $1", scene_id).await?)
 }

@@ -204,11 +204,7 @@ impl Task<'_> {
                     let Some((fraction, status)) = reports.borrow_and_update().clone() else {
                         continue;
                     };
-                    let changed = Some(status.as_str()) != job.provider_status.as_deref()
-                        || fraction.is_some_and(|p| {
-                            job.progress.is_none_or(|old| (p - old).abs() >= 0.01)
-                        });
-                    if changed {
+                    if worth_recording(&job, Some(&status), fraction) {
                         job = self
                             .record(async |c| {
                                 transitions::record_local_progress(c, lease, &status, fraction)
@@ -284,9 +280,7 @@ impl Task<'_> {
     }
 
     async fn progress(&self, job: Job, status: Option<String>, progress: Option<f32>) -> Step<Job> {
-        let changed = status.as_deref() != job.provider_status.as_deref()
-            || progress.is_some_and(|p| job.progress.is_none_or(|old| (p - old).abs() >= 0.01));
-        if !changed {
+        if !worth_recording(&job, status.as_deref(), progress) {
             return Ok(job);
         }
         let lease = self.lease;
@@ -534,6 +528,12 @@ impl Task<'_> {
             Err(e) => Err(Outcome::Abandoned(e.to_string())),
         }
     }
+}
+
+/// Whether a progress report changes what the job shows: new words, or a step of 1% or more.
+fn worth_recording(job: &Job, status: Option<&str>, progress: Option<f32>) -> bool {
+    status != job.provider_status.as_deref()
+        || progress.is_some_and(|p| job.progress.is_none_or(|old| (p - old).abs() >= 0.01))
 }
 
 fn metadata(job: &Job, request: &GenerationRequest) -> ImageMetadata {

@@ -22,11 +22,12 @@ use tokio::process::Command;
 
 use super::{params, Order, Renderer};
 use crate::providers::{Capability, ErrorKind, ModelInfo, Progress, ProviderError, ProviderInfo};
+use crate::render::jobs::OutputFormat;
 use crate::scenes::LightType;
 
 pub const ID: &str = "blender";
 pub const NAME: &str = "Blender";
-pub const FORMATS: &[&str] = &["png", "jpeg"];
+pub const FORMATS: &[OutputFormat] = &[OutputFormat::Png, OutputFormat::Jpeg];
 pub const DEFAULT_SAMPLES: u32 = 32;
 pub const MAX_SAMPLES: u32 = 4096;
 /// How long a render may take unless configured otherwise.
@@ -204,11 +205,7 @@ impl BlenderEngine {
             .prefix("art-factory-blender-")
             .tempdir()
             .map_err(local)?;
-        let ext = if order.format == "jpeg" {
-            "jpg"
-        } else {
-            order.format.as_str()
-        };
+        let ext = order.format.ext();
         tokio::fs::write(dir.path().join("scene.glb"), order.glb)
             .await
             .map_err(local)?;

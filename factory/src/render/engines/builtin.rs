@@ -7,13 +7,14 @@ use image::{ExtendedColorType, ImageEncoder, RgbaImage};
 
 use super::{params, Order, Renderer};
 use crate::providers::{Capability, ErrorKind, ModelInfo, Progress, ProviderError, ProviderInfo};
+use crate::render::jobs::OutputFormat;
 use crate::render::model::{normalize, sub};
 use crate::render::{self, Camera, Light, Lighting, Model, Projection};
 use crate::scenes::{CameraProjection, LightType, SceneDoc};
 
 pub const ID: &str = "render-builtin";
 pub const NAME: &str = "Built-in renderer";
-pub const FORMATS: &[&str] = &["png", "jpeg"];
+pub const FORMATS: &[OutputFormat] = &[OutputFormat::Png, OutputFormat::Jpeg];
 /// Samples are a grid per pixel side: 2 is 2×2.
 pub const DEFAULT_SAMPLES: u32 = 2;
 pub const MAX_SAMPLES: u32 = 4;
@@ -135,11 +136,11 @@ pub fn camera(doc: &SceneDoc, name: &str, model: &Model) -> Option<Camera> {
     })
 }
 
-pub fn encode(image: &RgbaImage, format: &str) -> Result<Vec<u8>, String> {
+pub fn encode(image: &RgbaImage, format: OutputFormat) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     let (w, h) = image.dimensions();
     match format {
-        "jpeg" => {
+        OutputFormat::Jpeg => {
             let rgb = image::DynamicImage::ImageRgba8(image.clone()).to_rgb8();
             JpegEncoder::new_with_quality(&mut out, 92)
                 .write_image(rgb.as_raw(), w, h, ExtendedColorType::Rgb8)
@@ -165,7 +166,7 @@ pub fn draw(order: &Order<'_>) -> Result<Vec<u8>, String> {
         order.height,
         order.samples.clamp(1, MAX_SAMPLES) as usize,
     );
-    encode(&image, &order.format)
+    encode(&image, order.format)
 }
 
 #[async_trait::async_trait]
@@ -181,12 +182,8 @@ impl Renderer for BuiltinEngine {
     ) -> Result<Vec<u8>, ProviderError> {
         let _ = progress.send(Some((Some(0.0), "rendering on the CPU".into())));
         let (scene, glb) = (order.scene.clone(), order.glb.to_vec());
-        let (width, height, format, samples) = (
-            order.width,
-            order.height,
-            order.format.clone(),
-            order.samples,
-        );
+        let (width, height, format, samples) =
+            (order.width, order.height, order.format, order.samples);
         tokio::task::spawn_blocking(move || {
             draw(&Order {
                 scene: &scene,

@@ -12,7 +12,7 @@ use crate::providers::{
     CancelOutcome, ErrorKind, GenerationRequest, Output, ParamSpec, PollStatus, Progress, Provider,
     ProviderError, ProviderInfo, Providers, RequestRef, Submitted,
 };
-use crate::render::jobs::SceneInput;
+use crate::render::jobs::{OutputFormat, SceneInput};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -66,7 +66,7 @@ pub struct EngineStatus {
     /// What it is (Blender's version), or how to install it.
     pub detail: String,
     /// The output formats it writes.
-    pub formats: Vec<String>,
+    pub formats: Vec<OutputFormat>,
     pub default_samples: u32,
     pub max_samples: u32,
 }
@@ -96,7 +96,7 @@ pub fn statuses(providers: &Providers) -> Vec<EngineStatus> {
                     Some(p) => p.info().description.clone(),
                     None => how_to_install(engine),
                 },
-                formats: formats.iter().map(|f| f.to_string()).collect(),
+                formats: formats.to_vec(),
                 default_samples,
                 max_samples,
             }
@@ -109,11 +109,12 @@ pub const MAX_SIDE: i64 = 4096;
 
 /// The parameters every engine takes.
 fn params(
-    formats: &[&str],
+    formats: &[OutputFormat],
     default_samples: u32,
     max_samples: u32,
     samples: &str,
 ) -> Vec<ParamSpec> {
+    let formats: Vec<&str> = formats.iter().map(|f| f.as_str()).collect();
     vec![
         ParamSpec::integer("width", "Width", "Pixels across.", 512, 16, MAX_SIDE, 1),
         ParamSpec::integer("height", "Height", "Pixels down.", 512, 16, MAX_SIDE, 1),
@@ -122,7 +123,7 @@ fn params(
             "Format",
             "The file the render is written as.",
             formats[0],
-            formats,
+            &formats,
         ),
         ParamSpec::integer(
             "samples",
@@ -142,7 +143,7 @@ pub struct Order<'a> {
     pub glb: &'a [u8],
     pub width: u32,
     pub height: u32,
-    pub format: String,
+    pub format: OutputFormat,
     pub samples: u32,
 }
 
@@ -166,9 +167,8 @@ impl<'a> Order<'a> {
             format: request
                 .params
                 .get("format")
-                .and_then(serde_json::Value::as_str)
-                .unwrap_or("png")
-                .to_string(),
+                .and_then(|f| serde_json::from_value(f.clone()).ok())
+                .unwrap_or(OutputFormat::Png),
             samples: int("samples").unwrap_or(1) as u32,
         })
     }
