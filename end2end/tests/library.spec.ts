@@ -37,7 +37,7 @@ test("pictures from three tools dropped on the gallery are imported with their p
   await expect(summary).toContainText("3 imported, 0 already in, 1 not imported");
   await expect(page.locator("[data-import-progress] [role=progressbar]")).toHaveAttribute("aria-valuenow", "100");
   await page.locator("[data-import] summary").click();
-  await expect(page.locator("[data-import-failures]")).toContainText("notes.txt: it is not a PNG, JPEG or WebP image");
+  await expect(page.locator("[data-import-failures]")).toContainText("notes.txt: it is not a PNG, JPEG, WebP or OpenEXR image");
   expect(await seriousViolations(page)).toEqual([]);
 
   // Each one's prompt, found by search and shown in the viewer.

@@ -70,14 +70,23 @@ test("place a model in a scene with a light and a camera, render it with both en
   await expect(page.locator('[data-engine="blender"]')).not.toContainText("unavailable");
   await page.getByLabel("Engine", { exact: true }).selectOption("blender");
   await page.getByLabel(/Samples/).fill("16");
+  // OpenEXR, which only Blender writes: linear light for compositing.
+  await page.getByLabel("Format").selectOption("exr");
   await page.getByRole("button", { name: "Render", exact: true }).click();
   await expect(jobs.locator('[data-state="succeeded"]')).toHaveCount(2, { timeout: 180_000 });
   await expect(jobs.locator("li").first()).toContainText("Blender");
+  await expect(jobs.locator("li").first().getByRole("img")).toBeVisible();
   expect(await seriousViolations(page)).toEqual([]);
 
-  // Each render is in the gallery, linked to its scene.
+  // Each render is in the gallery, linked to its scene; the OpenEXR is shown by its sRGB
+  // preview, and its original is what is downloaded.
   await jobs.locator("li").first().getByRole("link").first().click();
   await expect(page.getByRole("link", { name: "the scene “Still life”" })).toBeVisible();
+  await expect(page.locator("[data-format]")).toContainText("OpenEXR");
+  const shown = page.locator('img[src$="-768.webp"]').first();
+  await expect.poll(() => shown.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
+  await expect(page.getByRole("link", { name: "Download original" })).toHaveAttribute("href", /\.exr$/);
+  expect(await seriousViolations(page)).toEqual([]);
   await page.getByRole("link", { name: "the scene “Still life”" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Still life" })).toBeVisible();
 });

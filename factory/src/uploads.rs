@@ -7,7 +7,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 
 use crate::db::DbError;
-use crate::media::{MediaError, MediaStore};
+use crate::media::{ImageFormat, MediaError, MediaStore};
 use crate::products::Product;
 use crate::projects::{self, ProjectError};
 use crate::schema::products;
@@ -121,12 +121,36 @@ pub async fn load_input(
     let key = media
         .original_key(product.project_id, &product.content_hash, product.ext())
         .ok_or_else(|| format!("the input picture #{id} has no file"))?;
+    let format = ImageFormat::from_ext(product.ext()).ok_or_else(|| {
+        format!(
+            "#{id} is not a picture ({}); choose an image as the input",
+            product.mime
+        )
+    })?;
     let bytes = media
         .read_async(&key)
         .await
         .map_err(|e| format!("the input picture #{id} could not be read: {e}"))?;
+    if format.browser_shows() {
+        return Ok(crate::providers::ImageData {
+            bytes,
+            mime: product.mime,
+        });
+    }
+    // Providers take PNG, JPEG or WebP: an OpenEXR render goes as the sRGB picture its
+    // thumbnails show.
+    let png = tokio::task::spawn_blocking(move || {
+        let rgba = crate::media::srgb::display_rgba(crate::media::decode_image(&bytes, format)?);
+        crate::media::png::encode_rgba(&rgba).map_err(|e| MediaError::Undecodable {
+            format: "image/png",
+            reason: e.to_string(),
+        })
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| format!("the input picture #{id} could not be converted: {e}"))?;
     Ok(crate::providers::ImageData {
-        bytes,
-        mime: product.mime,
+        bytes: png,
+        mime: "image/png".into(),
     })
 }

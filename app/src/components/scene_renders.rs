@@ -61,6 +61,9 @@ pub fn RenderPanel(
                     <select id="render-engine" class=INPUT on:change=move |ev| {
                         engine.set(if event_target_value(&ev) == "blender" { RenderEngine::Blender } else { RenderEngine::Builtin });
                         samples.set(String::new());
+                        // Every engine writes PNG; the other engine may not write the format
+                        // chosen for this one.
+                        format.set(RenderFormat::Png);
                     }>
                         <Suspense fallback=|| ()>
                             {move || engines.get().and_then(Result::ok).map(|list| list.into_iter().map(|e| view! {

@@ -20,6 +20,8 @@ pub struct ProductDto {
     pub prompt: String,
     pub seed: Option<i64>,
     pub kind: ProductKind,
+    /// The original's format (`None` for a file this app does not write).
+    pub format: Option<FileFormat>,
     /// The product it was made from (image-to-image).
     pub parent_id: Option<i64>,
     pub provider: Option<String>,
@@ -47,6 +49,61 @@ impl ProductKind {
             "audio" => ProductKind::Audio,
             "model3d" => ProductKind::Model3d,
             _ => ProductKind::Image,
+        }
+    }
+}
+
+/// The format of a product's original file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum FileFormat {
+    Png,
+    Jpeg,
+    Webp,
+    /// OpenEXR: linear light in floating point (a render).
+    Exr,
+    /// A binary glTF model.
+    Glb,
+}
+
+impl FileFormat {
+    /// By the stored file's extension; `None` for one this app does not write.
+    pub fn from_ext(ext: &str) -> Option<Self> {
+        match ext {
+            "png" => Some(FileFormat::Png),
+            "jpg" => Some(FileFormat::Jpeg),
+            "webp" => Some(FileFormat::Webp),
+            "exr" => Some(FileFormat::Exr),
+            "glb" => Some(FileFormat::Glb),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FileFormat::Png => "PNG",
+            FileFormat::Jpeg => "JPEG",
+            FileFormat::Webp => "WebP",
+            FileFormat::Exr => "OpenEXR (linear, half float)",
+            FileFormat::Glb => "glTF binary (GLB)",
+        }
+    }
+
+    /// Whether a browser shows the original in an `<img>`.
+    pub fn browser_shows(self) -> bool {
+        matches!(self, FileFormat::Png | FileFormat::Jpeg | FileFormat::Webp)
+    }
+}
+
+impl ProductDto {
+    /// The picture to show at full size: the original, or its large sRGB preview when a
+    /// browser cannot show the original (a 3D model, an OpenEXR render).
+    pub fn shown_url(&self) -> &str {
+        if self.format.is_some_and(FileFormat::browser_shows) {
+            &self.url
+        } else {
+            &self.preview_url
         }
     }
 }
@@ -93,6 +150,7 @@ pub fn media_urls(project_id: i64, hash: &str, ext: &str) -> (String, String, St
 impl From<factory::products::Product> for ProductDto {
     fn from(p: factory::products::Product) -> Self {
         let (url, thumb_url, preview_url) = media_urls(p.project_id, &p.content_hash, p.ext());
+        let format = FileFormat::from_ext(p.ext());
         Self {
             id: p.id,
             project_id: p.project_id,
@@ -110,6 +168,7 @@ impl From<factory::products::Product> for ProductDto {
             prompt: p.prompt,
             seed: p.seed,
             kind: ProductKind::from_engine(&p.kind),
+            format,
             parent_id: p.parent_id,
             provider: p.provider,
             model: p.model,

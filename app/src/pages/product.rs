@@ -95,8 +95,9 @@ fn ProductView(detail: ProductDetailDto) -> impl IntoView {
         <h1 class="text-2xl font-semibold tracking-tight">{heading.clone()}</h1>
         <div class="mt-4 grid gap-6 md:grid-cols-2">
             <div>
-                // A model shows its rendered preview here; the 3D view is on its asset page.
-                <ZoomImage src=if product.kind == ProductKind::Model3d { product.preview_url.clone() } else { product.url.clone() } alt=if product.prompt.is_empty() { heading.clone() } else { product.prompt.clone() }
+                // A model or an OpenEXR shows its rendered sRGB preview here; the 3D view is on
+                // the asset's page, the full range in the downloaded original.
+                <ZoomImage src=product.shown_url().to_string() alt=if product.prompt.is_empty() { heading.clone() } else { product.prompt.clone() }
                     width=product.width.unwrap_or(768) height=product.height.unwrap_or(768) placeholder=product.placeholder.clone() />
                 <p class="mt-1 text-xs text-stone-500">"Click to zoom, move to pan. ← → step through the gallery, Esc goes back to it."</p>
             </div>
@@ -106,6 +107,14 @@ fn ProductView(detail: ProductDetailDto) -> impl IntoView {
                     <dt class="font-medium">"Made with"</dt><dd>{made_with}</dd>
                     <dt class="font-medium">"Size"</dt>
                     <dd>{format!("{} × {}", product.width.unwrap_or_default(), product.height.unwrap_or_default())}</dd>
+                    {product.format.map(|f| view! {
+                        <dt class="font-medium">"Format"</dt>
+                        <dd data-format>
+                            {f.name()}
+                            {(!f.browser_shows() && product.kind != ProductKind::Model3d).then_some(
+                                " · shown here as its sRGB preview; download the original for the full range")}
+                        </dd>
+                    })}
                     {product.seed.map(|s| view! { <dt class="font-medium">"Seed"</dt><dd>{s}</dd> })}
                     {(!product.prompt.is_empty()).then(|| {
                         let prompt = product.prompt.clone();
@@ -146,11 +155,14 @@ fn ProductView(detail: ProductDetailDto) -> impl IntoView {
                         <pre class="mt-1 overflow-x-auto rounded bg-stone-100 p-2 text-xs dark:bg-stone-900">{detail.params.clone()}</pre>
                     </details>
                 })}
-                <div class="flex flex-wrap gap-2">
-                    <a href=use_as_input class=button::primary()>"Use as input"</a>
-                    <a href=format!("/pipelines?project={}&input={}", product.project_id, product.id)
-                        class=button::secondary()>"Run a pipeline on it"</a>
-                </div>
+                // A model is not a picture a provider takes.
+                {(product.kind != ProductKind::Model3d).then(|| view! {
+                    <div class="flex flex-wrap gap-2">
+                        <a href=use_as_input class=button::primary()>"Use as input"</a>
+                        <a href=format!("/pipelines?project={}&input={}", product.project_id, product.id)
+                            class=button::secondary()>"Run a pipeline on it"</a>
+                    </div>
+                })}
                 <ReuseButtons detail=detail.clone() />
                 <TriagePanel detail=detail.clone() />
                 <section aria-labelledby="made-from-heading">

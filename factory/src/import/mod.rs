@@ -283,7 +283,7 @@ pub async fn import_one(
 /// A media error in the words of an import report.
 fn describe(e: &MediaError) -> String {
     match e {
-        MediaError::UnknownFormat => "it is not a PNG, JPEG or WebP image".into(),
+        MediaError::UnknownFormat => "it is not a PNG, JPEG, WebP or OpenEXR image".into(),
         MediaError::Undecodable { reason, .. } => format!("it is damaged ({reason})"),
         other => other.to_string(),
     }

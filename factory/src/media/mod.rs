@@ -13,6 +13,7 @@
 
 pub mod blobs;
 pub mod png;
+pub mod srgb;
 mod thumbs;
 
 use std::io;
@@ -39,6 +40,10 @@ pub fn mime_of_ext(ext: &str) -> Option<&'static str> {
 
 /// Larger downloads are refused (a provider bug or a hostile server).
 pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+/// Larger OpenEXR files are refused.
+pub const MAX_EXR_BYTES: usize = 256 * 1024 * 1024;
+/// The first four bytes of every OpenEXR file.
+const EXR_MAGIC: [u8; 4] = [0x76, 0x2f, 0x31, 0x01];
 /// Larger images are refused before decoding (a decompression bomb).
 pub const MAX_SIDE: u32 = 16_384;
 
@@ -47,6 +52,9 @@ pub enum ImageFormat {
     Png,
     Jpeg,
     Webp,
+    /// OpenEXR: linear light in floating point, as a renderer writes it. Browsers cannot show
+    /// it; its thumbnails are sRGB.
+    Exr,
 }
 
 impl ImageFormat {
@@ -55,6 +63,7 @@ impl ImageFormat {
             ImageFormat::Png => "png",
             ImageFormat::Jpeg => "jpg",
             ImageFormat::Webp => "webp",
+            ImageFormat::Exr => "exr",
         }
     }
 
@@ -63,6 +72,7 @@ impl ImageFormat {
             ImageFormat::Png => "image/png",
             ImageFormat::Jpeg => "image/jpeg",
             ImageFormat::Webp => "image/webp",
+            ImageFormat::Exr => "image/x-exr",
         }
     }
 
@@ -71,6 +81,7 @@ impl ImageFormat {
             "png" => Some(ImageFormat::Png),
             "jpg" => Some(ImageFormat::Jpeg),
             "webp" => Some(ImageFormat::Webp),
+            "exr" => Some(ImageFormat::Exr),
             _ => None,
         }
     }
@@ -83,8 +94,24 @@ impl ImageFormat {
             Some(ImageFormat::Jpeg)
         } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
             Some(ImageFormat::Webp)
+        } else if bytes.starts_with(&EXR_MAGIC) {
+            Some(ImageFormat::Exr)
         } else {
             None
+        }
+    }
+
+    /// Whether a browser shows it in an `<img>`.
+    pub fn browser_shows(self) -> bool {
+        self != ImageFormat::Exr
+    }
+
+    /// Larger files of this format are refused. A render in OpenEXR holds 6 to 16 bytes a
+    /// pixel before compression: a 4096² one does not fit the limit of the others.
+    pub fn max_bytes(self) -> usize {
+        match self {
+            ImageFormat::Exr => MAX_EXR_BYTES,
+            _ => MAX_FILE_BYTES,
         }
     }
 
@@ -93,15 +120,20 @@ impl ImageFormat {
             ImageFormat::Png => image::ImageFormat::Png,
             ImageFormat::Jpeg => image::ImageFormat::Jpeg,
             ImageFormat::Webp => image::ImageFormat::WebP,
+            ImageFormat::Exr => image::ImageFormat::OpenExr,
         }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
-    #[error("the file is {0} bytes; files over {MAX_FILE_BYTES} bytes are refused")]
-    TooLarge(usize),
-    #[error("the file is not a PNG, JPEG or WebP image")]
+    #[error("the file is {bytes} bytes; {format} files over {limit} bytes are refused")]
+    TooLarge {
+        bytes: usize,
+        format: &'static str,
+        limit: usize,
+    },
+    #[error("the file is not a PNG, JPEG, WebP or OpenEXR image")]
     UnknownFormat,
     #[error("the file claims to be {format} but does not decode as one: {reason}")]
     Undecodable {
@@ -184,22 +216,20 @@ impl MediaStore {
     /// Verifies `bytes` are an image, stores them once per project, and makes the thumbnails.
     /// CPU and disk work: call from a blocking thread.
     pub fn put(&self, project_id: i64, bytes: &[u8]) -> Result<StoredFile, MediaError> {
-        if bytes.len() > MAX_FILE_BYTES {
-            return Err(MediaError::TooLarge(bytes.len()));
-        }
         // Decoded before anything is written: a file that is not a picture leaves nothing.
-        let format = ImageFormat::sniff(bytes).ok_or(MediaError::UnknownFormat)?;
+        let format = checked_format(bytes)?;
         let image = decode_image(bytes, format)?;
+        let (width, height) = (image.width(), image.height());
         let original = self.put_original(project_id, bytes)?;
-        let rgba = image.to_rgba8();
+        let rgba = srgb::display_rgba(image);
         let thumbhash = self.write_thumbs(project_id, &original.hash, &rgba)?;
         Ok(StoredFile {
             rel_path: original.rel_path,
             thumbhash,
             hash: original.hash,
             format: original.format,
-            width: image.width(),
-            height: image.height(),
+            width,
+            height,
             bytes: bytes.len() as u64,
         })
     }
@@ -208,10 +238,7 @@ impl MediaStore {
     /// stores the original, without decoding the pixels. [`finish`](Self::finish) makes the
     /// thumbnails later. From a blocking thread.
     pub fn put_original(&self, project_id: i64, bytes: &[u8]) -> Result<Original, MediaError> {
-        if bytes.len() > MAX_FILE_BYTES {
-            return Err(MediaError::TooLarge(bytes.len()));
-        }
-        let format = ImageFormat::sniff(bytes).ok_or(MediaError::UnknownFormat)?;
+        let format = checked_format(bytes)?;
         let (width, height) = dimensions(bytes, format)?;
         let hash = hex(&Sha256::digest(bytes));
         let key = self
@@ -243,7 +270,7 @@ impl MediaStore {
             .read(&key)
             .map_err(|source| self.failed(&key, source))?;
         let format = ImageFormat::sniff(&bytes).ok_or(MediaError::UnknownFormat)?;
-        let rgba = decode_image(&bytes, format)?.to_rgba8();
+        let rgba = srgb::display_rgba(decode_image(&bytes, format)?);
         let thumbhash = self.write_thumbs(project_id, hash, &rgba)?;
         Ok((thumbhash, rgba))
     }
@@ -439,7 +466,20 @@ impl MediaStore {
 pub fn thumbnail(bytes: &[u8], size: ThumbSize) -> Result<Vec<u8>, MediaError> {
     let format = ImageFormat::sniff(bytes).ok_or(MediaError::UnknownFormat)?;
     let image = decode_image(bytes, format)?;
-    Ok(thumbs::webp_thumbnail(&image.to_rgba8(), size))
+    Ok(thumbs::webp_thumbnail(&srgb::display_rgba(image), size))
+}
+
+/// The format of a file this store takes, by its magic bytes, within that format's size limit.
+fn checked_format(bytes: &[u8]) -> Result<ImageFormat, MediaError> {
+    let format = ImageFormat::sniff(bytes).ok_or(MediaError::UnknownFormat)?;
+    if bytes.len() > format.max_bytes() {
+        return Err(MediaError::TooLarge {
+            bytes: bytes.len(),
+            format: format.mime(),
+            limit: format.max_bytes(),
+        });
+    }
+    Ok(format)
 }
 
 pub fn valid_hash(hash: &str) -> bool {
@@ -551,6 +591,58 @@ mod tests {
             store.put(1, &fake),
             Err(MediaError::Undecodable { .. })
         ));
+    }
+
+    #[test]
+    fn an_openexr_render_is_stored_as_it_is_with_srgb_thumbnails() {
+        let root = tempfile::tempdir().unwrap();
+        let store = MediaStore::new(root.path());
+        // Linear 0.5 grey, with a highlight past white in one corner.
+        let mut linear = image::Rgba32FImage::from_pixel(40, 30, image::Rgba([0.5, 0.5, 0.5, 1.0]));
+        linear.put_pixel(0, 0, image::Rgba([8.0, 8.0, 8.0, 1.0]));
+        let mut exr = Vec::new();
+        image::DynamicImage::ImageRgba32F(linear)
+            .write_to(
+                &mut std::io::Cursor::new(&mut exr),
+                image::ImageFormat::OpenExr,
+            )
+            .unwrap();
+        let stored = store.put(3, &exr).unwrap();
+        assert_eq!(
+            (stored.format, stored.width, stored.height),
+            (ImageFormat::Exr, 40, 30)
+        );
+        assert!(stored.rel_path.ends_with(".exr"), "{}", stored.rel_path);
+        assert_eq!(fs::read(root.path().join(&stored.rel_path)).unwrap(), exr);
+        assert_eq!(mime_of_ext("exr"), Some("image/x-exr"));
+        let thumb = store
+            .read(&store.thumb_key(3, &stored.hash, ThumbSize::Large).unwrap())
+            .unwrap();
+        let shown = image::load_from_memory(&thumb).unwrap().to_rgb8();
+        // sRGB of linear 0.5 is 188; lossy WebP moves it a little.
+        let centre = shown.get_pixel(20, 15).0;
+        assert!(centre.iter().all(|c| c.abs_diff(188) <= 4), "{centre:?}");
+        // The thumbnails are remade from the original the same way.
+        let (thumbhash, rgba) = store.finish(3, &stored.hash, "exr").unwrap();
+        assert_eq!(thumbhash, stored.thumbhash);
+        assert_eq!(rgba.get_pixel(20, 15).0, [188, 188, 188, 255]);
+        assert_eq!(rgba.get_pixel(0, 0).0, [255, 255, 255, 255]);
+
+        // The magic number and nothing after it: refused, nothing written.
+        let mut fake = EXR_MAGIC.to_vec();
+        fake.extend_from_slice(b"not a header");
+        let refused = store.put(3, &fake).unwrap_err();
+        assert!(
+            matches!(
+                refused,
+                MediaError::Undecodable {
+                    format: "image/x-exr",
+                    ..
+                }
+            ),
+            "{refused}"
+        );
+        assert_eq!(store.list().unwrap().len(), 1 + THUMB_SIZES.len());
     }
 
     #[test]

@@ -13,9 +13,28 @@ pub const ART_FACTORY_KEY: &str = "art-factory";
 
 /// Encodes RGB8 pixels fast (speed matters more than the last few percent of size here).
 pub fn encode_rgb(width: u32, height: u32, pixels: &[u8]) -> Result<Vec<u8>, png::EncodingError> {
+    encode(width, height, png::ColorType::Rgb, pixels)
+}
+
+/// Encodes a picture with its alpha channel, as fast.
+pub fn encode_rgba(image: &image::RgbaImage) -> Result<Vec<u8>, png::EncodingError> {
+    encode(
+        image.width(),
+        image.height(),
+        png::ColorType::Rgba,
+        image.as_raw(),
+    )
+}
+
+fn encode(
+    width: u32,
+    height: u32,
+    color: png::ColorType,
+    pixels: &[u8],
+) -> Result<Vec<u8>, png::EncodingError> {
     let mut out = Vec::with_capacity(pixels.len() / 2);
     let mut encoder = png::Encoder::new(&mut out, width, height);
-    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_color(color);
     encoder.set_depth(png::BitDepth::Eight);
     encoder.set_compression(png::Compression::Fast);
     let mut writer = encoder.write_header()?;

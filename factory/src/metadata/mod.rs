@@ -98,9 +98,12 @@ pub fn read(bytes: &[u8]) -> Result<Option<Found>, MetadataError> {
             .and_then(containers::exif_text)
             .map(|t| vec![("parameters".to_string(), t)])
             .unwrap_or_default(),
+        // Art Factory writes no settings into an OpenEXR's header (they are in the database
+        // and the project's export).
+        Some(ImageFormat::Exr) => Vec::new(),
         None => {
             return Err(MetadataError::Damaged(
-                "it is not a PNG, JPEG or WebP image",
+                "it is not a PNG, JPEG, WebP or OpenEXR image",
             ))
         }
     };

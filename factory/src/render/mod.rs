@@ -16,6 +16,7 @@ use image::RgbaImage;
 pub use model::{Model, Vec3};
 
 use crate::assets::gltf::Bounds;
+use crate::media::srgb;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Projection {
@@ -119,16 +120,6 @@ pub fn framing(bounds: &Bounds, fov_y_degrees: f64) -> Camera {
     }
 }
 
-fn encode(c: f32) -> u8 {
-    let c = c.clamp(0.0, 1.0);
-    let s = if c <= 0.003_130_8 {
-        c * 12.92
-    } else {
-        1.055 * c.powf(1.0 / 2.4) - 0.055
-    };
-    (s * 255.0 + 0.5) as u8
-}
-
 /// Renders `model` seen by `camera` at `width`×`height`, two-by-two samples per pixel.
 pub fn render(
     model: &Model,
@@ -164,7 +155,12 @@ pub fn render_sampled(
                 }
             }
         }
-        image::Rgba([encode(sum[0]), encode(sum[1]), encode(sum[2]), 255])
+        image::Rgba([
+            srgb::encode(sum[0]),
+            srgb::encode(sum[1]),
+            srgb::encode(sum[2]),
+            255,
+        ])
     })
 }
 

@@ -59,14 +59,6 @@ pub struct Model {
     pub bounds: Option<Bounds>,
 }
 
-pub fn srgb_to_linear(c: f32) -> f32 {
-    if c <= 0.04045 {
-        c / 12.92
-    } else {
-        ((c + 0.055) / 1.055).powf(2.4)
-    }
-}
-
 pub fn sub(a: Vec3, b: Vec3) -> Vec3 {
     [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
 }
@@ -252,7 +244,9 @@ fn texture(loaded: &Loaded, checked: &Checked<'_>, image: usize) -> Texture {
         rgba
     }
     .to_rgba8();
-    let lut: Vec<f32> = (0..256).map(|c| srgb_to_linear(c as f32 / 255.0)).collect();
+    let lut: Vec<f32> = (0..256)
+        .map(|c| crate::media::srgb::decode(c as f32 / 255.0))
+        .collect();
     Texture {
         width: rgba.width(),
         height: rgba.height(),

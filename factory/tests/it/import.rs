@@ -166,7 +166,7 @@ async fn every_tools_file_is_read_damaged_ones_are_reported_and_a_second_run_ski
     for (name, words) in [
         ("damaged.png", "damaged"),
         ("empty.png", "empty"),
-        ("notes.txt", "not a PNG, JPEG or WebP"),
+        ("notes.txt", "not a PNG, JPEG, WebP or OpenEXR"),
     ] {
         let Outcome::Failed { reason } = outcome(&report, name) else {
             panic!("{name} must fail: {:?}", outcome(&report, name));

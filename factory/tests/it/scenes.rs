@@ -340,6 +340,75 @@ async fn blender_renders_reports_progress_cancels_and_stops_at_its_time_limit() 
     );
     assert!(blender_processes().is_empty());
 
+    // The same render as OpenEXR: linear light in half floats, whose sRGB encoding is the PNG
+    // (Cycles is deterministic for one seed and sample count), and thumbnails a browser shows.
+    let job = setup
+        .engine
+        .queue_render(&RenderOrder {
+            samples: Some(8),
+            format: OutputFormat::Exr,
+            ..order(saved.id, RenderEngine::Blender)
+        })
+        .await
+        .unwrap();
+    let done = wait_for_job(&setup, job.id, |j| j.state().is_terminal()).await;
+    assert_eq!(done.state(), JobState::Succeeded, "{:?}", done.error);
+    let exr = jobs::get(&mut *setup.db.conn().await, job.id)
+        .await
+        .unwrap()
+        .outputs
+        .remove(0);
+    assert_eq!(
+        (exr.mime.as_str(), exr.ext(), exr.width, exr.height),
+        ("image/x-exr", "exr", Some(96), Some(64))
+    );
+    let media = setup.engine.media().clone();
+    let (png_product, exr_product) = (product.clone(), exr.clone());
+    let (png, linear, thumb) = blocking(move || {
+        let read = |p: &factory::products::Product| {
+            media
+                .read(
+                    &media
+                        .original_key(p.project_id, &p.content_hash, p.ext())
+                        .unwrap(),
+                )
+                .unwrap()
+        };
+        let thumb = media
+            .thumb_key(
+                exr_product.project_id,
+                &exr_product.content_hash,
+                factory::media::ThumbSize::Small,
+            )
+            .map(|k| media.exists(&k).unwrap());
+        (
+            image::load_from_memory(&read(&png_product))
+                .unwrap()
+                .to_rgb8(),
+            image::load_from_memory_with_format(&read(&exr_product), image::ImageFormat::OpenExr)
+                .unwrap(),
+            thumb,
+        )
+    })
+    .await;
+    assert_eq!(thumb, Some(true));
+    assert!(
+        matches!(linear, image::DynamicImage::ImageRgba32F(_)),
+        "floats with alpha: {:?}",
+        linear.color()
+    );
+    let shown = factory::media::srgb::display_rgba(linear);
+    let differ = png
+        .pixels()
+        .zip(shown.pixels())
+        .filter(|(a, b)| (0..3).any(|c| a[c].abs_diff(b[c]) > 3))
+        .count();
+    assert!(
+        differ * 100 < png.len() / 3,
+        "{differ} of {} pixels differ between the PNG and the encoded EXR",
+        png.len() / 3
+    );
+
     // Cancelled while Cycles works: the process group is killed.
     let long = setup
         .engine

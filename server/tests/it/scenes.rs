@@ -301,7 +301,7 @@ async fn a_kill_9_during_a_blender_render_leaves_no_blender_and_the_render_runs_
         .unwrap();
     // Long enough to be caught in the middle, short enough to finish after the restart.
     let job: Value = client.post(format!("{base}/api/v1/renderjobs"))
-        .json(&json!({"scene_id": scene["id"], "engine": "blender", "width": 160, "height": 120, "samples": 1500}))
+        .json(&json!({"scene_id": scene["id"], "engine": "blender", "width": 160, "height": 120, "samples": 1500, "format": "exr"}))
         .send().await.unwrap().json().await.unwrap();
     let job_url = format!("/api/v1/renderjobs/{}", job["id"]);
     let get = async |server: &ServerProcess| -> Value {
@@ -347,6 +347,30 @@ async fn a_kill_9_during_a_blender_render_leaves_no_blender_and_the_render_runs_
         1,
         "one picture: {done}"
     );
+    // An OpenEXR original, served as one, with a WebP preview a browser shows.
+    let output = &done["outputs"][0];
+    assert_eq!(output["mime"], "image/x-exr", "{done}");
+    let exr = reqwest::get(server.url(output["url"].as_str().unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(exr.headers()["content-type"], "image/x-exr");
+    assert!(exr
+        .bytes()
+        .await
+        .unwrap()
+        .starts_with(&[0x76, 0x2f, 0x31, 0x01]));
+    let product: Value =
+        reqwest::get(server.url(&format!("/api/v1/products/{}", output["product_id"])))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(product["product"]["format"], "exr", "{product}");
+    let preview = reqwest::get(server.url(product["product"]["preview_url"].as_str().unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(preview.headers()["content-type"], "image/webp");
     assert!(blender_processes().is_empty());
     server.signal(nix::sys::signal::Signal::SIGTERM);
     assert!(server.wait().success());

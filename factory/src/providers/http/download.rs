@@ -140,7 +140,7 @@ pub fn check_image(
     let bad = |message: String| ProviderError::new(provider, ErrorKind::BadOutput, message);
     let format = ImageFormat::sniff(bytes).ok_or_else(|| {
         bad(format!(
-            "the output ({} bytes) is not a PNG, JPEG or WebP image",
+            "the output ({} bytes) is not a PNG, JPEG, WebP or OpenEXR image",
             bytes.len()
         ))
     })?;

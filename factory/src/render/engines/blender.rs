@@ -27,7 +27,7 @@ use crate::scenes::LightType;
 
 pub const ID: &str = "blender";
 pub const NAME: &str = "Blender";
-pub const FORMATS: &[OutputFormat] = &[OutputFormat::Png, OutputFormat::Jpeg];
+pub const FORMATS: &[OutputFormat] = &[OutputFormat::Png, OutputFormat::Jpeg, OutputFormat::Exr];
 pub const DEFAULT_SAMPLES: u32 = 32;
 pub const MAX_SAMPLES: u32 = 4096;
 /// How long a render may take unless configured otherwise.

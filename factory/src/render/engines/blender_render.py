@@ -86,6 +86,12 @@ if order["format"] == "jpeg":
     settings.quality = 92
 if order["format"] == "png":
     settings.color_mode = "RGB"
+if order["format"] == "exr":
+    # Linear light, half floats, lossless ZIP: what compositing reads, and what the app's
+    # decoder (and every OpenEXR reader) takes. The view transform does not apply to it.
+    settings.color_mode = "RGBA"
+    settings.color_depth = "16"
+    settings.exr_codec = "ZIP"
 scene.render.use_file_extension = False
 scene.render.filepath = order["output"]
 print("ART_FACTORY: rendering", flush=True)

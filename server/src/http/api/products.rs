@@ -165,7 +165,7 @@ pub async fn get(State(engine): State<Engine>, Id(id): Id) -> ApiResult<Json<Pro
 
 #[utoipa::path(get, path = "/api/v1/products/{id}/original", tag = "products",
     params(("id" = i64, Path, description = "The product's id")),
-    responses((status = 200, description = "The file as made (PNG, JPEG or WebP), cached for a year; ranges supported", content_type = "image/*"),
+    responses((status = 200, description = "The file as made (PNG, JPEG, WebP, OpenEXR for a render, GLB for a 3D model), cached for a year; ranges supported", content_type = "application/octet-stream"),
         (status = 404, body = Problem)))]
 pub async fn original(
     State(engine): State<Engine>,

@@ -136,7 +136,8 @@ pub(super) fn images(
             out.push(None);
             continue;
         };
-        let Some(format) = ImageFormat::sniff(&bytes) else {
+        // glTF textures are PNG or JPEG (WebP by extension); an OpenEXR is not one.
+        let Some(format) = ImageFormat::sniff(&bytes).filter(|f| f.browser_shows()) else {
             issues.error(
                 "IMAGE_UNRECOGNIZED_FORMAT",
                 at,
