@@ -11,6 +11,7 @@
 //! commits) and readable by their owner only; a bucket's PUT is atomic by itself. A file's bytes
 //! are checked by sniffing and decoding them, never by trusting a declared type.
 
+pub mod av;
 pub mod blobs;
 pub mod png;
 pub mod srgb;
@@ -34,7 +35,9 @@ pub const STORED_OTHER: &[&str] = &["glb"];
 pub fn mime_of_ext(ext: &str) -> Option<&'static str> {
     match ext {
         "glb" => Some("model/gltf-binary"),
-        other => ImageFormat::from_ext(other).map(ImageFormat::mime),
+        other => ImageFormat::from_ext(other)
+            .map(ImageFormat::mime)
+            .or_else(|| av::Container::from_ext(other).map(|c| c.mime(true))),
     }
 }
 
@@ -163,6 +166,17 @@ pub struct StoredFile {
     pub thumbhash: String,
 }
 
+/// A stored video or sound and what was learnt about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredAv {
+    pub hash: String,
+    pub rel_path: String,
+    pub probe: av::Probe,
+    pub bytes: u64,
+    /// Of the poster frame or the waveform.
+    pub thumbhash: String,
+}
+
 /// An original stored before its pixels were decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Original {
@@ -275,6 +289,77 @@ impl MediaStore {
         Ok((thumbhash, rgba))
     }
 
+    /// Verifies `bytes` are a video or a sound (sniffed, then probed), stores them once per
+    /// project, and makes what pages show: a poster frame's thumbnails and a looping preview
+    /// for a video, a waveform's thumbnails for a sound. From a blocking thread.
+    pub fn put_av(
+        &self,
+        tools: &av::Tools,
+        project_id: i64,
+        bytes: &[u8],
+    ) -> Result<StoredAv, av::AvError> {
+        let container = av::checked_container(bytes)?;
+        // ffmpeg reads a file (an MP4's index may be at its end): a private one in the data dir,
+        // removed when done.
+        let mut file = tempfile::Builder::new()
+            .prefix(".tmp-av-")
+            .tempfile_in(&self.root)?;
+        std::io::Write::write_all(&mut file, bytes)?;
+        let path = file.path();
+        let mut probe = tools.probe(path, container)?;
+        let (picture, preview) = if probe.is_video() {
+            (
+                tools.poster(path, probe.duration_secs)?,
+                Some(tools.preview(path)?),
+            )
+        } else {
+            let samples = tools.samples(path)?;
+            // The sound as decoded is the truth, whatever its header claims.
+            probe.duration_secs = samples.len() as f64 / av::waveform::RATE as f64;
+            if samples.is_empty() {
+                return Err(av::AvError::Damaged {
+                    container: container.ext(),
+                    reason: "it holds no sound".into(),
+                });
+            }
+            let picture = av::waveform::draw(&samples, av::waveform::WIDTH, av::waveform::HEIGHT);
+            (picture, None)
+        };
+        let hash = hex(&Sha256::digest(bytes));
+        let key = self
+            .original_key(project_id, &hash, container.ext())
+            .expect("a fresh hash is valid");
+        let written = |e: MediaError| match e {
+            MediaError::Write { source, .. } => av::AvError::Io(source),
+            other => av::AvError::Io(io::Error::other(other.to_string())),
+        };
+        self.write_once(&key, bytes).map_err(written)?;
+        if let Some(preview) = &preview {
+            let key = self.preview_key(project_id, &hash).expect("valid hash");
+            self.write_once(&key, preview).map_err(written)?;
+        }
+        let thumbhash = self
+            .write_thumbs(project_id, &hash, &picture)
+            .map_err(written)?;
+        Ok(StoredAv {
+            rel_path: key.as_str().to_string(),
+            hash,
+            probe,
+            bytes: bytes.len() as u64,
+            thumbhash,
+        })
+    }
+
+    /// Where a video's looping preview is kept.
+    pub fn preview_key(&self, project_id: i64, hash: &str) -> Option<Key> {
+        valid_hash(hash).then(|| {
+            Key::new(format!(
+                "projects/{project_id}/thumbs/{}/{hash}-preview.webp",
+                &hash[..2]
+            ))
+        })
+    }
+
     fn write_thumbs(
         &self,
         project_id: i64,
@@ -314,6 +399,7 @@ impl MediaStore {
     pub fn original_key(&self, project_id: i64, hash: &str, ext: &str) -> Option<Key> {
         let ext = ImageFormat::from_ext(ext)
             .map(ImageFormat::ext)
+            .or_else(|| av::Container::from_ext(ext).map(av::Container::ext))
             .or_else(|| STORED_OTHER.iter().copied().find(|known| *known == ext))?;
         valid_hash(hash).then(|| {
             Key::new(format!(
@@ -363,6 +449,10 @@ impl MediaStore {
                 .into_iter()
                 .filter_map(|size| self.thumb_key(project_id, hash, size)),
         );
+        // A video's preview (a sound in the same containers has none).
+        if av::Container::from_ext(ext).is_some() {
+            keys.extend(self.preview_key(project_id, hash));
+        }
         keys
     }
 
@@ -447,6 +537,7 @@ impl MediaStore {
             .into_iter()
             .zip(self.keys_of(to, hash, ext))
         {
+            // A missing source (a sound's preview) is skipped.
             self.blobs.copy(&source, &target)?;
         }
         Ok(())

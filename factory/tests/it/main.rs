@@ -3,6 +3,7 @@
 mod a1111;
 mod assets;
 mod auth;
+mod av;
 mod backup;
 mod character_sheets;
 mod characters;

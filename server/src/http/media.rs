@@ -120,13 +120,17 @@ async fn send_file(
     }
 }
 
-/// `<hash>.<ext>` is an original, `<hash>-<size>.webp` a thumbnail.
+/// `<hash>.<ext>` is an original, `<hash>-<size>.webp` a thumbnail, `<hash>-preview.webp` a
+/// video's looping preview.
 fn resolve(media: &MediaStore, project_id: i64, file: &str) -> Option<(Key, &'static str)> {
     let (stem, ext) = file.rsplit_once('.')?;
     match stem.split_once('-') {
         None => {
             let mime = factory::media::mime_of_ext(ext)?;
             Some((media.original_key(project_id, stem, ext)?, mime))
+        }
+        Some((hash, "preview")) if ext == "webp" => {
+            Some((media.preview_key(project_id, hash)?, "image/webp"))
         }
         Some((hash, size)) if ext == "webp" => {
             let size = ThumbSize::from_pixels(size.parse().ok()?)?;
