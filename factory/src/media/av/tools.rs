@@ -72,19 +72,9 @@ impl Tools {
             reason,
         };
         let out = self
-            .run(
-                "ffprobe",
+            .ffprobe(
                 path,
-                Command::new(&self.ffprobe)
-                    .args([
-                        "-v",
-                        "error",
-                        "-print_format",
-                        "json",
-                        "-show_format",
-                        "-show_streams",
-                    ])
-                    .arg(path),
+                &["-print_format", "json", "-show_format", "-show_streams"],
             )
             // What the demuxer could not read is what is wrong with the file.
             .map_err(|e| match e {
@@ -148,18 +138,14 @@ impl Tools {
         }
         // The index may promise more than the file holds (a download cut short with its index
         // first): the packets that can be read must cover the duration.
-        let packets = self.run(
-            "ffprobe",
+        let packets = self.ffprobe(
             path,
-            Command::new(&self.ffprobe)
-                .args([
-                    "-v",
-                    "error",
-                    "-show_entries",
-                    "packet=pts_time,duration_time",
-                ])
-                .args(["-of", "csv=p=0"])
-                .arg(path),
+            &[
+                "-show_entries",
+                "packet=pts_time,duration_time",
+                "-of",
+                "csv=p=0",
+            ],
         )?;
         let covered = String::from_utf8_lossy(&packets)
             .lines()
@@ -188,13 +174,10 @@ impl Tools {
     /// A frame a second in (or at the middle of a shorter clip), as RGBA.
     pub fn poster(&self, path: &Path, duration_secs: f64) -> Result<image::RgbaImage, AvError> {
         let at = format!("{:.3}", (duration_secs / 2.0).min(1.0));
-        let png = self.run(
-            "ffmpeg",
+        let png = self.ffmpeg(
             path,
-            Command::new(&self.ffmpeg)
-                .args(["-v", "error", "-ss", &at, "-i"])
-                .arg(path)
-                .args(["-frames:v", "1", "-f", "image2pipe", "-c:v", "png", "-"]),
+            &["-ss", &at],
+            &["-frames:v", "1", "-f", "image2pipe", "-c:v", "png", "-"],
         )?;
         image::load_from_memory_with_format(&png, image::ImageFormat::Png)
             .map(|i| i.to_rgba8())
@@ -209,32 +192,57 @@ impl Tools {
         let filter = format!(
             "fps={PREVIEW_FPS},scale=w={PREVIEW_SIDE}:h={PREVIEW_SIDE}:force_original_aspect_ratio=decrease"
         );
-        self.run(
-            "ffmpeg",
+        self.ffmpeg(
             path,
-            Command::new(&self.ffmpeg)
-                .args(["-v", "error", "-t", PREVIEW_SECS, "-i"])
-                .arg(path)
-                .args(["-an", "-vf", &filter, "-loop", "0", "-c:v", "libwebp_anim"])
-                .args(["-quality", "50", "-f", "webp", "-"]),
+            &["-t", PREVIEW_SECS],
+            &[
+                "-an",
+                "-vf",
+                &filter,
+                "-loop",
+                "0",
+                "-c:v",
+                "libwebp_anim",
+                "-quality",
+                "50",
+                "-f",
+                "webp",
+                "-",
+            ],
         )
     }
 
     /// The sound mixed to one channel at [`RATE`], as samples.
     pub fn samples(&self, path: &Path) -> Result<Vec<i16>, AvError> {
         let rate = RATE.to_string();
-        let raw = self.run(
-            "ffmpeg",
+        let raw = self.ffmpeg(
             path,
-            Command::new(&self.ffmpeg)
-                .args(["-v", "error", "-i"])
-                .arg(path)
-                .args(["-vn", "-ac", "1", "-ar", &rate, "-f", "s16le", "-"]),
+            &[],
+            &["-vn", "-ac", "1", "-ar", &rate, "-f", "s16le", "-"],
         )?;
         Ok(raw
             .chunks_exact(2)
             .map(|b| i16::from_le_bytes([b[0], b[1]]))
             .collect())
+    }
+
+    /// `ffprobe -v error <args> <path>`.
+    fn ffprobe(&self, path: &Path, args: &[&str]) -> Result<Vec<u8>, AvError> {
+        let mut command = Command::new(&self.ffprobe);
+        command.args(["-v", "error"]).args(args).arg(path);
+        self.run("ffprobe", path, &mut command)
+    }
+
+    /// `ffmpeg -v error <input options> -i <path> <output options>`.
+    fn ffmpeg(&self, path: &Path, input: &[&str], output: &[&str]) -> Result<Vec<u8>, AvError> {
+        let mut command = Command::new(&self.ffmpeg);
+        command
+            .args(["-v", "error"])
+            .args(input)
+            .arg("-i")
+            .arg(path)
+            .args(output);
+        self.run("ffmpeg", path, &mut command)
     }
 
     /// Runs `command` to its end within the time limit: its standard output, or its last
