@@ -38,6 +38,10 @@ pub struct Product {
     pub created_at: DateTime<Utc>,
     /// In the trash since then.
     pub deleted_at: Option<DateTime<Utc>>,
+    /// How long a video or sound lasts.
+    pub duration_ms: Option<i32>,
+    /// What was probed of a video or sound ([`crate::media::av::Probe`]).
+    pub av_info: Option<Value>,
 }
 
 impl Product {
@@ -74,6 +78,9 @@ pub struct NewProduct {
     pub thumbhash: Option<String>,
     /// The product it was made from (image-to-image).
     pub parent_id: Option<i64>,
+    pub kind: &'static str,
+    pub duration_ms: Option<i32>,
+    pub av_info: Option<Value>,
 }
 
 impl NewProduct {
@@ -81,13 +88,27 @@ impl NewProduct {
     /// from.
     pub fn stored(project_id: i64, stored: crate::media::StoredFile) -> Self {
         Self {
-            project_id,
             content_hash: stored.hash,
             path: stored.rel_path,
             mime: stored.format.mime().to_string(),
             width: Some(stored.width as i32),
             height: Some(stored.height as i32),
             bytes: stored.bytes as i64,
+            thumbhash: Some(stored.thumbhash),
+            ..Self::blank(project_id)
+        }
+    }
+
+    /// A picture of `project_id` with no file yet and nothing about where it came from.
+    fn blank(project_id: i64) -> Self {
+        Self {
+            project_id,
+            content_hash: String::new(),
+            path: String::new(),
+            mime: String::new(),
+            width: None,
+            height: None,
+            bytes: 0,
             prompt: String::new(),
             negative_prompt: String::new(),
             params: Value::Object(Default::default()),
@@ -98,18 +119,41 @@ impl NewProduct {
             batch_id: None,
             output_index: 0,
             bindings: Value::Object(Default::default()),
-            thumbhash: Some(stored.thumbhash),
+            thumbhash: None,
             parent_id: None,
+            kind: "image",
+            duration_ms: None,
+            av_info: None,
         }
     }
 
-    /// Output `index` of `job`, stored as `stored`: the file, and where it came from (the
-    /// request's prompt and settings, the job's seed and bindings).
+    /// A stored video or sound as a product of `project_id`, of kind `video` or `audio`.
+    pub fn stored_av(project_id: i64, stored: crate::media::StoredAv) -> Self {
+        let video = stored.probe.video.as_ref();
+        Self {
+            project_id,
+            content_hash: stored.hash,
+            path: stored.rel_path,
+            mime: stored.probe.mime().to_string(),
+            width: video.map(|v| v.width as i32),
+            height: video.map(|v| v.height as i32),
+            bytes: stored.bytes as i64,
+            thumbhash: Some(stored.thumbhash),
+            kind: if video.is_some() { "video" } else { "audio" },
+            duration_ms: Some((stored.probe.duration_secs * 1000.0).round() as i32),
+            av_info: Some(serde_json::to_value(&stored.probe).expect("a probe serialises")),
+            ..Self::blank(project_id)
+        }
+    }
+
+    /// Output `index` of `job`, stored as `file` ([`stored`](Self::stored) or
+    /// [`stored_av`](Self::stored_av)): the file, and where it came from (the request's prompt
+    /// and settings, the job's seed and bindings).
     pub fn from_job(
         job: &crate::jobs::Job,
         request: &crate::providers::GenerationRequest,
         index: usize,
-        stored: crate::media::StoredFile,
+        file: NewProduct,
     ) -> Self {
         Self {
             prompt: request.prompt.clone(),
@@ -129,7 +173,7 @@ impl NewProduct {
             output_index: index as i32,
             bindings: job.bindings.clone(),
             parent_id: request.input_image.as_ref().map(|i| i.product_id),
-            ..Self::stored(job.project_id, stored)
+            ..file
         }
     }
 }

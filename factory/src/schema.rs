@@ -89,6 +89,8 @@ diesel::table! {
         created_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
         search_tsv -> Nullable<Tsvector>,
+        duration_ms -> Nullable<Int4>,
+        av_info -> Nullable<Jsonb>,
     }
 }
 

@@ -22,6 +22,8 @@ pub struct ProductDto {
     pub kind: ProductKind,
     /// The original's format (`None` for a file this app does not write).
     pub format: Option<FileFormat>,
+    /// How long a video or sound lasts.
+    pub duration_ms: Option<i32>,
     /// The product it was made from (image-to-image).
     pub parent_id: Option<i64>,
     pub provider: Option<String>,
@@ -65,6 +67,12 @@ pub enum FileFormat {
     Exr,
     /// A binary glTF model.
     Glb,
+    Mp4,
+    Webm,
+    Wav,
+    Mp3,
+    Ogg,
+    Flac,
 }
 
 impl FileFormat {
@@ -76,6 +84,12 @@ impl FileFormat {
             "webp" => Some(FileFormat::Webp),
             "exr" => Some(FileFormat::Exr),
             "glb" => Some(FileFormat::Glb),
+            "mp4" => Some(FileFormat::Mp4),
+            "webm" => Some(FileFormat::Webm),
+            "wav" => Some(FileFormat::Wav),
+            "mp3" => Some(FileFormat::Mp3),
+            "ogg" => Some(FileFormat::Ogg),
+            "flac" => Some(FileFormat::Flac),
             _ => None,
         }
     }
@@ -87,6 +101,12 @@ impl FileFormat {
             FileFormat::Webp => "WebP",
             FileFormat::Exr => "OpenEXR (linear, half float)",
             FileFormat::Glb => "glTF binary (GLB)",
+            FileFormat::Mp4 => "MP4",
+            FileFormat::Webm => "WebM",
+            FileFormat::Wav => "WAV",
+            FileFormat::Mp3 => "MP3",
+            FileFormat::Ogg => "Ogg",
+            FileFormat::Flac => "FLAC",
         }
     }
 
@@ -97,8 +117,9 @@ impl FileFormat {
 }
 
 impl ProductDto {
-    /// The picture to show at full size: the original, or its large sRGB preview when a
-    /// browser cannot show the original (a 3D model, an OpenEXR render).
+    /// The picture to show at full size: the original, or its large preview when a browser
+    /// cannot show the original in an `<img>` (a 3D model, an OpenEXR render, a video's poster,
+    /// a sound's waveform).
     pub fn shown_url(&self) -> &str {
         if self.format.is_some_and(FileFormat::browser_shows) {
             &self.url
@@ -169,6 +190,7 @@ impl From<factory::products::Product> for ProductDto {
             seed: p.seed,
             kind: ProductKind::from_engine(&p.kind),
             format,
+            duration_ms: p.duration_ms,
             parent_id: p.parent_id,
             provider: p.provider,
             model: p.model,

@@ -17,6 +17,8 @@ fn title(product: &ProductDto) -> String {
     match product.kind {
         ProductKind::Upload => format!("Upload #{}", product.id),
         ProductKind::Model3d => format!("3D model #{}", product.id),
+        ProductKind::Video => format!("Video #{}", product.id),
+        ProductKind::Audio => format!("Sound #{}", product.id),
         _ => format!("Image #{}", product.id),
     }
 }
@@ -97,16 +99,36 @@ fn ProductView(detail: ProductDetailDto) -> impl IntoView {
             <div>
                 // A model or an OpenEXR shows its rendered sRGB preview here; the 3D view is on
                 // the asset's page, the full range in the downloaded original.
-                <ZoomImage src=product.shown_url().to_string() alt=if product.prompt.is_empty() { heading.clone() } else { product.prompt.clone() }
-                    width=product.width.unwrap_or(768) height=product.height.unwrap_or(768) placeholder=product.placeholder.clone() />
-                <p class="mt-1 text-xs text-stone-500">"Click to zoom, move to pan. ← → step through the gallery, Esc goes back to it."</p>
+                {match product.kind {
+                    // The original plays, with the browser's controls; ranges let it seek.
+                    ProductKind::Video => view! {
+                        <video controls preload="metadata" class="w-full rounded" src=product.url.clone()
+                            poster=product.preview_url.clone() aria-label=format!("{heading} (video)")
+                            width=product.width.unwrap_or(768) height=product.height.unwrap_or(432)></video>
+                    }.into_any(),
+                    ProductKind::Audio => view! {
+                        <img src=product.preview_url.clone() alt=format!("Waveform of {heading}") class="w-full rounded" width="768" height="192" />
+                        <audio controls preload="metadata" class="mt-2 w-full" src=product.url.clone() aria-label=format!("{heading} (sound)")></audio>
+                    }.into_any(),
+                    _ => view! {
+                        <ZoomImage src=product.shown_url().to_string() alt=if product.prompt.is_empty() { heading.clone() } else { product.prompt.clone() }
+                            width=product.width.unwrap_or(768) height=product.height.unwrap_or(768) placeholder=product.placeholder.clone() />
+                        <p class="mt-1 text-xs text-stone-500">"Click to zoom, move to pan. ← → step through the gallery, Esc goes back to it."</p>
+                    }.into_any(),
+                }}
             </div>
             <GalleryKeys />
             <div class="space-y-4 text-sm">
                 <dl class="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1">
                     <dt class="font-medium">"Made with"</dt><dd>{made_with}</dd>
-                    <dt class="font-medium">"Size"</dt>
-                    <dd>{format!("{} × {}", product.width.unwrap_or_default(), product.height.unwrap_or_default())}</dd>
+                    {product.width.zip(product.height).map(|(w, h)| view! {
+                        <dt class="font-medium">"Size"</dt>
+                        <dd>{format!("{w} × {h}")}</dd>
+                    })}
+                    {product.duration_ms.map(|ms| view! {
+                        <dt class="font-medium">"Length"</dt>
+                        <dd data-duration>{format!("{:.1} s", ms as f64 / 1000.0)}</dd>
+                    })}
                     {product.format.map(|f| view! {
                         <dt class="font-medium">"Format"</dt>
                         <dd data-format>
@@ -155,8 +177,8 @@ fn ProductView(detail: ProductDetailDto) -> impl IntoView {
                         <pre class="mt-1 overflow-x-auto rounded bg-stone-100 p-2 text-xs dark:bg-stone-900">{detail.params.clone()}</pre>
                     </details>
                 })}
-                // A model is not a picture a provider takes.
-                {(product.kind != ProductKind::Model3d).then(|| view! {
+                // Only a picture is an input a provider takes.
+                {matches!(product.kind, ProductKind::Image | ProductKind::Upload).then(|| view! {
                     <div class="flex flex-wrap gap-2">
                         <a href=use_as_input class=button::primary()>"Use as input"</a>
                         <a href=format!("/pipelines?project={}&input={}", product.project_id, product.id)

@@ -193,6 +193,8 @@ pub struct MediaStore {
     /// The data dir (temporary files and the export spool live here even with a bucket).
     root: PathBuf,
     blobs: Blobs,
+    /// ffmpeg and ffprobe, looked for on the first video or sound.
+    av: Arc<std::sync::OnceLock<Result<av::Tools, String>>>,
 }
 
 impl MediaStore {
@@ -202,6 +204,7 @@ impl MediaStore {
         Self {
             blobs: Blobs::Dir(root.clone()),
             root,
+            av: Default::default(),
         }
     }
 
@@ -210,6 +213,7 @@ impl MediaStore {
         Self {
             root: root.into(),
             blobs: Blobs::Bucket(Arc::new(bucket)),
+            av: Default::default(),
         }
     }
 
@@ -292,13 +296,9 @@ impl MediaStore {
     /// Verifies `bytes` are a video or a sound (sniffed, then probed), stores them once per
     /// project, and makes what pages show: a poster frame's thumbnails and a looping preview
     /// for a video, a waveform's thumbnails for a sound. From a blocking thread.
-    pub fn put_av(
-        &self,
-        tools: &av::Tools,
-        project_id: i64,
-        bytes: &[u8],
-    ) -> Result<StoredAv, av::AvError> {
+    pub fn put_av(&self, project_id: i64, bytes: &[u8]) -> Result<StoredAv, av::AvError> {
         let container = av::checked_container(bytes)?;
+        let tools = self.av_tools()?;
         // ffmpeg reads a file (an MP4's index may be at its end): a private one in the data dir,
         // removed when done.
         let mut file = tempfile::Builder::new()
@@ -348,6 +348,19 @@ impl MediaStore {
             bytes: bytes.len() as u64,
             thumbhash,
         })
+    }
+
+    /// ffmpeg and ffprobe from the PATH, looked for once; the error says how to install them.
+    pub fn av_tools(&self) -> Result<&av::Tools, av::AvError> {
+        self.av
+            .get_or_init(|| {
+                av::Tools::detect(None).map_err(|e| match e {
+                    av::AvError::Missing(what) => what,
+                    other => other.to_string(),
+                })
+            })
+            .as_ref()
+            .map_err(|e| av::AvError::Missing(e.clone()))
     }
 
     /// Where a video's looping preview is kept.

@@ -8,13 +8,9 @@ use std::process::Command;
 use factory::media::av::{AvError, Container, Tools};
 use factory::media::{ImageFormat, MediaStore, THUMB_SIZES};
 
-use crate::queue::blocking;
+use factory::jobs::JobState;
 
-fn tools() -> Tools {
-    Tools::detect(None).unwrap_or_else(|e| {
-        panic!("this test runs the real ffmpeg ({e}); install it with scripts/setup")
-    })
-}
+use crate::queue::{blocking, run_scripted, setup_with_providers};
 
 /// A file made by ffmpeg from its test sources, in `dir`.
 fn make(dir: &Path, name: &str, args: &[&str]) -> Vec<u8> {
@@ -49,10 +45,12 @@ const CLIP: &[&str] = &[
 
 async fn exercise(media: MediaStore) {
     blocking(move || {
-        let tools = tools();
+        media.av_tools().unwrap_or_else(|e| {
+            panic!("this test runs the real ffmpeg ({e}); install it with scripts/setup")
+        });
         let dir = tempfile::tempdir().unwrap();
         let mp4 = make(dir.path(), "clip.mp4", CLIP);
-        let stored = media.put_av(&tools, 4, &mp4).unwrap();
+        let stored = media.put_av(4, &mp4).unwrap();
         let probe = &stored.probe;
         assert_eq!(probe.container, Container::Mp4);
         assert!((probe.duration_secs - 3.0).abs() < 0.1, "{probe:?}");
@@ -110,7 +108,7 @@ async fn exercise(media: MediaStore) {
                 "-shortest",
             ],
         );
-        let stored = media.put_av(&tools, 4, &webm).unwrap();
+        let stored = media.put_av(4, &webm).unwrap();
         assert_eq!(stored.probe.container, Container::Webm);
         assert_eq!(stored.probe.video.as_ref().unwrap().codec, "vp9");
         assert_eq!(stored.probe.audio.as_ref().unwrap().codec, "opus");
@@ -129,7 +127,7 @@ async fn exercise(media: MediaStore) {
                 "volume=4",
             ],
         );
-        let stored = media.put_av(&tools, 4, &wav).unwrap();
+        let stored = media.put_av(4, &wav).unwrap();
         assert_eq!(stored.probe.mime(), "audio/wav");
         assert!(stored.probe.video.is_none());
         assert!((stored.probe.duration_secs - 2.0).abs() < 0.01);
@@ -161,7 +159,7 @@ async fn exercise(media: MediaStore) {
         let claimed: u32 = 44_100 * 2 * 36_000;
         long[data + 4..data + 8].copy_from_slice(&claimed.to_le_bytes());
         long[4..8].copy_from_slice(&(claimed + 36).to_le_bytes());
-        let stored = media.put_av(&tools, 5, &long).unwrap();
+        let stored = media.put_av(5, &long).unwrap();
         assert!(
             (stored.probe.duration_secs - 2.0).abs() < 0.01,
             "{:?}",
@@ -195,7 +193,7 @@ async fn exercise(media: MediaStore) {
             ("a PNG behind an MP4's magic", png_as_mp4, "starts like mp4"),
             ("text", b"hello, world".to_vec(), "not an MP4, WebM, WAV"),
         ] {
-            let e = media.put_av(&tools, 4, &bytes).expect_err(what);
+            let e = media.put_av(4, &bytes).expect_err(what);
             assert!(e.to_string().contains(expect), "{what}: {e}");
         }
         assert_eq!(media.list().unwrap(), before, "nothing stored");
@@ -217,4 +215,52 @@ fn without_ffmpeg_the_error_says_how_to_install_it() {
     let e = Tools::detect(Some(empty.path())).unwrap_err();
     assert!(matches!(e, AvError::Missing(_)));
     assert!(e.to_string().contains("apt install ffmpeg"), "{e}");
+}
+
+/// A provider's video and sound become products of their kind, with what was probed; a
+/// damaged one fails its job, saying why.
+#[tokio::test]
+async fn a_provider_s_video_and_sound_become_products_of_their_kind() {
+    let setup = setup_with_providers(1, Vec::new()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mp4 = make(dir.path(), "clip.mp4", CLIP);
+    let wav = make(
+        dir.path(),
+        "tone.wav",
+        &["-f", "lavfi", "-i", "sine=duration=2"],
+    );
+    setup.scripted().answer_with("a clip", mp4.clone());
+    setup.scripted().answer_with("a tone", wav);
+    setup
+        .scripted()
+        .answer_with("a cut clip", mp4[..mp4.len() / 3].to_vec());
+
+    let mut conn = setup.db.conn().await;
+    for (prompt, kind, mime, size, duration_ms) in [
+        ("a clip", "video", "video/mp4", Some((320, 240)), 3000),
+        ("a tone", "audio", "audio/wav", None, 2000),
+    ] {
+        let jobs = run_scripted(&setup, prompt).await;
+        assert_eq!(jobs[0].state(), JobState::Succeeded, "{:?}", jobs[0].error);
+        let product = factory::products::list_for_batch(&mut conn, jobs[0].batch_id)
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!((product.kind.as_str(), product.mime.as_str()), (kind, mime));
+        assert_eq!(product.width.zip(product.height), size);
+        assert_eq!(product.duration_ms, Some(duration_ms));
+        let info = product.av_info.unwrap();
+        assert_eq!(
+            info["container"],
+            if kind == "video" { "mp4" } else { "wav" }
+        );
+        assert!(product.thumbhash.is_some());
+    }
+    let jobs = run_scripted(&setup, "a cut clip").await;
+    assert_eq!(jobs[0].state(), JobState::Failed);
+    let error = jobs[0].error.clone().unwrap_or_default();
+    assert!(
+        error.contains("the result was refused: the file starts like mp4"),
+        "{error}"
+    );
 }

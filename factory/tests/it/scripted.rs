@@ -1,6 +1,7 @@
 //! A provider with a remote queue whose behaviour each prompt scripts, for exercising the
 //! engine's state machine: `ok`, `flaky:N` (N retryable submit failures, then ok), `refused`
-//! (a validation error), `hang` (runs until cancelled). It counts submissions and cancels.
+//! (a validation error), `hang` (runs until cancelled); a prompt given a file with
+//! [`Scripted::answer_with`] completes with those bytes. It counts submissions and cancels.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -26,6 +27,8 @@ struct State {
     /// submissions per prompt (including failed ones)
     pub submissions: HashMap<String, u32>,
     pub cancels: Vec<String>,
+    /// prompt -> the bytes its request completes with
+    answers: HashMap<String, Vec<u8>>,
 }
 
 impl Scripted {
@@ -61,6 +64,12 @@ impl Scripted {
             .get(prompt)
             .copied()
             .unwrap_or(0)
+    }
+
+    /// A request for `prompt` completes with `bytes` (a video, a sound, a damaged file).
+    pub fn answer_with(&self, prompt: &str, bytes: Vec<u8>) {
+        let mut state = self.inner.lock().unwrap();
+        state.answers.insert(prompt.to_string(), bytes);
     }
 
     pub fn cancels(&self) -> Vec<String> {
@@ -116,7 +125,8 @@ impl Provider for Scripted {
 
     async fn poll(&self, request: RequestRef<'_>) -> Result<PollStatus, ProviderError> {
         let request_id = request.request_id;
-        let mut state = self.inner.lock().unwrap();
+        let mut guard = self.inner.lock().unwrap();
+        let state = &mut *guard;
         let Some((request, polls, cancelled)) = state.requests.get_mut(request_id) else {
             return Err(ProviderError::new(
                 "Scripted",
@@ -140,9 +150,13 @@ impl Provider for Scripted {
                 progress: Some(0.5),
                 message: Some("denoising".into()),
             }),
-            _ => Ok(PollStatus::Completed(vec![Output::Inline {
-                bytes: png_for(request),
-            }])),
+            _ => {
+                let bytes = match state.answers.get(&request.prompt) {
+                    Some(bytes) => bytes.clone(),
+                    None => png_for(request),
+                };
+                Ok(PollStatus::Completed(vec![Output::Inline { bytes }]))
+            }
         }
     }
 

@@ -139,3 +139,47 @@ fn resolve(media: &MediaStore, project_id: i64, file: &str) -> Option<(Key, &'st
         Some(_) => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_resolve_to_originals_thumbnails_and_previews_and_nothing_else() {
+        let media = MediaStore::new("/data");
+        let hash = "ab".repeat(32);
+        let resolved = |file: &str| {
+            resolve(&media, 3, file).map(|(key, mime)| (key.as_str().to_string(), mime))
+        };
+        let at = |rest: &str| format!("projects/3/{rest}");
+        assert_eq!(
+            resolved(&format!("{hash}.mp4")),
+            Some((at(&format!("products/ab/{hash}.mp4")), "video/mp4"))
+        );
+        assert_eq!(
+            resolved(&format!("{hash}.wav")),
+            Some((at(&format!("products/ab/{hash}.wav")), "audio/wav"))
+        );
+        assert_eq!(
+            resolved(&format!("{hash}.exr")),
+            Some((at(&format!("products/ab/{hash}.exr")), "image/x-exr"))
+        );
+        assert_eq!(
+            resolved(&format!("{hash}-preview.webp")),
+            Some((at(&format!("thumbs/ab/{hash}-preview.webp")), "image/webp"))
+        );
+        assert_eq!(
+            resolved(&format!("{hash}-256.webp")),
+            Some((at(&format!("thumbs/ab/{hash}-256.webp")), "image/webp"))
+        );
+        for bad in [
+            format!("{hash}.exe"),
+            format!("{hash}-preview.png"),
+            format!("{hash}-999.webp"),
+            "../../etc/passwd".to_string(),
+            format!("{}.mp4", "zz".repeat(32)),
+        ] {
+            assert_eq!(resolved(&bad), None, "{bad}");
+        }
+    }
+}

@@ -317,6 +317,20 @@ impl Task<'_> {
             let mut meta = metadata(&job, request);
             let project = job.project_id;
             let stored = tokio::task::spawn_blocking(move || {
+                if crate::media::av::Container::sniff(&bytes).is_some()
+                    && ImageFormat::sniff(&bytes).is_none()
+                {
+                    // A video or a sound. Without ffmpeg the provider's request is kept: it is
+                    // fetched again, not paid again, once ffmpeg is installed.
+                    return media
+                        .put_av(project, &bytes)
+                        .map(|stored| NewProduct::stored_av(project, stored))
+                        .map_err(|e| {
+                            use crate::media::av::AvError;
+                            let transient = matches!(e, AvError::Io(_) | AvError::Missing(_));
+                            (transient, e.to_string())
+                        });
+                }
                 let bytes = match ImageFormat::sniff(&bytes) {
                     Some(ImageFormat::Png) => {
                         // The size is the picture's, whatever was asked (an aspect ratio, say).
@@ -329,15 +343,18 @@ impl Task<'_> {
                 };
                 // Storage that failed (a full disk, a bucket out of reach) is worth another
                 // try; a file that is not a picture is not.
-                media.put(project, &bytes).map_err(|e| {
-                    let transient = matches!(e, crate::media::MediaError::Write { .. });
-                    (transient, e.to_string())
-                })
+                media
+                    .put(project, &bytes)
+                    .map(|stored| NewProduct::stored(project, stored))
+                    .map_err(|e| {
+                        let transient = matches!(e, crate::media::MediaError::Write { .. });
+                        (transient, e.to_string())
+                    })
             })
             .await
             .map_err(|e| Outcome::Abandoned(e.to_string()))?;
             match stored {
-                Ok(stored) => rows.push(NewProduct::from_job(&job, request, index, stored)),
+                Ok(file) => rows.push(NewProduct::from_job(&job, request, index, file)),
                 Err((false, why)) => {
                     let error = ProviderError::new(
                         &provider.info().name,

@@ -37,6 +37,13 @@ pub(crate) struct Setup {
     _files: tempfile::TempDir,
 }
 
+impl Setup {
+    /// The scripted provider, to give it answers.
+    pub(crate) fn scripted(&self) -> &Scripted {
+        &self.scripted
+    }
+}
+
 /// The same set-up with the pictures in a new bucket on the test S3 server.
 pub(crate) async fn in_bucket(mut setup: Setup) -> Setup {
     let media = factory::testing::s3::media_store(setup._files.path()).await;
@@ -145,7 +152,7 @@ async fn launch(setup: &Setup, prompt: &str, count: u32) -> (factory::batches::B
 
 /// Launches `prompt` on the scripted provider with a worker running, and returns the jobs once
 /// all are finished.
-async fn run_scripted(setup: &Setup, prompt: &str) -> Vec<Job> {
+pub(crate) async fn run_scripted(setup: &Setup, prompt: &str) -> Vec<Job> {
     let worker = start(setup);
     let (batch, _) = launch(setup, prompt, 1).await;
     let done = wait_until_finished(setup, batch.id).await;

@@ -134,7 +134,12 @@ async fn completing_a_job_twice_stores_its_products_once() {
     let bytes = std::fs::read(setup.engine.media().root().join(&existing[0].path)).unwrap();
     let stored = setup.engine.media().put(setup.project, &bytes).unwrap();
     let request = claimed[0].request().unwrap();
-    let replay = NewProduct::from_job(&claimed[0], &request, 0, stored);
+    let replay = NewProduct::from_job(
+        &claimed[0],
+        &request,
+        0,
+        NewProduct::stored(claimed[0].project_id, stored),
+    );
     let (job, inserted) = transitions::complete(&mut conn, claimed[0].lease(), vec![replay])
         .await
         .unwrap()
