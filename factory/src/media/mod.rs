@@ -299,8 +299,9 @@ impl MediaStore {
     pub fn put_av(&self, project_id: i64, bytes: &[u8]) -> Result<StoredAv, av::AvError> {
         let container = av::checked_container(bytes)?;
         let tools = self.av_tools()?;
-        // ffmpeg reads a file (an MP4's index may be at its end): a private one in the data dir,
-        // removed when done.
+        // ffmpeg reads a file (an MP4's index may be at its end): a private one in the data dir
+        // (made if this is its first file), removed when done.
+        crate::private_files::create_dir_all(&self.root)?;
         let mut file = tempfile::Builder::new()
             .prefix(".tmp-av-")
             .tempfile_in(&self.root)?;
