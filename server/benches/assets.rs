@@ -12,9 +12,10 @@
 
 #[path = "assets/blender.rs"]
 mod blender;
+#[path = "support/timing.rs"]
+mod timing;
 
 use std::path::Path;
-use std::time::Instant;
 
 use factory::assets::gltf::{self, sample};
 use factory::render;
@@ -22,16 +23,7 @@ use factory::testing::gltf_cases::{self, Khronos};
 use sha2::{Digest, Sha256};
 
 fn ms(f: impl FnMut()) -> (f64, f64) {
-    let mut f = f;
-    let mut runs: Vec<f64> = (0..10)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    runs.sort_by(f64::total_cmp);
-    (runs[runs.len() / 2], runs[runs.len() - 1])
+    timing::p50_worst(10, f)
 }
 
 /// Khronos's verdicts for the cases, by running its validator in Node.

@@ -9,9 +9,11 @@
 //! tile shows its 256 px poster, against the originals. Prints a table; nothing passes or
 //! fails.
 
+#[path = "support/timing.rs"]
+mod timing;
+
 use std::path::Path;
 use std::process::Command;
-use std::time::Instant;
 
 use factory::media::av::Container;
 use factory::media::{MediaStore, ThumbSize};
@@ -19,16 +21,8 @@ use sha2::{Digest, Sha256};
 
 const RUNS: usize = 5;
 
-fn timed(mut f: impl FnMut()) -> (f64, f64) {
-    let mut runs: Vec<f64> = (0..RUNS)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    runs.sort_by(f64::total_cmp);
-    (runs[runs.len() / 2], runs[runs.len() - 1])
+fn timed(f: impl FnMut()) -> (f64, f64) {
+    timing::p50_worst(RUNS, f)
 }
 
 fn make(dir: &Path, name: &str, args: &[&str]) -> Vec<u8> {

@@ -13,6 +13,7 @@
 
 pub mod av;
 pub mod blobs;
+mod format;
 pub mod png;
 pub mod srgb;
 mod thumbs;
@@ -23,7 +24,10 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+pub use av::StoredAv;
 pub use blobs::{Bucket, BucketError, BucketSettings, Key, Served};
+use format::{checked_format, dimensions};
+pub use format::{decode_image, ImageFormat, MAX_EXR_BYTES, MAX_FILE_BYTES, MAX_SIDE};
 pub use thumbs::{placeholder_color, resize, ThumbSize, THUMB_SIZES};
 
 use blobs::Blobs;
@@ -38,93 +42,6 @@ pub fn mime_of_ext(ext: &str) -> Option<&'static str> {
         other => ImageFormat::from_ext(other)
             .map(ImageFormat::mime)
             .or_else(|| av::Container::from_ext(other).map(|c| c.mime(true))),
-    }
-}
-
-/// Larger downloads are refused (a provider bug or a hostile server).
-pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
-/// Larger OpenEXR files are refused.
-pub const MAX_EXR_BYTES: usize = 256 * 1024 * 1024;
-/// The first four bytes of every OpenEXR file.
-const EXR_MAGIC: [u8; 4] = [0x76, 0x2f, 0x31, 0x01];
-/// Larger images are refused before decoding (a decompression bomb).
-pub const MAX_SIDE: u32 = 16_384;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImageFormat {
-    Png,
-    Jpeg,
-    Webp,
-    /// OpenEXR: linear light in floating point, as a renderer writes it. Browsers cannot show
-    /// it; its thumbnails are sRGB.
-    Exr,
-}
-
-impl ImageFormat {
-    pub fn ext(self) -> &'static str {
-        match self {
-            ImageFormat::Png => "png",
-            ImageFormat::Jpeg => "jpg",
-            ImageFormat::Webp => "webp",
-            ImageFormat::Exr => "exr",
-        }
-    }
-
-    pub fn mime(self) -> &'static str {
-        match self {
-            ImageFormat::Png => "image/png",
-            ImageFormat::Jpeg => "image/jpeg",
-            ImageFormat::Webp => "image/webp",
-            ImageFormat::Exr => "image/x-exr",
-        }
-    }
-
-    pub fn from_ext(ext: &str) -> Option<Self> {
-        match ext {
-            "png" => Some(ImageFormat::Png),
-            "jpg" => Some(ImageFormat::Jpeg),
-            "webp" => Some(ImageFormat::Webp),
-            "exr" => Some(ImageFormat::Exr),
-            _ => None,
-        }
-    }
-
-    /// By magic bytes.
-    pub fn sniff(bytes: &[u8]) -> Option<Self> {
-        if bytes.starts_with(png::PNG_SIGNATURE) {
-            Some(ImageFormat::Png)
-        } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-            Some(ImageFormat::Jpeg)
-        } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-            Some(ImageFormat::Webp)
-        } else if bytes.starts_with(&EXR_MAGIC) {
-            Some(ImageFormat::Exr)
-        } else {
-            None
-        }
-    }
-
-    /// Whether a browser shows it in an `<img>`.
-    pub fn browser_shows(self) -> bool {
-        self != ImageFormat::Exr
-    }
-
-    /// Larger files of this format are refused. A render in OpenEXR holds 6 to 16 bytes a
-    /// pixel before compression: a 4096² one does not fit the limit of the others.
-    pub fn max_bytes(self) -> usize {
-        match self {
-            ImageFormat::Exr => MAX_EXR_BYTES,
-            _ => MAX_FILE_BYTES,
-        }
-    }
-
-    fn image_crate_format(self) -> image::ImageFormat {
-        match self {
-            ImageFormat::Png => image::ImageFormat::Png,
-            ImageFormat::Jpeg => image::ImageFormat::Jpeg,
-            ImageFormat::Webp => image::ImageFormat::WebP,
-            ImageFormat::Exr => image::ImageFormat::OpenExr,
-        }
     }
 }
 
@@ -163,17 +80,6 @@ pub struct StoredFile {
     pub height: u32,
     pub bytes: u64,
     /// Base64 ThumbHash: a ~25-byte blurry placeholder shown while the thumbnail loads.
-    pub thumbhash: String,
-}
-
-/// A stored video or sound and what was learnt about it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredAv {
-    pub hash: String,
-    pub rel_path: String,
-    pub probe: av::Probe,
-    pub bytes: u64,
-    /// Of the poster frame or the waveform.
     pub thumbhash: String,
 }
 
@@ -291,87 +197,6 @@ impl MediaStore {
         let rgba = srgb::display_rgba(decode_image(&bytes, format)?);
         let thumbhash = self.write_thumbs(project_id, hash, &rgba)?;
         Ok((thumbhash, rgba))
-    }
-
-    /// Verifies `bytes` are a video or a sound (sniffed, then probed), stores them once per
-    /// project, and makes what pages show: a poster frame's thumbnails and a looping preview
-    /// for a video, a waveform's thumbnails for a sound. From a blocking thread.
-    pub fn put_av(&self, project_id: i64, bytes: &[u8]) -> Result<StoredAv, av::AvError> {
-        let container = av::checked_container(bytes)?;
-        let tools = self.av_tools()?;
-        // ffmpeg reads a file (an MP4's index may be at its end): a private one in the data dir
-        // (made if this is its first file), removed when done.
-        crate::private_files::create_dir_all(&self.root)?;
-        let mut file = tempfile::Builder::new()
-            .prefix(".tmp-av-")
-            .tempfile_in(&self.root)?;
-        std::io::Write::write_all(&mut file, bytes)?;
-        let path = file.path();
-        let mut probe = tools.probe(path, container)?;
-        let (picture, preview) = if probe.is_video() {
-            (
-                tools.poster(path, probe.duration_secs)?,
-                Some(tools.preview(path)?),
-            )
-        } else {
-            let samples = tools.samples(path)?;
-            // The sound as decoded is the truth, whatever its header claims.
-            probe.duration_secs = samples.len() as f64 / av::waveform::RATE as f64;
-            if samples.is_empty() {
-                return Err(av::AvError::Damaged {
-                    container: container.ext(),
-                    reason: "it holds no sound".into(),
-                });
-            }
-            let picture = av::waveform::draw(&samples, av::waveform::WIDTH, av::waveform::HEIGHT);
-            (picture, None)
-        };
-        let hash = hex(&Sha256::digest(bytes));
-        let key = self
-            .original_key(project_id, &hash, container.ext())
-            .expect("a fresh hash is valid");
-        let written = |e: MediaError| match e {
-            MediaError::Write { source, .. } => av::AvError::Io(source),
-            other => av::AvError::Io(io::Error::other(other.to_string())),
-        };
-        self.write_once(&key, bytes).map_err(written)?;
-        if let Some(preview) = &preview {
-            let key = self.preview_key(project_id, &hash).expect("valid hash");
-            self.write_once(&key, preview).map_err(written)?;
-        }
-        let thumbhash = self
-            .write_thumbs(project_id, &hash, &picture)
-            .map_err(written)?;
-        Ok(StoredAv {
-            rel_path: key.as_str().to_string(),
-            hash,
-            probe,
-            bytes: bytes.len() as u64,
-            thumbhash,
-        })
-    }
-
-    /// ffmpeg and ffprobe from the PATH, looked for once; the error says how to install them.
-    pub fn av_tools(&self) -> Result<&av::Tools, av::AvError> {
-        self.av
-            .get_or_init(|| {
-                av::Tools::detect(None).map_err(|e| match e {
-                    av::AvError::Missing(what) => what,
-                    other => other.to_string(),
-                })
-            })
-            .as_ref()
-            .map_err(|e| av::AvError::Missing(e.clone()))
-    }
-
-    /// Where a video's looping preview is kept.
-    pub fn preview_key(&self, project_id: i64, hash: &str) -> Option<Key> {
-        valid_hash(hash).then(|| {
-            Key::new(format!(
-                "projects/{project_id}/thumbs/{}/{hash}-preview.webp",
-                &hash[..2]
-            ))
-        })
     }
 
     fn write_thumbs(
@@ -574,19 +399,6 @@ pub fn thumbnail(bytes: &[u8], size: ThumbSize) -> Result<Vec<u8>, MediaError> {
     Ok(thumbs::webp_thumbnail(&srgb::display_rgba(image), size))
 }
 
-/// The format of a file this store takes, by its magic bytes, within that format's size limit.
-fn checked_format(bytes: &[u8]) -> Result<ImageFormat, MediaError> {
-    let format = ImageFormat::sniff(bytes).ok_or(MediaError::UnknownFormat)?;
-    if bytes.len() > format.max_bytes() {
-        return Err(MediaError::TooLarge {
-            bytes: bytes.len(),
-            format: format.mime(),
-            limit: format.max_bytes(),
-        });
-    }
-    Ok(format)
-}
-
 pub fn valid_hash(hash: &str) -> bool {
     hash.len() == 64
         && hash
@@ -598,171 +410,5 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The size the header declares (refused past [`MAX_SIDE`]), without decoding the pixels.
-fn dimensions(bytes: &[u8], format: ImageFormat) -> Result<(u32, u32), MediaError> {
-    let reader =
-        image::ImageReader::with_format(std::io::Cursor::new(bytes), format.image_crate_format());
-    let (width, height) = reader
-        .into_dimensions()
-        .map_err(|e| MediaError::Undecodable {
-            format: format.mime(),
-            reason: e.to_string(),
-        })?;
-    if width > MAX_SIDE || height > MAX_SIDE || width == 0 || height == 0 {
-        return Err(MediaError::Undecodable {
-            format: format.mime(),
-            reason: format!("it declares {width}×{height} pixels"),
-        });
-    }
-    Ok((width, height))
-}
-
-pub fn decode_image(bytes: &[u8], format: ImageFormat) -> Result<image::DynamicImage, MediaError> {
-    let undecodable = |reason: String| MediaError::Undecodable {
-        format: format.mime(),
-        reason,
-    };
-    let mut reader =
-        image::ImageReader::with_format(std::io::Cursor::new(bytes), format.image_crate_format());
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    reader.limits(limits);
-    reader.decode().map_err(|e| undecodable(e.to_string()))
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::fs;
-
-    fn png_bytes(w: u32, h: u32, value: u8) -> Vec<u8> {
-        png::encode_rgb(w, h, &vec![value; (w * h * 3) as usize]).unwrap()
-    }
-
-    #[test]
-    fn the_same_bytes_are_stored_once_under_their_hash_with_thumbnails() {
-        let root = tempfile::tempdir().unwrap();
-        let store = MediaStore::new(root.path());
-        let bytes = png_bytes(300, 200, 90);
-        let a = store.put(7, &bytes).unwrap();
-        let b = store.put(7, &bytes).unwrap();
-        assert_eq!(a, b);
-        assert_eq!((a.width, a.height, a.format), (300, 200, ImageFormat::Png));
-        assert_eq!(
-            a.rel_path,
-            format!("projects/7/products/{}/{}.png", &a.hash[..2], a.hash)
-        );
-        assert_eq!(fs::read(root.path().join(&a.rel_path)).unwrap(), bytes);
-        for size in THUMB_SIZES {
-            let thumb = store
-                .read(&store.thumb_key(7, &a.hash, size).unwrap())
-                .unwrap();
-            assert_eq!(ImageFormat::sniff(&thumb), Some(ImageFormat::Webp));
-            let decoded = image::load_from_memory(&thumb).unwrap();
-            assert!(decoded.width() <= size.pixels() && decoded.height() <= size.pixels());
-        }
-        assert!(!a.thumbhash.is_empty());
-        let leftovers: Vec<_> = crate::testing::walk(root.path())
-            .into_iter()
-            .filter(|p| p.to_string_lossy().contains(".tmp-"))
-            .collect();
-        assert!(
-            leftovers.is_empty(),
-            "no temporary files remain: {leftovers:?}"
-        );
-        use std::os::unix::fs::PermissionsExt;
-        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        let original = root.path().join(&a.rel_path);
-        assert_eq!(
-            mode(&original),
-            0o600,
-            "others cannot read a person's images"
-        );
-        assert_eq!(mode(original.parent().unwrap()), 0o700);
-        assert_eq!(mode(&root.path().join("projects")), 0o700);
-    }
-
-    #[test]
-    fn bytes_that_are_not_an_image_or_lie_about_their_type_are_refused() {
-        let store = MediaStore::new(tempfile::tempdir().unwrap().path());
-        assert!(matches!(
-            store.put(1, b"<html>hello</html>"),
-            Err(MediaError::UnknownFormat)
-        ));
-        let mut fake = png::PNG_SIGNATURE.to_vec();
-        fake.extend_from_slice(b"definitely not chunks");
-        assert!(matches!(
-            store.put(1, &fake),
-            Err(MediaError::Undecodable { .. })
-        ));
-    }
-
-    #[test]
-    fn an_openexr_render_is_stored_as_it_is_with_srgb_thumbnails() {
-        let root = tempfile::tempdir().unwrap();
-        let store = MediaStore::new(root.path());
-        // Linear 0.5 grey, with a highlight past white in one corner.
-        let mut linear = image::Rgba32FImage::from_pixel(40, 30, image::Rgba([0.5, 0.5, 0.5, 1.0]));
-        linear.put_pixel(0, 0, image::Rgba([8.0, 8.0, 8.0, 1.0]));
-        let mut exr = Vec::new();
-        image::DynamicImage::ImageRgba32F(linear)
-            .write_to(
-                &mut std::io::Cursor::new(&mut exr),
-                image::ImageFormat::OpenExr,
-            )
-            .unwrap();
-        let stored = store.put(3, &exr).unwrap();
-        assert_eq!(
-            (stored.format, stored.width, stored.height),
-            (ImageFormat::Exr, 40, 30)
-        );
-        assert!(stored.rel_path.ends_with(".exr"), "{}", stored.rel_path);
-        assert_eq!(fs::read(root.path().join(&stored.rel_path)).unwrap(), exr);
-        assert_eq!(mime_of_ext("exr"), Some("image/x-exr"));
-        let thumb = store
-            .read(&store.thumb_key(3, &stored.hash, ThumbSize::Large).unwrap())
-            .unwrap();
-        let shown = image::load_from_memory(&thumb).unwrap().to_rgb8();
-        // sRGB of linear 0.5 is 188; lossy WebP moves it a little.
-        let centre = shown.get_pixel(20, 15).0;
-        assert!(centre.iter().all(|c| c.abs_diff(188) <= 4), "{centre:?}");
-        // The thumbnails are remade from the original the same way.
-        let (thumbhash, rgba) = store.finish(3, &stored.hash, "exr").unwrap();
-        assert_eq!(thumbhash, stored.thumbhash);
-        assert_eq!(rgba.get_pixel(20, 15).0, [188, 188, 188, 255]);
-        assert_eq!(rgba.get_pixel(0, 0).0, [255, 255, 255, 255]);
-
-        // The magic number and nothing after it: refused, nothing written.
-        let mut fake = EXR_MAGIC.to_vec();
-        fake.extend_from_slice(b"not a header");
-        let refused = store.put(3, &fake).unwrap_err();
-        assert!(
-            matches!(
-                refused,
-                MediaError::Undecodable {
-                    format: "image/x-exr",
-                    ..
-                }
-            ),
-            "{refused}"
-        );
-        assert_eq!(store.list().unwrap().len(), 1 + THUMB_SIZES.len());
-    }
-
-    #[test]
-    fn paths_are_only_built_from_a_hash_and_a_known_extension() {
-        let store = MediaStore::new("/data");
-        let hash = "ab".repeat(32);
-        assert_eq!(
-            store.original_key(3, &hash, "png").unwrap().as_str(),
-            format!("projects/3/products/ab/{hash}.png")
-        );
-        assert!(store.original_key(3, "../../etc/passwd", "png").is_none());
-        assert!(store.original_key(3, &"AB".repeat(32), "png").is_none());
-        assert!(store.original_key(3, &hash, "exe").is_none());
-        for key in store.keys_of(3, &hash, "png") {
-            assert_eq!(MediaStore::parse_key(key.as_str()), Some(key));
-        }
-    }
-}
+mod tests;

@@ -326,8 +326,13 @@ impl Task<'_> {
                         .put_av(project, &bytes)
                         .map(|stored| NewProduct::stored_av(project, stored))
                         .map_err(|e| {
-                            use crate::media::av::AvError;
-                            let transient = matches!(e, AvError::Io(_) | AvError::Missing(_));
+                            use crate::media::{av::AvError, MediaError};
+                            let transient = matches!(
+                                e,
+                                AvError::Io(_)
+                                    | AvError::Missing(_)
+                                    | AvError::Store(MediaError::Write { .. })
+                            );
                             (transient, e.to_string())
                         });
                 }

@@ -5,11 +5,13 @@
 //! `ffmpeg` is optional: without it the app works and video and audio are refused with how to
 //! install it ([`Tools::detect`]).
 
+mod store;
 mod tools;
 pub mod waveform;
 
 use serde::{Deserialize, Serialize};
 
+pub use store::StoredAv;
 pub use tools::Tools;
 
 /// Larger video or audio files are refused.
@@ -171,6 +173,8 @@ pub enum AvError {
     Tool { tool: &'static str, reason: String },
     #[error("could not work on the file: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] crate::media::MediaError),
 }
 
 /// The container of `bytes`, within the size limit.

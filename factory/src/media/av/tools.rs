@@ -74,7 +74,15 @@ impl Tools {
         let out = self
             .ffprobe(
                 path,
-                &["-print_format", "json", "-show_format", "-show_streams"],
+                &[
+                    "-print_format",
+                    "json",
+                    "-show_format",
+                    "-show_streams",
+                    // Reading the packets reads the whole file, once.
+                    "-show_entries",
+                    "packet=pts_time,duration_time",
+                ],
             )
             // What the demuxer could not read is what is wrong with the file.
             .map_err(|e| match e {
@@ -138,21 +146,16 @@ impl Tools {
         }
         // The index may promise more than the file holds (a download cut short with its index
         // first): the packets that can be read must cover the duration.
-        let packets = self.ffprobe(
-            path,
-            &[
-                "-show_entries",
-                "packet=pts_time,duration_time",
-                "-of",
-                "csv=p=0",
-            ],
-        )?;
-        let covered = String::from_utf8_lossy(&packets)
-            .lines()
-            .filter_map(|l| {
-                let (pts, duration) = l.split_once(',')?;
-                let pts = pts.trim().parse::<f64>().ok()?;
-                Some(pts + duration.trim().parse::<f64>().unwrap_or(0.0))
+        let covered = found
+            .packets
+            .iter()
+            .filter_map(|p| {
+                let pts = p.pts_time.as_deref()?.parse::<f64>().ok()?;
+                let duration = p
+                    .duration_time
+                    .as_deref()
+                    .and_then(|d| d.parse::<f64>().ok());
+                Some(pts + duration.unwrap_or(0.0))
             })
             .fold(None, |most: Option<f64>, end| {
                 Some(most.map_or(end, |m| m.max(end)))
@@ -329,7 +332,15 @@ fn ratio(text: Option<&str>) -> Option<f64> {
 struct Found {
     #[serde(default)]
     streams: Vec<Stream>,
+    #[serde(default)]
+    packets: Vec<Packet>,
     format: Option<Format>,
+}
+
+#[derive(Deserialize)]
+struct Packet {
+    pts_time: Option<String>,
+    duration_time: Option<String>,
 }
 
 #[derive(Deserialize)]
