@@ -21,14 +21,14 @@ test("a launch shows its cost first, a project budget refuses one that would pas
   await page.getByLabel("Model", { exact: true }).selectOption({ label: "FLUX.1 [schnell]" });
   await page.getByLabel("Prompt", { exact: true }).fill("a {red|blue} cat");
   const estimate = page.locator("[data-cost-estimate]");
-  await expect(estimate).toHaveText("Estimated cost: $0.0060 (2 × $0.0030 per image)");
+  await expect(estimate).toHaveText("Estimated cost: $0.0060 (2 × $0.0030 per result)");
   await page.getByRole("button", { name: "Generate" }).click();
   await expect(page.getByText(/This batch: \$0\.0060; left this month: \$0\.0050/)).toBeVisible();
   await expect(page.locator("[data-batch-status]")).toHaveCount(0);
 
   // Cheaper on this machine: the same launch fits.
   await hydrated(page, "/settings");
-  const price = page.getByLabel("Price of replicate black-forest-labs/flux-schnell, per image");
+  const price = page.getByLabel("Price of replicate black-forest-labs/flux-schnell, per result");
   await price.fill("0.001");
   await page.getByRole("button", { name: "Save price of black-forest-labs/flux-schnell" }).click();
   await expect(page.locator('[data-price="replicate/black-forest-labs/flux-schnell"]')).toContainText("(edited)");
@@ -38,7 +38,7 @@ test("a launch shows its cost first, a project budget refuses one that would pas
   await page.getByLabel("Provider", { exact: true }).selectOption({ label: "Replicate" });
   await page.getByLabel("Model", { exact: true }).selectOption({ label: "FLUX.1 [schnell]" });
   await page.getByLabel("Prompt", { exact: true }).fill("a {red|blue} cat");
-  await expect(estimate).toHaveText("Estimated cost: $0.0020 (2 × $0.0010 per image)");
+  await expect(estimate).toHaveText("Estimated cost: $0.0020 (2 × $0.0010 per result)");
   await page.getByRole("button", { name: "Generate" }).click();
   await expect(page.locator("[data-batch-status]")).toHaveText("2 of 2 done", { timeout: 30_000 });
 

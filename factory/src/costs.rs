@@ -28,6 +28,8 @@ pub enum Unit {
     Megapixel,
     /// Per second of GPU time (Replicate's community models).
     GpuSecond,
+    /// Per second of video or sound made.
+    OutputSecond,
 }
 
 impl Unit {
@@ -36,13 +38,19 @@ impl Unit {
             Unit::Image => "image",
             Unit::Megapixel => "megapixel",
             Unit::GpuSecond => "gpu_second",
+            Unit::OutputSecond => "output_second",
         }
     }
 
     fn parse(text: &str) -> Option<Self> {
-        [Unit::Image, Unit::Megapixel, Unit::GpuSecond]
-            .into_iter()
-            .find(|u| u.as_str() == text)
+        [
+            Unit::Image,
+            Unit::Megapixel,
+            Unit::GpuSecond,
+            Unit::OutputSecond,
+        ]
+        .into_iter()
+        .find(|u| u.as_str() == text)
     }
 }
 
@@ -53,7 +61,8 @@ pub struct Price {
     pub model: String,
     pub unit: Unit,
     pub usd: f64,
-    /// For GPU-second prices: how long one image usually takes.
+    /// For GPU-second prices: how long one image usually takes; for output-second prices, how
+    /// long a clip is when its parameters do not say.
     #[serde(default)]
     pub typical_seconds: Option<f64>,
     /// Set on this machine rather than shipped.
@@ -195,18 +204,37 @@ pub fn megapixels(params: &Map<String, Value>) -> f64 {
     }
 }
 
+/// How many seconds of video or sound the parameters ask for: `duration` (a number, or fal's
+/// `"5"`) or `seconds_total` (Stable Audio); `None` when they do not say.
+pub fn output_seconds(params: &Map<String, Value>) -> Option<f64> {
+    ["duration", "seconds_total", "duration_seconds"]
+        .iter()
+        .filter_map(|k| params.get(*k))
+        .find_map(|v| v.as_f64().or_else(|| v.as_str()?.trim().parse().ok()))
+        .filter(|s| s.is_finite() && *s > 0.0)
+}
+
 /// What a launch is expected to cost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     pub per_image_micros: i64,
     pub total_micros: i64,
-    /// How it was worked out (`4 × $0.0030 per image`).
+    /// How it was worked out (`4 × $0.0030 per result`).
     pub basis: String,
 }
 
 pub fn estimate(price: &Price, params: &Map<String, Value>, items: u64) -> Estimate {
     let (per_image, basis) = match price.unit {
-        Unit::Image => (price.usd, format!("{} per image", usd_f(price.usd))),
+        Unit::Image => (price.usd, format!("{} per result", usd_f(price.usd))),
+        Unit::OutputSecond => {
+            let seconds = output_seconds(params)
+                .or(price.typical_seconds)
+                .unwrap_or(5.0);
+            (
+                price.usd * seconds,
+                format!("{} per second of output × {seconds:.0} s", usd_f(price.usd)),
+            )
+        }
         Unit::Megapixel => {
             let mp = megapixels(params);
             (
@@ -238,6 +266,8 @@ pub fn reported_micros(price: Option<&Price>, cost: ReportedCost) -> Option<i64>
         ReportedCost::GpuSeconds(seconds) => match price {
             Some(p) if p.unit == Unit::GpuSecond => seconds * p.usd,
             Some(p) if p.unit == Unit::Image => p.usd,
+            // Replicate reports GPU time; the bill is for the clip, estimated when launched.
+            Some(p) if p.unit == Unit::OutputSecond => return None,
             _ => return None,
         },
     };

@@ -76,7 +76,7 @@ pub struct NewProduct {
     pub output_index: i32,
     pub bindings: Value,
     pub thumbhash: Option<String>,
-    /// The product it was made from (image-to-image).
+    /// The product it was made from (its input picture), or for.
     pub parent_id: Option<i64>,
     pub kind: &'static str,
     pub duration_ms: Option<i32>,
@@ -172,7 +172,11 @@ impl NewProduct {
             batch_id: Some(job.batch_id),
             output_index: index as i32,
             bindings: job.bindings.clone(),
-            parent_id: request.input_image.as_ref().map(|i| i.product_id),
+            parent_id: request
+                .input_image
+                .as_ref()
+                .map(|i| i.product_id)
+                .or(request.made_from),
             ..file
         }
     }

@@ -159,6 +159,7 @@ async fn main() {
         networks: Vec::new(),
         input_image: None,
         scene: None,
+        made_from: None,
     };
     let mut generate_ms = Vec::new();
     let mut png = Vec::new();

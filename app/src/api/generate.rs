@@ -118,6 +118,7 @@ pub fn launch_request(spec: LaunchSpec) -> Result<batches::LaunchRequest, AppErr
             })
             .collect(),
         input_image: spec.input_image,
+        made_from: spec.made_from,
     })
 }
 

@@ -62,6 +62,10 @@ pub async fn detail(engine: &factory::Engine, id: i64) -> Result<ProductDetailDt
         rejected: product.rejected,
         deleted_at: product.deleted_at,
         negative_prompt: product.negative_prompt.clone(),
+        streams: product
+            .av_info
+            .clone()
+            .and_then(|info| serde_json::from_value(info).ok()),
         params: serde_json::to_string_pretty(&product.params).unwrap_or_default(),
         created_at: product.created_at,
         parent: parent.map(Into::into),
@@ -101,6 +105,7 @@ pub async fn rerun_with_new_seed(id: i64) -> Result<i64, AppError> {
             confirmed: false,
             networks: Vec::new(),
             input_image: product.parent_id,
+            made_from: None,
         };
         let (batch, _) = engine.launch(&request).await?;
         Ok(batch.id)

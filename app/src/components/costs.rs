@@ -12,7 +12,7 @@ use crate::components::button;
 use crate::components::field::{FieldError, FormMessage, INPUT, LABEL};
 use crate::dto::{PriceDto, PriceUnit};
 
-/// "Estimated cost: $0.0120 (4 × $0.0030 per image)", for what the form would queue now.
+/// "Estimated cost: $0.0120 (4 × $0.0030 per result)", for what the form would queue now.
 #[component]
 pub fn LaunchEstimate(
     #[prop(into)] provider: Signal<String>,
@@ -113,9 +113,10 @@ fn dollars(usd: f64) -> String {
 
 fn unit_label(unit: PriceUnit) -> &'static str {
     match unit {
-        PriceUnit::Image => "per image",
+        PriceUnit::Image => "per result",
         PriceUnit::Megapixel => "per megapixel",
         PriceUnit::GpuSecond => "per GPU second",
+        PriceUnit::OutputSecond => "per second of output",
     }
 }
 

@@ -16,6 +16,7 @@ use crate::api::gallery::{gallery_fresh, gallery_page, triage};
 use crate::components::button;
 use crate::components::gallery_bulk::{SelectionBar, TagForm};
 use crate::components::highlight::Highlighted;
+use crate::components::media_tile::TileMedia;
 use crate::components::month_scrubber::MonthScrubber;
 use crate::dto::{GalleryOverviewDto, MonthDto, TileDto, TileSize, TriageAction};
 
@@ -491,17 +492,8 @@ pub fn GalleryGrid(
                                                 <div class="flex h-full items-center justify-center text-xs text-stone-500" data-hidden-tile>"Removed"</div>
                                             }.into_any(),
                                             Some(t) => {
-                                                let color = t.color.clone().unwrap_or_else(|| "#d6d3d1".into());
                                                 view! {
-                                                    <img
-                                                        src=t.thumb_url(large)
-                                                        alt=t.prompt.clone()
-                                                        loading="lazy"
-                                                        decoding="async"
-                                                        class="h-full w-full object-cover"
-                                                        style=format!("background-color:{color}")
-                                                        data-product-id=t.id
-                                                    />
+                                                    <TileMedia tile=t.clone() large focused=Signal::derive(move || focused.get() == Some(index)) />
                                                     {terms.with_value(|terms| (!terms.is_empty()).then(|| view! {
                                                         <div class="pointer-events-none absolute inset-x-0 top-0 line-clamp-2 bg-black/70 px-1 text-xs text-white" data-tile-caption>
                                                             <Highlighted text=t.prompt.clone() terms=terms.clone() />

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::components::button;
 use crate::components::field::{FieldError, LABEL};
-use crate::dto::{ProductDto, ProductKind, ProviderDto};
+use crate::dto::{ProductDto, ProductKind};
 
 /// The chosen input, as the form shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,22 +27,6 @@ impl From<&ProductDto> for InputPicture {
             label,
         }
     }
-}
-
-/// The provider and model to switch to for an input image: the first model of provider
-/// `here` that takes one, else the first of any provider.
-pub fn model_taking_images(providers: &[ProviderDto], here: &str) -> Option<(String, String)> {
-    let takes = |p: &ProviderDto| {
-        p.models
-            .iter()
-            .find(|m| m.takes_image)
-            .map(|m| (p.id.clone(), m.id.clone()))
-    };
-    providers
-        .iter()
-        .find(|p| p.id == here)
-        .and_then(takes)
-        .or_else(|| providers.iter().find_map(takes))
 }
 
 /// The picture in a paste, if it holds one.

@@ -9,10 +9,16 @@ pub fn describe(job: &JobDto) -> String {
     match job.state {
         JobState::Queued => "Waiting in the queue".into(),
         JobState::Submitting => "Sending to the provider".into(),
-        JobState::Running => job
-            .provider_status
-            .clone()
-            .map_or("Generating".into(), |s| capitalise(&s)),
+        JobState::Running => {
+            let status = job
+                .provider_status
+                .clone()
+                .map_or("Generating".into(), |s| capitalise(&s));
+            match job.eta_secs {
+                Some(secs) => format!("{status} · about {} left", left(secs)),
+                None => status,
+            }
+        }
         JobState::Downloading => "Saving the result".into(),
         JobState::RetryWait => format!(
             "Will retry (attempt {} of {}) at {} UTC",
@@ -23,6 +29,15 @@ pub fn describe(job: &JobDto) -> String {
         JobState::Succeeded => "Done".into(),
         JobState::Failed => "Failed".into(),
         JobState::Canceled => "Cancelled".into(),
+    }
+}
+
+/// `40 s`, `3 min`.
+fn left(secs: i64) -> String {
+    if secs < 90 {
+        format!("{} s", secs.max(1))
+    } else {
+        format!("{} min", (secs as f64 / 60.0).round() as i64)
     }
 }
 

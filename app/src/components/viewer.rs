@@ -207,7 +207,12 @@ pub fn ZoomImage(
 /// Arrow keys step to the previous and next product of the gallery view the viewer was opened
 /// from (`?gallery=<view>&at=<position>`); Escape goes back to that view.
 #[component]
-pub fn GalleryKeys() -> impl IntoView {
+pub fn GalleryKeys(
+    /// Whether ← → step through the gallery (a player's page seeks with them instead; Page Up
+    /// and Page Down always step).
+    #[prop(default = true)]
+    arrows: bool,
+) -> impl IntoView {
     // Renders nothing: it only listens for keys.
     let query = use_query_map();
     let navigate = use_navigate();
@@ -267,8 +272,10 @@ pub fn GalleryKeys() -> impl IntoView {
             return;
         }
         match ev.key().as_str() {
-            "ArrowRight" => step(1),
-            "ArrowLeft" => step(-1),
+            "ArrowRight" if arrows => step(1),
+            "ArrowLeft" if arrows => step(-1),
+            "PageDown" => step(1),
+            "PageUp" => step(-1),
             "Escape" => {
                 if let Some(view) = query.with_untracked(|q| q.get("gallery")) {
                     navigate(&format!("/gallery?{view}"), Default::default());

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What a launch is expected to cost, formatted (`$0.0120`, `4 × $0.0030 per image`).
+/// What a launch is expected to cost, formatted (`$0.0120`, `4 × $0.0030 per result`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EstimateDto {
     pub total: String,
@@ -24,6 +24,8 @@ pub enum PriceUnit {
     Image,
     Megapixel,
     GpuSecond,
+    /// Per second of video or sound made.
+    OutputSecond,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +48,7 @@ mod from_engine {
                 Unit::Image => PriceUnit::Image,
                 Unit::Megapixel => PriceUnit::Megapixel,
                 Unit::GpuSecond => PriceUnit::GpuSecond,
+                Unit::OutputSecond => PriceUnit::OutputSecond,
             }
         }
     }
@@ -56,6 +59,7 @@ mod from_engine {
                 PriceUnit::Image => Unit::Image,
                 PriceUnit::Megapixel => Unit::Megapixel,
                 PriceUnit::GpuSecond => Unit::GpuSecond,
+                PriceUnit::OutputSecond => Unit::OutputSecond,
             }
         }
     }

@@ -112,6 +112,9 @@ pub struct GalleryQuery {
     pub tags: Vec<String>,
     pub batch: Option<i64>,
     pub kind: Option<String>,
+    /// Videos and sounds at least / at most this many seconds long.
+    pub min_secs: Option<u32>,
+    pub max_secs: Option<u32>,
     pub derived: bool,
     pub trash: bool,
     pub size: TileSize,
@@ -182,6 +185,12 @@ impl GalleryQuery {
         if let Some(b) = self.batch {
             pairs.push(("batch", b.to_string()));
         }
+        if let Some(s) = self.min_secs {
+            pairs.push(("min_secs", s.to_string()));
+        }
+        if let Some(s) = self.max_secs {
+            pairs.push(("max_secs", s.to_string()));
+        }
         for tag in &self.tags {
             pairs.push(("tag", tag.clone()));
         }
@@ -238,6 +247,16 @@ impl GalleryQuery {
                 "provider" => q.provider = Some(v),
                 "model" => q.model = Some(v),
                 "kind" => q.kind = Some(v),
+                "min_secs" | "max_secs" => {
+                    let secs = v.parse::<u32>().map_err(|_| {
+                        format!("“{k}” must be a whole number of seconds, not “{v}”.")
+                    })?;
+                    if k == "min_secs" {
+                        q.min_secs = Some(secs)
+                    } else {
+                        q.max_secs = Some(secs)
+                    }
+                }
                 "from" | "to" => {
                     if chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d").is_err() {
                         return Err(format!("“{k}” must be a date like 2026-04-30, not “{v}”."));
@@ -304,9 +323,25 @@ pub struct TileDto {
     /// The prompt's beginning (alt text).
     #[serde(rename = "t")]
     pub prompt: String,
+    /// A video's or sound's length.
+    #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<i32>,
+    /// What it is, when not a picture.
+    #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<super::ProductKind>,
 }
 
 impl TileDto {
+    /// A video's looping preview (an animated WebP an `<img>` plays).
+    pub fn preview_url(&self) -> String {
+        format!("/media/{}/{}-preview.webp", self.project_id, self.hash)
+    }
+
+    /// The original file (a sound plays it inline).
+    pub fn original_url(&self) -> String {
+        format!("/media/{}/{}.{}", self.project_id, self.hash, self.ext)
+    }
+
     pub fn thumb_url(&self, large: bool) -> String {
         format!(
             "/media/{}/{}-{}.webp",
@@ -379,6 +414,11 @@ mod convert {
                 favourite: t.favourite,
                 rejected: t.rejected,
                 prompt: t.prompt,
+                duration_ms: t.duration_ms,
+                kind: match crate::dto::ProductKind::from_engine(&t.kind) {
+                    crate::dto::ProductKind::Image => None,
+                    other => Some(other),
+                },
             }
         }
     }
@@ -443,6 +483,8 @@ mod convert {
                 tags: self.tags.clone(),
                 batch: self.batch,
                 kind: self.kind.clone(),
+                min_secs: self.min_secs,
+                max_secs: self.max_secs,
                 derived: self.derived,
                 search: Search::parse(&self.search).map_err(|e| e.to_string())?,
                 trash: self.trash,

@@ -95,6 +95,10 @@ pub struct ModelDto {
     #[serde(default)]
     pub image_strength: Option<String>,
     pub params: Vec<ParamDto>,
+    /// What it makes: `Image`, `Video` or `Audio`.
+    pub makes: super::ProductKind,
+    /// What it does, in words (`Image to video`, `Speech`).
+    pub capability: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -163,6 +167,7 @@ impl From<&factory::providers::ParamSpec> for ParamDto {
 #[cfg(feature = "ssr")]
 impl From<&factory::providers::ModelInfo> for ModelDto {
     fn from(m: &factory::providers::ModelInfo) -> Self {
+        use factory::providers::{Capability, Makes};
         Self {
             id: m.id.clone(),
             name: m.name.clone(),
@@ -170,9 +175,23 @@ impl From<&factory::providers::ModelInfo> for ModelDto {
             negative_prompt: m.negative_prompt,
             networks: m.networks,
             takes_image: m.image_input.is_some(),
-            needs_image: m.capability == factory::providers::Capability::ImageToImage,
+            needs_image: m.capability.needs_image(),
             image_strength: m.image_strength.clone(),
             params: m.params.iter().map(Into::into).collect(),
+            makes: match m.capability.makes() {
+                Makes::Image => super::ProductKind::Image,
+                Makes::Video => super::ProductKind::Video,
+                Makes::Audio => super::ProductKind::Audio,
+            },
+            capability: match m.capability {
+                Capability::TextToImage | Capability::Render => "Text to image",
+                Capability::ImageToImage => "Image to image",
+                Capability::TextToVideo => "Text to video",
+                Capability::ImageToVideo => "Image to video",
+                Capability::TextToAudio => "Music and sound",
+                Capability::TextToSpeech => "Speech",
+            }
+            .into(),
         }
     }
 }
@@ -218,6 +237,10 @@ pub struct LaunchForm {
     /// The product an image-to-image launch starts from.
     #[serde(default)]
     pub input_image: Option<i64>,
+    /// The product the results are made for without starting from it (music scored for a
+    /// picture): recorded as their parent.
+    #[serde(default)]
+    pub made_from: Option<i64>,
 }
 
 /// A launch as the REST API takes it (`POST /api/v1/launches`): the Generate form's fields, with
@@ -257,6 +280,10 @@ pub struct LaunchSpec {
     /// The product an image-to-image launch starts from.
     #[serde(default)]
     pub input_image: Option<i64>,
+    /// The product the results are made for without starting from it (music scored for a
+    /// picture): recorded as their parent.
+    #[serde(default)]
+    pub made_from: Option<i64>,
 }
 
 fn one() -> u32 {
@@ -289,6 +316,7 @@ impl LaunchForm {
             confirmed: self.confirmed,
             networks: self.networks,
             input_image: self.input_image,
+            made_from: self.made_from,
         })
     }
 }

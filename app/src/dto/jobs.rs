@@ -88,6 +88,19 @@ pub struct JobDto {
     pub cancel_requested: bool,
     pub run_after: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// While running with a progress figure: about how many seconds are left, from the time it
+    /// has run at the provider so far (a minutes-long video job shows its end).
+    #[serde(default)]
+    pub eta_secs: Option<i64>,
+}
+
+/// Seconds left for a job `progress` (0–1) of the way after `elapsed_secs`; none before 2%
+/// (too early to tell) or once done.
+pub fn eta_secs(progress: Option<f32>, elapsed_secs: f64) -> Option<i64> {
+    let p = progress? as f64;
+    (0.02..1.0)
+        .contains(&p)
+        .then(|| (elapsed_secs.max(0.0) * (1.0 - p) / p).round() as i64)
 }
 
 impl JobDto {
@@ -184,6 +197,13 @@ impl LiveMessage {
 #[cfg(feature = "ssr")]
 impl From<factory::jobs::Job> for JobDto {
     fn from(job: factory::jobs::Job) -> Self {
+        let eta = match job.state() {
+            factory::jobs::JobState::Running => job.submit_started_at.and_then(|since| {
+                let elapsed = (chrono::Utc::now() - since).num_milliseconds() as f64 / 1000.0;
+                eta_secs(job.progress, elapsed)
+            }),
+            _ => None,
+        };
         let prompt = job
             .input
             .get("prompt")
@@ -210,6 +230,7 @@ impl From<factory::jobs::Job> for JobDto {
             cancel_requested: job.cancel_requested,
             run_after: job.run_after,
             updated_at: job.updated_at,
+            eta_secs: eta,
         }
     }
 }
@@ -225,5 +246,19 @@ impl From<factory::jobs::queue::QueueTotals> for QueueTotalsDto {
             failed: t.failed,
             canceled: t.canceled,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_left_follows_the_rate_so_far_once_there_is_one() {
+        assert_eq!(eta_secs(Some(0.25), 30.0), Some(90));
+        assert_eq!(eta_secs(Some(0.5), 60.0), Some(60));
+        assert_eq!(eta_secs(Some(0.01), 5.0), None, "too early to tell");
+        assert_eq!(eta_secs(Some(1.0), 5.0), None);
+        assert_eq!(eta_secs(None, 5.0), None);
     }
 }

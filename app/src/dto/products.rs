@@ -156,6 +156,35 @@ pub struct ProductDetailDto {
     pub rejected: bool,
     /// In the trash since then.
     pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// What a video or sound holds, as probed.
+    pub streams: Option<StreamsDto>,
+}
+
+/// A video's or sound's container and streams, as probed when it was stored (the engine's
+/// record reads straight into it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StreamsDto {
+    pub container: String,
+    pub video: Option<VideoStreamDto>,
+    pub audio: Option<AudioStreamDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct VideoStreamDto {
+    pub codec: String,
+    pub width: u32,
+    pub height: u32,
+    pub frames_per_second: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AudioStreamDto {
+    pub codec: String,
+    pub sample_rate: u32,
+    pub channels: u32,
 }
 
 /// Where the media route serves a product's files (content-hash URLs, cached forever).

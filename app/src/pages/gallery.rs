@@ -156,6 +156,25 @@ const TOGGLES: [Toggle; 3] = [
     ("Trash", |q| q.trash, |q, on| q.trash = on),
 ];
 
+/// The kinds a gallery narrows to (the engine's words).
+const KINDS: [(&str, &str); 6] = [
+    ("", "Everything"),
+    ("image", "Pictures"),
+    ("upload", "Uploads"),
+    ("video", "Videos"),
+    ("audio", "Sounds"),
+    ("model3d", "3D models"),
+];
+
+/// The lengths a gallery narrows videos and sounds to: key, label, shortest and longest (s).
+type Length = (&'static str, &'static str, Option<u32>, Option<u32>);
+const LENGTHS: [Length; 4] = [
+    ("", "Any length", None, None),
+    ("short", "Up to 10 s", None, Some(10)),
+    ("medium", "10 s to 1 min", Some(10), Some(60)),
+    ("long", "Over 1 min", Some(60), None),
+];
+
 /// The facets of the current view: provider and model with their counts, to narrow by.
 #[component]
 fn FacetPickers(
@@ -198,6 +217,29 @@ fn FacetPickers(
         <div class="mt-2 flex flex-wrap items-end gap-3">
             {picker("gallery-provider", "Provider", query.provider.clone(), providers, |q, v| q.provider = v)}
             {picker("gallery-model", "Model", query.model.clone(), models, |q, v| q.model = v)}
+            <div>
+                <label for="gallery-kind" class=LABEL>"Kind"</label>
+                <select id="gallery-kind" class=INPUT on:change=move |ev| {
+                    let v = event_target_value(&ev);
+                    update(&|q| q.kind = (!v.is_empty()).then(|| v.clone()));
+                }>
+                    {KINDS.into_iter().map(|(value, label)| view! {
+                        <option value=value selected=query.kind.as_deref().unwrap_or("") == value>{label}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <div>
+                <label for="gallery-length" class=LABEL>"Length"</label>
+                <select id="gallery-length" class=INPUT on:change=move |ev| {
+                    let v = event_target_value(&ev);
+                    let (min, max) = LENGTHS.iter().find(|(key, ..)| *key == v).map_or((None, None), |(_, _, min, max)| (*min, *max));
+                    update(&|q| { q.min_secs = min; q.max_secs = max; });
+                }>
+                    {LENGTHS.into_iter().map(|(key, label, min, max)| view! {
+                        <option value=key selected=(query.min_secs, query.max_secs) == (min, max)>{label}</option>
+                    }).collect_view()}
+                </select>
+            </div>
             <p class="text-xs text-stone-600 dark:text-stone-400" data-rating-facets>{rated}</p>
         </div>
     }

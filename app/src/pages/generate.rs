@@ -8,11 +8,13 @@ use leptos_meta::Title;
 use crate::api::generate::{generate_options, preview_prompt, LaunchBatch};
 use crate::api::products::product_detail;
 use crate::components::batch::{BatchView, UseAsInput};
+use crate::components::batch_settings::BatchSettings;
 use crate::components::button;
 use crate::components::costs::LaunchEstimate;
 use crate::components::field::{FieldError, FormMessage, INPUT, LABEL};
-use crate::components::input_image::{model_taking_images, InputImagePicker, InputPicture};
+use crate::components::input_image::{InputImagePicker, InputPicture};
 use crate::components::loras::{add_lora, LoraEntry, LoraList};
+use crate::components::makes::{self, first_model, MakesPicker, ScoredFor};
 use crate::components::model_browser::ModelBrowser;
 use crate::components::model_ref::ModelReference;
 use crate::components::params::{defaults, params_json, ParamField};
@@ -20,7 +22,7 @@ use crate::components::preview::PromptPreview;
 use crate::components::templates::TemplatesPanel;
 use crate::dto::{
     ExpansionMode, GenerateOptionsDto, LaunchForm, ModelDto, PickDto, PreviewDto, ProductDto,
-    ProviderDto, SeedMode, TemplateForm,
+    ProductKind, ProviderDto, SeedMode, TemplateForm,
 };
 
 #[component]
@@ -58,19 +60,18 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
         .filter(|p| options.projects.iter().any(|o| o.id.to_string() == *p));
     let project =
         RwSignal::new(asked_project.unwrap_or_else(|| options.projects[0].id.to_string()));
-    let provider = RwSignal::new(
-        first_provider
-            .as_ref()
-            .map(|p| p.id.clone())
-            .unwrap_or_default(),
-    );
-    let model = RwSignal::new(
-        first_provider
-            .as_ref()
-            .and_then(|p| p.models.first())
-            .map(|m| m.id.clone())
-            .unwrap_or_default(),
-    );
+    // `?make=video` (from "Animate") or `?make=audio` (from "Score") chooses what is made.
+    let makes = RwSignal::new(makes::parse(
+        query.with_untracked(|q| q.get("make")).as_deref(),
+    ));
+    let here = first_provider
+        .as_ref()
+        .map(|p| p.id.clone())
+        .unwrap_or_default();
+    let (first_provider_id, first_model_id) =
+        first_model(&options.providers, &here, makes.get_untracked(), false).unwrap_or_default();
+    let provider = RwSignal::new(first_provider_id);
+    let model = RwSignal::new(first_model_id);
     let current_provider = Memo::new(move |_| {
         providers.with(|ps| ps.iter().find(|p| p.id == provider.get()).cloned())
     });
@@ -99,6 +100,24 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
         id
     });
     let prompt = RwSignal::new(String::new());
+    // Choosing what to make switches to a provider and model that make it.
+    Effect::new(move |previous: Option<ProductKind>| {
+        let kind = makes.get();
+        if previous.is_some_and(|p| p != kind)
+            && current_model
+                .get_untracked()
+                .is_none_or(|m| m.makes != kind)
+        {
+            let here = provider.get_untracked();
+            if let Some((p, m)) = providers.with_untracked(|ps| first_model(ps, &here, kind, false))
+            {
+                provider.set(p);
+                model.set(m);
+            }
+        }
+        kind
+    });
+    let made_from = RwSignal::new(None::<ProductDto>);
     let loras = RwSignal::new(Vec::<LoraEntry>::new());
     let input = RwSignal::new(None::<InputPicture>);
     let input_busy = RwSignal::new(false);
@@ -211,6 +230,7 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                 } else {
                     None
                 },
+                made_from: made_from.with_untracked(|p| p.as_ref().map(|p| p.id)),
             },
         });
     };
@@ -291,7 +311,17 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
             return;
         }
         let here = provider.get_untracked();
-        let found = providers.with_untracked(|ps| model_taking_images(ps, &here));
+        let kind = makes.get_untracked();
+        let found = providers.with_untracked(|ps| {
+            first_model(ps, &here, kind, true).or_else(|| {
+                // Nothing makes this kind from a picture: pictures from pictures, then.
+                let found = first_model(ps, &here, ProductKind::Image, true);
+                if found.is_some() {
+                    makes.set(ProductKind::Image);
+                }
+                found
+            })
+        });
         if let Some((p, m)) = found {
             provider.set(p);
             model.set(m);
@@ -311,6 +341,21 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
         leptos::task::spawn_local(async move {
             if let Ok(detail) = product_detail(id).await {
                 choose_input(InputPicture::from(&detail.product));
+            }
+        });
+    }
+    // `/generate?for=<product>&make=audio` ("Score" on a product's page) makes a sound for it,
+    // starting from its prompt.
+    if let Some(id) = query
+        .with_untracked(|q| q.get("for"))
+        .and_then(|i| i.parse::<i64>().ok())
+    {
+        leptos::task::spawn_local(async move {
+            if let Ok(detail) = product_detail(id).await {
+                if prompt.with_untracked(|p| p.trim().is_empty()) {
+                    prompt.set(detail.product.prompt.clone());
+                }
+                made_from.set(Some(detail.product));
             }
         });
     }
@@ -356,6 +401,9 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                     </select>
                     <FieldError id="gen-project-error".into() error=field_error("project") />
                 </div>
+                <MakesPicker makes />
+                <ScoredFor made_from />
+                <FieldError id="gen-made-from-error".into() error=field_error("made_from") />
                 <div>
                     <label for="gen-provider" class=LABEL>"Provider"</label>
                     <select
@@ -364,23 +412,33 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                         prop:value=move || provider.get()
                         on:change=move |ev| {
                             let id = event_target_value(&ev);
+                            let kind = makes.get_untracked();
                             let first_model = providers.with_untracked(|ps| {
-                                ps.iter().find(|p| p.id == id).and_then(|p| p.models.first()).map(|m| m.id.clone())
+                                ps.iter().find(|p| p.id == id).and_then(|p| p.models.iter().find(|m| m.makes == kind)).map(|m| m.id.clone())
                             });
                             provider.set(id);
                             model.set(first_model.unwrap_or_default());
                         }
                     >
-                        {options.providers.iter().map(|p| view! { <option value=p.id.clone()>{p.name.clone()}</option> }).collect_view()}
+                        {move || providers.get().into_iter().filter(|p| makes::offers(p, makes.get())).map(|p| view! {
+                            <option value=p.id.clone() selected=p.id == provider.get_untracked()>{p.name.clone()}</option>
+                        }).collect_view()}
                     </select>
                     <p class="mt-1 text-xs text-stone-500">{move || current_provider.get().map(|p| p.description).unwrap_or_default()}</p>
                 </div>
                 <div>
                     <label for="gen-model" class=LABEL>"Model"</label>
                     <select id="gen-model" class=INPUT bind:value=model>
-                        {move || current_provider.get().map(|p| p.models.into_iter().map(|m| view! { <option value=m.id.clone()>{m.name.clone()}</option> }).collect_view())}
+                        {move || current_provider.get().map(|p| p.models.into_iter().filter(|m| m.makes == makes.get()).map(|m| view! {
+                            <option value=m.id.clone() selected=m.id == model.get_untracked()>{m.name.clone()}</option>
+                        }).collect_view())}
                     </select>
-                    <p class="mt-1 text-xs text-stone-500">{move || current_model.get().map(|m| m.description).unwrap_or_default()}</p>
+                    <p class="mt-1 text-xs text-stone-500">
+                        {move || current_model.get().map(|m| view! {
+                            <span class="mr-1 rounded bg-stone-100 px-1 font-medium dark:bg-stone-800" data-capability>{m.capability}</span>
+                            {m.description}
+                        })}
+                    </p>
                     <FieldError id="gen-model-error".into() error=field_error("model") />
                 </div>
                 {move || current_provider.get().filter(|p| p.any_model).map(|_| {
@@ -426,65 +484,11 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                         placeholder=move || if takes_negative() { "" } else { "This model takes no negative prompt" }></textarea>
                     <FieldError id="gen-negative-error".into() error=field_error("negative_prompt") />
                 </div>
-                <div>
-                    <label for="gen-mode" class=LABEL>"Expansion"</label>
-                    <select id="gen-mode" class=INPUT
-                        on:change=move |ev| mode.set(match event_target_value(&ev).as_str() {
-                            "random" => ExpansionMode::Random,
-                            _ => ExpansionMode::Combinatorial,
-                        })>
-                        <option value="combinatorial" selected=move || mode.get() == ExpansionMode::Combinatorial>"Every combination"</option>
-                        <option value="random" selected=move || mode.get() == ExpansionMode::Random>"Random sample"</option>
-                    </select>
-                    <FieldError id="gen-mode-error".into() error=field_error("mode") />
-                </div>
-                <div class="grid grid-cols-2 gap-3">
-                    <div>
-                        <label for="gen-count" class=LABEL>
-                            {move || match mode.get() {
-                                ExpansionMode::Random => "Images",
-                                ExpansionMode::Combinatorial => "Images per prompt",
-                            }}
-                        </label>
-                        <input id="gen-count" type="number" min="1" max=options.max_count.to_string() class=INPUT bind:value=count
-                            aria-invalid=move || field_error("count").get().is_some().to_string()
-                            aria-describedby="gen-count-error" />
-                        <FieldError id="gen-count-error".into() error=field_error("count") />
-                    </div>
-                    <fieldset>
-                        <legend class=LABEL>"Seed"</legend>
-                        <div class="mt-1 flex flex-wrap items-center gap-3 text-sm">
-                            {[
-                                (SeedMode::Derived, "derived", "Per item", "Each item's seed comes from the batch seed and its choices: cancelling or reordering never changes it"),
-                                (SeedMode::Fixed, "fixed", "Fixed", "The same seed for every item"),
-                                (SeedMode::Random, "random", "Random", "A new random seed for every item"),
-                            ].into_iter().map(|(choice, value, label, title)| view! {
-                                <label class="flex items-center gap-1" title=title>
-                                    <input type="radio" name="seed_mode" value=value
-                                        prop:checked=move || seed_mode.get() == choice
-                                        on:change=move |_| seed_mode.set(choice) />
-                                    {label}
-                                </label>
-                            }).collect_view()}
-                        </div>
-                        <Show when=move || seed_mode.get() != SeedMode::Random>
-                            <label for="gen-seed" class="sr-only">{move || match seed_mode.get() {
-                                SeedMode::Fixed => "Seed",
-                                SeedMode::Derived | SeedMode::Random => "Batch seed",
-                            }}</label>
-                            <input id="gen-seed" type="number" min="0" class=INPUT bind:value=seed aria-describedby="gen-seed-error"
-                                placeholder=move || match seed_mode.get() {
-                                    SeedMode::Fixed => "seed",
-                                    SeedMode::Derived | SeedMode::Random => "batch seed (empty: random)",
-                                } />
-                        </Show>
-                        <FieldError id="gen-seed-error".into() error=field_error("seed") />
-                    </fieldset>
-                </div>
+                <BatchSettings mode count seed_mode seed makes max_count=options.max_count error=Signal::derive(error) />
                 <Show when=needs_confirm>
                     <label class="flex items-center gap-2 text-sm text-amber-800 dark:text-amber-300">
                         <input type="checkbox" id="gen-confirm" bind:checked=confirmed />
-                        {move || format!("Yes, queue all {} images", preview.with(|p| p.as_ref().map(|p| p.total).unwrap_or_default()))}
+                        {move || format!("Yes, queue all {} {}", preview.with(|p| p.as_ref().map(|p| p.total).unwrap_or_default()), makes::noun(makes.get(), true))}
                     </label>
                 </Show>
                 <FieldError id="gen-confirm-error".into() error=field_error("confirm") />

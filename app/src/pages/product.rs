@@ -10,6 +10,7 @@ use crate::api::products::product_detail;
 use crate::components::button;
 use crate::components::field::FormMessage;
 use crate::components::highlight::Highlighted;
+use crate::components::player::{PlayerKeys, MEDIA_ID};
 use crate::components::viewer::{GalleryKeys, ReuseButtons, TriagePanel, ZoomImage};
 use crate::dto::{ProductDetailDto, ProductDto, ProductKind};
 
@@ -21,6 +22,36 @@ fn title(product: &ProductDto) -> String {
         ProductKind::Audio => format!("Sound #{}", product.id),
         _ => format!("Image #{}", product.id),
     }
+}
+
+const PLAYER_KEYS: &str = "Space plays and pauses, ← → seek 5 s, , and . step a frame, Home \
+                           restarts; Page Up and Page Down step through the gallery, Esc goes back to it.";
+
+/// `MP4 · h264 1280×720 at 24 fps · aac 44.1 kHz stereo`.
+fn streams_text(s: &crate::dto::StreamsDto) -> String {
+    let mut parts = vec![s.container.to_uppercase()];
+    if let Some(v) = &s.video {
+        parts.push(format!(
+            "{} {}×{} at {} fps",
+            v.codec,
+            v.width,
+            v.height,
+            (v.frames_per_second * 100.0).round() / 100.0
+        ));
+    }
+    if let Some(a) = &s.audio {
+        let channels = match a.channels {
+            1 => "mono".to_string(),
+            2 => "stereo".to_string(),
+            n => format!("{n} channels"),
+        };
+        parts.push(format!(
+            "{} {} kHz {channels}",
+            a.codec,
+            a.sample_rate as f64 / 1000.0
+        ));
+    }
+    parts.join(" · ")
 }
 
 #[component]
@@ -92,6 +123,12 @@ fn ProductView(detail: ProductDetailDto) -> impl IntoView {
         "/generate?project={}&input={}",
         product.project_id, product.id
     );
+    let player = matches!(product.kind, ProductKind::Video | ProductKind::Audio);
+    let fps = detail
+        .streams
+        .as_ref()
+        .and_then(|s| s.video.as_ref())
+        .map(|v| v.frames_per_second);
     view! {
         <Title text=heading.clone() />
         <h1 class="text-2xl font-semibold tracking-tight">{heading.clone()}</h1>
@@ -102,13 +139,15 @@ fn ProductView(detail: ProductDetailDto) -> impl IntoView {
                 {match product.kind {
                     // The original plays, with the browser's controls; ranges let it seek.
                     ProductKind::Video => view! {
-                        <video controls preload="metadata" class="w-full rounded" src=product.url.clone()
+                        <video id=MEDIA_ID controls preload="metadata" class="w-full rounded" src=product.url.clone()
                             poster=product.preview_url.clone() aria-label=format!("{heading} (video)")
                             width=product.width.unwrap_or(768) height=product.height.unwrap_or(432)></video>
+                        <p class="mt-1 text-xs text-stone-500">{PLAYER_KEYS}</p>
                     }.into_any(),
                     ProductKind::Audio => view! {
                         <img src=product.preview_url.clone() alt=format!("Waveform of {heading}") class="w-full rounded" width="768" height="192" />
-                        <audio controls preload="metadata" class="mt-2 w-full" src=product.url.clone() aria-label=format!("{heading} (sound)")></audio>
+                        <audio id=MEDIA_ID controls preload="metadata" class="mt-2 w-full" src=product.url.clone() aria-label=format!("{heading} (sound)")></audio>
+                        <p class="mt-1 text-xs text-stone-500">{PLAYER_KEYS}</p>
                     }.into_any(),
                     _ => view! {
                         <ZoomImage src=product.shown_url().to_string() alt=if product.prompt.is_empty() { heading.clone() } else { product.prompt.clone() }
@@ -117,7 +156,11 @@ fn ProductView(detail: ProductDetailDto) -> impl IntoView {
                     }.into_any(),
                 }}
             </div>
-            <GalleryKeys />
+            {if player {
+                view! { <GalleryKeys arrows=false /><PlayerKeys fps /> }.into_any()
+            } else {
+                view! { <GalleryKeys /> }.into_any()
+            }}
             <div class="space-y-4 text-sm">
                 <dl class="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1">
                     <dt class="font-medium">"Made with"</dt><dd>{made_with}</dd>
@@ -136,6 +179,10 @@ fn ProductView(detail: ProductDetailDto) -> impl IntoView {
                             {(!f.browser_shows() && product.kind != ProductKind::Model3d).then_some(
                                 " · shown here as its sRGB preview; download the original for the full range")}
                         </dd>
+                    })}
+                    {detail.streams.clone().map(|s| view! {
+                        <dt class="font-medium">"Streams"</dt>
+                        <dd data-streams>{streams_text(&s)}</dd>
                     })}
                     {product.seed.map(|s| view! { <dt class="font-medium">"Seed"</dt><dd>{s}</dd> })}
                     {(!product.prompt.is_empty()).then(|| {
@@ -177,13 +224,19 @@ fn ProductView(detail: ProductDetailDto) -> impl IntoView {
                         <pre class="mt-1 overflow-x-auto rounded bg-stone-100 p-2 text-xs dark:bg-stone-900">{detail.params.clone()}</pre>
                     </details>
                 })}
-                // Only a picture is an input a provider takes.
+                // Only a picture is an input a provider takes; anything can be scored.
                 {matches!(product.kind, ProductKind::Image | ProductKind::Upload).then(|| view! {
                     <div class="flex flex-wrap gap-2">
                         <a href=use_as_input class=button::primary()>"Use as input"</a>
+                        <a href=format!("/generate?project={}&input={}&make=video", product.project_id, product.id)
+                            class=button::secondary()>"Animate"</a>
                         <a href=format!("/pipelines?project={}&input={}", product.project_id, product.id)
                             class=button::secondary()>"Run a pipeline on it"</a>
                     </div>
+                })}
+                {matches!(product.kind, ProductKind::Image | ProductKind::Upload | ProductKind::Video).then(|| view! {
+                    <a href=format!("/generate?project={}&for={}&make=audio", product.project_id, product.id)
+                        class=button::secondary()>"Score"</a>
                 })}
                 <ReuseButtons detail=detail.clone() />
                 <TriagePanel detail=detail.clone() />

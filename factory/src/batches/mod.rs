@@ -99,6 +99,9 @@ pub struct LaunchRequest {
     pub networks: Vec<Network>,
     /// The product an image-to-image launch starts from.
     pub input_image: Option<i64>,
+    /// The product the results are made for without starting from it (music for a picture):
+    /// their parent.
+    pub made_from: Option<i64>,
 }
 
 /// A problem with one field of a launch.
@@ -208,6 +211,19 @@ pub async fn check(
         }
         _ => None,
     };
+    if let Some(id) = request.made_from {
+        if products::get(conn, id)
+            .await?
+            .is_none_or(|p| p.deleted_at.is_some())
+        {
+            return Err(LaunchError::Invalid(vec![FieldError {
+                field: "made_from".into(),
+                message: format!(
+                    "There is no product #{id} to make this for (was it deleted?). Clear it, or choose another."
+                ),
+            }]));
+        }
+    }
     if project.is_archived() {
         return Err(LaunchError::ProjectArchived(project.name));
     }
@@ -325,6 +341,7 @@ async fn write(
                     networks: request.networks.clone(),
                     input_image: input_image.clone(),
                     scene: None,
+                    made_from: request.made_from.filter(|_| input_image.is_none()),
                 };
                 NewJob {
                     batch_id: batch.id,

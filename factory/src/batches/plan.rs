@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::{FieldError, ItemLimits, LaunchRequest, SeedChoice, PROMPT_MAX_CHARS, SEED_MAX};
 use crate::prompt::{self, Expansion, WildcardSource};
-use crate::providers::{civitai, params, Capability, ModelInfo, Providers};
+use crate::providers::{civitai, params, ModelInfo, Providers};
 
 /// A launch, checked and expanded, ready to write.
 #[derive(Debug)]
@@ -130,7 +130,7 @@ pub fn plan(
                         "input_image",
                         format!("{} does not start from an image. Remove the input image, or choose a model that takes one.", model.name),
                     ),
-                    (_, None) if model.capability == Capability::ImageToImage => error(
+                    (_, None) if model.capability.needs_image() => error(
                         "input_image",
                         format!("{} starts from an image: upload or paste one, or use a result as input.", model.name),
                     ),

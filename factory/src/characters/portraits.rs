@@ -108,6 +108,7 @@ pub async fn queue(
         confirmed: false,
         networks: Vec::new(),
         input_image: None,
+        made_from: None,
     };
     let variation = serde_json::to_value(order.variation).expect("variations serialise");
     let (batch, jobs) = conn

@@ -95,6 +95,10 @@ pub struct Filter {
     pub tags: Vec<String>,
     pub batch: Option<i64>,
     pub kind: Option<String>,
+    /// Videos and sounds at least this many seconds long.
+    pub min_secs: Option<u32>,
+    /// Videos and sounds at most this many seconds long.
+    pub max_secs: Option<u32>,
     /// Only products made from another product.
     pub derived: bool,
     pub search: Option<Search>,
@@ -140,6 +144,13 @@ impl Filter {
         if let Some(r) = self.min_rating {
             if !(0..=5).contains(&r) {
                 return Err(FilterError(format!("A rating is 0 to 5, not {r}.")));
+            }
+        }
+        if let (Some(min), Some(max)) = (self.min_secs, self.max_secs) {
+            if min > max {
+                return Err(FilterError(format!(
+                    "The shortest length ({min} s) is longer than the longest ({max} s): swap them."
+                )));
             }
         }
         if let Some(kind) = &self.kind {

@@ -74,6 +74,9 @@ pub struct Tile {
     pub prompt: String,
     #[diesel(sql_type = Timestamptz)]
     pub created_at: DateTime<Utc>,
+    /// How long a video or sound lasts.
+    #[diesel(sql_type = Nullable<Integer>)]
+    pub duration_ms: Option<i32>,
     #[diesel(sql_type = BigInt)]
     k_int: i64,
     #[diesel(sql_type = Float)]
@@ -172,6 +175,15 @@ impl View {
         if let Some(kind) = &f.kind {
             let n = sql.bind(Value::Text(kind.clone()));
             sql.push(&format!(" AND p.kind = {n}"));
+        }
+        // A length narrows to videos and sounds (a picture has none).
+        if let Some(min) = f.min_secs {
+            let n = sql.bind(Value::BigInt(min as i64 * 1000));
+            sql.push(&format!(" AND p.duration_ms >= {n}"));
+        }
+        if let Some(max) = f.max_secs {
+            let n = sql.bind(Value::BigInt(max as i64 * 1000));
+            sql.push(&format!(" AND p.duration_ms <= {n}"));
         }
         if f.derived {
             sql.push(" AND p.parent_id IS NOT NULL");
@@ -334,7 +346,7 @@ fn tile_columns(order: &Order) -> String {
         "p.id, p.project_id, p.kind, p.content_hash, \
          substring(p.path from '[^.]+$') AS ext, p.width, p.height, p.rating, p.favourite, \
          p.rejected, p.thumbhash, left(p.prompt, {TILE_PROMPT}) AS prompt, p.created_at, \
-         {} AS k_int, {} AS k_real",
+         p.duration_ms, {} AS k_int, {} AS k_real",
         order.k_int, order.k_real
     )
 }

@@ -146,6 +146,7 @@ impl A1111Provider {
                 image_input: Some("init_images".into()),
                 image_strength: Some("denoising_strength".into()),
                 networks: false,
+                inputs: Default::default(),
                 params: params(),
             })
             .collect();

@@ -17,6 +17,7 @@ pub mod fal;
 pub mod http;
 pub mod limits;
 pub mod local;
+pub mod logs;
 pub mod params;
 pub mod replicate;
 
@@ -39,6 +40,64 @@ pub enum Capability {
     ImageToImage,
     /// Renders a scene of 3D assets (the render engines; not offered on the Generate page).
     Render,
+    TextToVideo,
+    /// A clip that starts from a picture (its first frame).
+    ImageToVideo,
+    /// Music or sound effects from a description.
+    TextToAudio,
+    /// The prompt, spoken.
+    TextToSpeech,
+}
+
+/// The kind of file a model makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Makes {
+    Image,
+    Video,
+    Audio,
+}
+
+impl Capability {
+    pub fn makes(self) -> Makes {
+        match self {
+            Capability::TextToImage | Capability::ImageToImage | Capability::Render => Makes::Image,
+            Capability::TextToVideo | Capability::ImageToVideo => Makes::Video,
+            Capability::TextToAudio | Capability::TextToSpeech => Makes::Audio,
+        }
+    }
+
+    /// Whether a request must bring a picture to start from.
+    pub fn needs_image(self) -> bool {
+        matches!(self, Capability::ImageToImage | Capability::ImageToVideo)
+    }
+}
+
+/// What a model calls the inputs every request has: its prompt (a speech model's `text`), and
+/// its seed when it takes one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputNames {
+    pub prompt: String,
+    pub seed: Option<String>,
+}
+
+impl Default for InputNames {
+    fn default() -> Self {
+        Self {
+            prompt: "prompt".into(),
+            seed: Some("seed".into()),
+        }
+    }
+}
+
+impl InputNames {
+    /// A model whose prompt goes in `prompt` and which takes no seed.
+    pub fn unseeded(prompt: &str) -> Self {
+        Self {
+            prompt: prompt.into(),
+            seed: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,6 +120,9 @@ pub struct ModelInfo {
     #[serde(default)]
     pub networks: bool,
     pub params: Vec<ParamSpec>,
+    /// What it calls the prompt and the seed.
+    #[serde(default)]
+    pub inputs: InputNames,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,9 +145,23 @@ impl ProviderInfo {
         self.models.iter().find(|m| m.id == id)
     }
 
+    /// What `model` calls its prompt and seed, and whether it takes a count (image models do;
+    /// a clip model makes one clip). A model not listed (one described on request) is an image
+    /// model named the usual way.
+    pub fn request_shape(&self, model: &str) -> (InputNames, bool) {
+        match self.model(model) {
+            Some(m) => (m.inputs.clone(), m.capability.makes() == Makes::Image),
+            None => (InputNames::default(), true),
+        }
+    }
+
     pub fn capabilities(&self) -> Vec<Capability> {
-        let mut caps: Vec<Capability> = self.models.iter().map(|m| m.capability).collect();
-        caps.dedup();
+        let mut caps: Vec<Capability> = Vec::new();
+        for m in &self.models {
+            if !caps.contains(&m.capability) {
+                caps.push(m.capability);
+            }
+        }
         caps
     }
 }
@@ -105,6 +181,10 @@ pub struct GenerationRequest {
     /// The picture an image-to-image generation starts from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_image: Option<InputImage>,
+    /// The product this is made for without being sent (a picture scored with music): its
+    /// parent, for lineage only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_from: Option<i64>,
     /// The scene a render job draws, as it was when the job was queued.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scene: Option<crate::render::jobs::SceneInput>,
@@ -137,14 +217,36 @@ pub struct Network {
 }
 
 impl GenerationRequest {
+    /// A request for `model` with only a prompt, a seed and parameters (no negative prompt,
+    /// networks, input or scene).
+    pub fn simple(model: &str, prompt: &str, seed: i64, params: Map<String, Value>) -> Self {
+        Self {
+            model: model.into(),
+            prompt: prompt.into(),
+            negative_prompt: String::new(),
+            seed,
+            params,
+            networks: Vec::new(),
+            input_image: None,
+            made_from: None,
+            scene: None,
+        }
+    }
+
     /// What a hosted model is sent: the validated parameters plus prompt, seed, the negative
     /// prompt when there is one, and one output per job (`count_field` is the provider's name
-    /// for how many: fal's `num_images`, Replicate's `num_outputs`).
-    pub fn model_input(&self, count_field: &str) -> Value {
+    /// for how many: fal's `num_images`, Replicate's `num_outputs`; `None` for a model that
+    /// makes one clip and takes no count). `inputs` names the prompt and the seed the model's
+    /// way.
+    pub fn model_input(&self, inputs: &InputNames, count_field: Option<&str>) -> Value {
         let mut body = self.params.clone();
-        body.insert("prompt".into(), Value::from(self.prompt.as_str()));
-        body.insert("seed".into(), Value::from(self.seed));
-        body.insert(count_field.into(), Value::from(1));
+        body.insert(inputs.prompt.clone(), Value::from(self.prompt.as_str()));
+        if let Some(seed) = &inputs.seed {
+            body.insert(seed.clone(), Value::from(self.seed));
+        }
+        if let Some(count_field) = count_field {
+            body.insert(count_field.into(), Value::from(1));
+        }
         if !self.negative_prompt.is_empty() {
             body.insert(
                 "negative_prompt".into(),

@@ -172,6 +172,7 @@ pub async fn queue(
         confirmed: false,
         networks: Vec::new(),
         input_image: None,
+        made_from: None,
     };
     let input = SceneInput {
         scene_id: scene.id,

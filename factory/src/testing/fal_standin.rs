@@ -19,7 +19,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::standin::{bind, result_png, Inputs, Served, StandIn, Submissions};
+use super::standin::{
+    bind, progress_log, result_clip, result_png, Inputs, Served, StandIn, Submissions,
+};
+use crate::providers::Makes;
 
 #[derive(Debug, Clone)]
 pub struct StandInOptions {
@@ -83,6 +86,8 @@ impl Default for StandInOptions {
 #[derive(Debug, Clone)]
 struct Request {
     app: String,
+    /// What the model makes (its full path is in the catalogue): a picture, a video or a sound.
+    makes: Makes,
     seed: i64,
     prompt: String,
     created: Instant,
@@ -371,7 +376,7 @@ async fn submit(
                 "msg": "Input should be less than or equal to 12", "type": "less_than_equal"}));
         }
     }
-    if path.ends_with("/image-to-image") {
+    if path.ends_with("/image-to-image") || path.ends_with("/image-to-video") {
         let prefix = {
             let state = state.lock().unwrap();
             format!(
@@ -428,6 +433,7 @@ async fn submit(
             id.clone(),
             Request {
                 app: app.to_string(),
+                makes: crate::providers::fal::makes(path.trim_start_matches('/')),
                 seed,
                 prompt: input["prompt"].as_str().unwrap_or_default().to_string(),
                 created: Instant::now(),
@@ -533,12 +539,28 @@ fn status_of(request: &Request, options: &StandInOptions) -> Response {
             StatusCode::ACCEPTED,
             json!({"status": "IN_QUEUE", "queue_position": 0}),
         ),
-        Phase::Running => reply(
-            StatusCode::ACCEPTED,
-            json!({"status": "IN_PROGRESS", "logs": [
-                {"message": request.log, "level": "INFO", "source": "user", "timestamp": "2026-01-01T00:00:00Z"}
-            ]}),
-        ),
+        Phase::Running => {
+            // A clip model prints its sampler's progress bar, as the video models on fal do.
+            let message = match request.makes {
+                Makes::Image => request.log.clone(),
+                _ => {
+                    let ran = request.created.elapsed().saturating_sub(options.queue_time);
+                    let done = ran.as_secs_f64() / options.run_time.as_secs_f64().max(1e-3);
+                    progress_log(&request.log, done)
+                }
+            };
+            let logs: Vec<Value> = message
+                .lines()
+                .map(|line| {
+                    json!({"message": line, "level": "INFO", "source": "user",
+                                   "timestamp": "2026-01-01T00:00:00Z"})
+                })
+                .collect();
+            reply(
+                StatusCode::ACCEPTED,
+                json!({"status": "IN_PROGRESS", "logs": logs}),
+            )
+        }
         Phase::Done => match &request.fails {
             Some(error) => reply(
                 StatusCode::OK,
@@ -562,6 +584,22 @@ fn result(state: &Mutex<State>, options: &StandInOptions, app: &str, id: &str) -
         );
     }
     let side = options.image_side;
+    let file = |ext: &str, mime: &str| {
+        json!({"url": format!("{files_base}/{id}.{ext}"), "content_type": mime,
+               "file_name": format!("output.{ext}")})
+    };
+    match request.makes {
+        Makes::Video => return reply(StatusCode::OK, json!({"video": file("mp4", "video/mp4")})),
+        // Stable Audio names its file `audio_file`; the speech models `audio`.
+        Makes::Audio if request.app == "fal-ai/stable-audio" => {
+            return reply(
+                StatusCode::OK,
+                json!({"audio_file": file("wav", "audio/wav")}),
+            )
+        }
+        Makes::Audio => return reply(StatusCode::OK, json!({"audio": file("wav", "audio/wav")})),
+        Makes::Image => {}
+    }
     reply(
         StatusCode::OK,
         json!({
@@ -595,14 +633,21 @@ fn cancel(state: &Mutex<State>, options: &StandInOptions, app: &str, id: &str) -
 }
 
 fn file_response(state: &Mutex<State>, options: &StandInOptions, file: &str) -> Response {
-    let Some(id) = file.strip_suffix(".png") else {
+    let Some((id, ext)) = file.rsplit_once('.') else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let Some(request) = state.lock().unwrap().requests.get(id).cloned() else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let png = result_png(&request.prompt, request.seed, options.image_side);
-    ([("content-type", "image/png")], png).into_response()
+    if request.makes == Makes::Image && ext == "png" {
+        let png = result_png(&request.prompt, request.seed, options.image_side);
+        return ([("content-type", "image/png")], png).into_response();
+    }
+    let (bytes, want, mime) = result_clip(request.makes, &request.prompt, request.seed);
+    if request.makes == Makes::Image || ext != want {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    ([("content-type", mime)], bytes).into_response()
 }
 
 impl StandIn for FalStandIn {

@@ -44,6 +44,7 @@ pub fn launch(project_id: i64, count: u32) -> crate::batches::LaunchRequest {
         confirmed: true,
         networks: Vec::new(),
         input_image: None,
+        made_from: None,
     }
 }
 
@@ -63,6 +64,7 @@ pub fn noop() -> Arc<Noop> {
             image_input: None,
             image_strength: None,
             networks: false,
+            inputs: Default::default(),
             params: Vec::new(),
         }],
     }))

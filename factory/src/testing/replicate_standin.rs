@@ -17,7 +17,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::standin::{bind, result_png, Inputs, Served, StandIn, Submissions};
+use super::standin::{bind, result_clip, result_png, Inputs, Served, StandIn, Submissions};
+use crate::providers::Makes;
 
 #[derive(Debug, Clone)]
 pub struct ReplicateStandInOptions {
@@ -318,20 +319,30 @@ async fn create(
     };
     let input = request["input"].clone();
     let mut invalid = Vec::new();
-    if let Some(image) = input.get("image") {
+    // The picture inputs of the listed models: FLUX's `image`, the video models' first frame.
+    let image_inputs = ["image", "first_frame_image", "start_image"];
+    if let Some((field, image)) = image_inputs
+        .iter()
+        .find_map(|f| input.get(*f).map(|v| (*f, v)))
+    {
         let prefix = format!("{}/v1/files/", state.lock().unwrap().base);
         let accepted = image
             .as_str()
             .and_then(|i| state.lock().unwrap().inputs.accept(i, &prefix));
         if accepted.is_none() {
-            invalid.push(json!({"type": "format", "field": "input.image",
+            invalid.push(json!({"type": "format", "field": format!("input.{field}"),
                 "description": "Does not match format 'uri' or could not be loaded"}));
         }
     }
-    if input["prompt"].as_str().is_none_or(str::is_empty) {
-        invalid.push(
-            json!({"type": "required", "field": "input", "description": "prompt is required"}),
-        );
+    // A speech model's prompt is its `text`.
+    let prompt_field = if model.starts_with("minimax/speech") {
+        "text"
+    } else {
+        "prompt"
+    };
+    if input[prompt_field].as_str().is_none_or(str::is_empty) {
+        invalid.push(json!({"type": "required", "field": "input",
+                            "description": format!("{prompt_field} is required")}));
     }
     if model.ends_with("/flux-schnell") {
         if let Some(steps) = input.get("num_inference_steps") {
@@ -374,7 +385,7 @@ async fn create(
             Prediction {
                 model: model.to_string(),
                 version: version.unwrap_or_else(|| "official".into()),
-                prompt: input["prompt"].as_str().unwrap_or_default().to_string(),
+                prompt: input[prompt_field].as_str().unwrap_or_default().to_string(),
                 input,
                 seed,
                 created: Instant::now(),
@@ -453,10 +464,15 @@ fn prediction_json(
                 );
                 ("processing", logs, Value::Null)
             }
+            // The clip models answer one URL; FLUX a list.
             Phase::Succeeded => (
                 "succeeded",
                 format!("Using seed: {}\n100%|██████████| 4/4\n", prediction.seed),
-                json!([format!("{base}/files/{id}/out-0.png")]),
+                match crate::providers::replicate::makes(&prediction.model) {
+                    Makes::Image => json!([format!("{base}/files/{id}/out-0.png")]),
+                    Makes::Video => json!(format!("{base}/files/{id}/output.mp4")),
+                    Makes::Audio => json!(format!("{base}/files/{id}/output.wav")),
+                },
             ),
         }
     };
@@ -511,6 +527,14 @@ fn file(state: &Mutex<State>, options: &ReplicateStandInOptions, id: &str) -> Re
     let Some(prediction) = state.lock().unwrap().predictions.get(id).cloned() else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let png = result_png(&prediction.prompt, prediction.seed, options.image_side);
-    ([("content-type", "image/png")], png).into_response()
+    match crate::providers::replicate::makes(&prediction.model) {
+        Makes::Image => {
+            let png = result_png(&prediction.prompt, prediction.seed, options.image_side);
+            ([("content-type", "image/png")], png).into_response()
+        }
+        makes => {
+            let (bytes, _, mime) = result_clip(makes, &prediction.prompt, prediction.seed);
+            ([("content-type", mime)], bytes).into_response()
+        }
+    }
 }

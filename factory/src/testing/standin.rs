@@ -129,6 +129,44 @@ pub fn result_png(prompt: &str, seed: i64, side: u32) -> Vec<u8> {
     crate::media::png::encode_rgb(side, side, &pixels).expect("encode the stand-in image")
 }
 
+/// What a stand-in's video or sound model returns: a real one-second 640×360 H.264 MP4 (made by
+/// the offline generator, so ffmpeg must be installed) or a two-second WAV of tones, from the
+/// prompt and seed. With the file's extension and type.
+pub fn result_clip(
+    makes: crate::providers::Makes,
+    prompt: &str,
+    seed: i64,
+) -> (Vec<u8>, &'static str, &'static str) {
+    use crate::providers::local::clips;
+    let params = |p: serde_json::Value| p.as_object().cloned().unwrap_or_default();
+    let mut request = crate::providers::GenerationRequest::simple(
+        clips::TONES,
+        prompt,
+        seed,
+        params(serde_json::json!({"duration": 2})),
+    );
+    if makes != crate::providers::Makes::Video {
+        return (clips::tones(&request), "wav", "audio/wav");
+    }
+    request.model = clips::MOTION.into();
+    request.params = params(serde_json::json!({"duration": 1, "fps": 8, "resolution": "360p"}));
+    let tools = crate::media::av::Tools::detect(None).expect("the stand-in's videos need ffmpeg");
+    let mp4 = clips::video(&tools, &request).expect("encode the stand-in's video");
+    (mp4, "mp4", "video/mp4")
+}
+
+/// A model's log while it runs, as `tqdm` prints it: `label` and a progress bar `done` of the way.
+pub fn progress_log(label: &str, done: f64) -> String {
+    let done = done.clamp(0.0, 1.0);
+    let steps = (done * 30.0).round() as usize;
+    format!(
+        "{label}\n{:3.0}%|{}{}| {steps}/30",
+        done * 100.0,
+        "█".repeat(steps / 3),
+        " ".repeat(10 - steps / 3)
+    )
+}
+
 /// A free port on this machine for a stand-in, and its address.
 pub async fn bind() -> (tokio::net::TcpListener, SocketAddr) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -153,6 +153,7 @@ async fn a_checkpoint_the_server_does_not_have_fails_with_its_answer() {
         networks: Vec::new(),
         input_image: None,
         scene: None,
+        made_from: None,
     };
     let submitted = provider.submit(&request).await.unwrap();
     let factory::providers::Submitted::Queued { request_id } = submitted else {

@@ -58,6 +58,7 @@ fn request(seed: i64) -> GenerationRequest {
         }],
         input_image: None,
         scene: None,
+        made_from: None,
     }
 }
 

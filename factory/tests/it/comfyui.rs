@@ -315,6 +315,7 @@ fn generation(model: &str, prompt: &str, params: Value) -> GenerationRequest {
         networks: Vec::new(),
         input_image: None,
         scene: None,
+        made_from: None,
     }
 }
 

@@ -42,6 +42,7 @@ fn request(seed: i64) -> GenerationRequest {
         networks: Vec::new(),
         input_image: None,
         scene: None,
+        made_from: None,
     }
 }
 
@@ -355,6 +356,7 @@ async fn a_negative_prompt_is_refused_for_a_model_without_one() {
         confirmed: false,
         networks: Vec::new(),
         input_image: None,
+        made_from: None,
     };
     let error = setup.engine.launch(&launch).await.unwrap_err().to_string();
     assert!(error.contains("takes no negative prompt"), "{error}");

@@ -114,6 +114,7 @@ fn launch(project: i64, prompt: &str, count: u32) -> LaunchRequest {
         confirmed: false,
         networks: Vec::new(),
         input_image: None,
+        made_from: None,
     }
 }
 

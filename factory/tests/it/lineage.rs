@@ -71,10 +71,21 @@ async fn from(
     input: i64,
     params: serde_json::Value,
 ) -> Product {
+    made(setup, provider, model, Some(input), params).await
+}
+
+/// Runs one generation (from `input`, when given) and returns its product.
+async fn made(
+    setup: &Setup,
+    provider: &str,
+    model: &str,
+    input: Option<i64>,
+    params: serde_json::Value,
+) -> Product {
     let worker = queue::start_with(setup, queue::fast_worker());
     let launch = LaunchRequest {
         params: params.as_object().unwrap().clone(),
-        input_image: Some(input),
+        input_image: input,
         ..queue::request(setup, provider, model, "the same, at night", 1)
     };
     let (batch, _) = setup.engine.launch(&launch).await.unwrap();
@@ -263,4 +274,92 @@ async fn an_input_image_is_refused_where_it_cannot_be_used_and_required_where_it
     queue::wait_until_finished(&c.setup, batch.id).await;
     worker.shut_down(Duration::from_secs(1)).await;
     assert!(c.replicate.inputs().is_empty());
+}
+
+/// "Animate": a picture becomes a video at fal, at Replicate and offline, each a video product
+/// whose parent is the picture; the sound and speech models make audio products. The files are
+/// real (the stand-ins' and the offline generator's, encoded by ffmpeg) and probed on arrival.
+#[tokio::test]
+async fn a_picture_is_animated_and_scored_at_every_provider_and_each_clip_is_probed() {
+    let c = chain().await;
+    let mut conn = c.setup.db.conn().await;
+    let media = c.setup.engine.media();
+    let picture = uploads::store(
+        &mut conn,
+        media,
+        c.setup.project,
+        result_png("a pier", 5, 320),
+    )
+    .await
+    .unwrap();
+    let offline = json!({"duration": 2, "fps": 8, "resolution": "360p", "camera": "pan_left"});
+    for (provider, model, params) in [
+        (
+            "fal",
+            "fal-ai/kling-video/v1/standard/image-to-video",
+            json!({"duration": "5"}),
+        ),
+        ("fal", "fal-ai/ltx-video/image-to-video", json!({})),
+        ("replicate", "kwaivgi/kling-v2.1", json!({})),
+        ("replicate", "minimax/video-01", json!({})),
+        ("local", "animate", offline.clone()),
+    ] {
+        let video = from(&c.setup, provider, model, picture.id, params).await;
+        assert_eq!(
+            (video.kind.as_str(), video.mime.as_str()),
+            ("video", "video/mp4"),
+            "{provider} {model}"
+        );
+        assert_eq!(video.parent_id, Some(picture.id), "{model}");
+        let info = video.av_info.clone().unwrap();
+        assert_eq!(info["video"]["codec"], "h264", "{model}");
+        assert!(video.duration_ms.unwrap() >= 1000, "{model}");
+        if provider == "local" {
+            // The picture's shape at 360p, two seconds of it.
+            assert_eq!((video.width, video.height), (Some(360), Some(360)));
+            assert_eq!(video.duration_ms, Some(2000));
+            assert_eq!(info["video"]["frames_per_second"], 8.0);
+        }
+    }
+    for (provider, model, params) in [
+        ("fal", "fal-ai/stable-audio", json!({"seconds_total": 5})),
+        ("fal", "fal-ai/kokoro/american-english", json!({})),
+        ("replicate", "google/lyria-2", json!({})),
+        ("replicate", "minimax/speech-02-turbo", json!({})),
+        ("local", "tones", json!({"duration": 3})),
+    ] {
+        let sound = made(&c.setup, provider, model, None, params).await;
+        assert_eq!(
+            (sound.kind.as_str(), sound.mime.as_str()),
+            ("audio", "audio/wav"),
+            "{provider} {model}"
+        );
+        assert_eq!(sound.parent_id, None);
+        let expected = if provider == "local" { 3000 } else { 2000 };
+        assert_eq!(sound.duration_ms, Some(expected), "{model}");
+        assert!(sound.thumbhash.is_some(), "a waveform was drawn");
+    }
+    // A text-to-video model, and one that must start from a picture refused without it.
+    let clip = made(&c.setup, "local", "motion", None, offline).await;
+    assert_eq!((clip.width, clip.height), (Some(640), Some(360)));
+    let refused = c
+        .setup
+        .engine
+        .launch(&queue::request(
+            &c.setup,
+            "fal",
+            "fal-ai/ltx-video/image-to-video",
+            "waves",
+            1,
+        ))
+        .await;
+    match refused {
+        Err(LaunchError::Invalid(fields)) => {
+            assert!(
+                fields.iter().any(|f| f.field == "input_image"),
+                "{fields:?}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
 }

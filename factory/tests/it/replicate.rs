@@ -49,6 +49,7 @@ fn request(model: &str, seed: i64) -> GenerationRequest {
         networks: Vec::new(),
         input_image: None,
         scene: None,
+        made_from: None,
     }
 }
 
@@ -438,6 +439,7 @@ mod described_models {
             confirmed: false,
             networks: Vec::new(),
             input_image: None,
+            made_from: None,
         };
         let limits = factory::batches::ItemLimits {
             cap: 100,

@@ -49,6 +49,7 @@ impl Scripted {
                     image_input: None,
                     image_strength: None,
                     networks: false,
+                    inputs: Default::default(),
                     params: vec![ParamSpec::integer("width", "Width", "", 64, 8, 256, 8)],
                 }],
             },

@@ -45,6 +45,7 @@ fn request(glb: &[u8], samples: u32) -> GenerationRequest {
             doc,
             glb: Some(Arc::new(merged)),
         }),
+        made_from: None,
     }
 }
 

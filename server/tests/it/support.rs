@@ -143,6 +143,7 @@ pub fn local_launch(project_id: i64, prompt: &str, count: u32) -> factory::batch
         confirmed: true,
         networks: Vec::new(),
         input_image: None,
+        made_from: None,
     }
 }
 

@@ -5,6 +5,7 @@
 //! `ffmpeg` is optional: without it the app works and video and audio are refused with how to
 //! install it ([`Tools::detect`]).
 
+pub mod encode;
 mod store;
 mod tools;
 pub mod waveform;

@@ -174,6 +174,14 @@ impl Tools {
         })
     }
 
+    pub(super) fn ffmpeg_path(&self) -> &Path {
+        &self.ffmpeg
+    }
+
+    pub(super) fn limit(&self) -> Duration {
+        self.limit
+    }
+
     /// A frame a second in (or at the middle of a shorter clip), as RGBA.
     pub fn poster(&self, path: &Path, duration_secs: f64) -> Result<image::RgbaImage, AvError> {
         let at = format!("{:.3}", (duration_secs / 2.0).min(1.0));

@@ -310,6 +310,7 @@ pub fn launch_request(
         confirmed: true,
         networks: Vec::new(),
         input_image: input_image.filter(|_| !kind.inputs().is_empty()),
+        made_from: None,
     })
 }
 

@@ -159,6 +159,7 @@ fn model(id: &str, name: &str, description: &str, ecosystem: &str) -> ModelInfo 
         image_input: None,
         image_strength: None,
         networks: true,
+        inputs: Default::default(),
         params: params(ecosystem),
     }
 }
@@ -531,6 +532,7 @@ mod tests {
             networks: vec![network("urn:air:sd1:lora:civitai:58390@62833", 0.7)],
             input_image: None,
             scene: None,
+            made_from: None,
         };
         let body = job_body(&request).unwrap();
         assert_eq!(body["$type"], "textToImage");

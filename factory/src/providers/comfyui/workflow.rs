@@ -370,6 +370,7 @@ impl Workflow {
             image_input: image.then(|| "image".to_string()),
             image_strength: None,
             networks: false,
+            inputs: Default::default(),
             params,
         }
     }

@@ -1,5 +1,6 @@
 //! Downloading a provider's outputs safely: only from the hosts it serves files from (checked at
-//! every redirect), a size cap, and bytes that must be the image type they claim.
+//! every redirect), a size cap, and bytes that must be the type they claim (a picture, or a
+//! video or sound file).
 
 use reqwest::header::LOCATION;
 use reqwest::Url;
@@ -9,8 +10,11 @@ use crate::media::ImageFormat;
 use crate::providers::{ErrorKind, ProviderError};
 use crate::secret::Secret;
 
-/// Largest output we download (a 4K PNG is about 30 MB).
+/// Largest picture we download (a 4K PNG is about 30 MB).
 pub const MAX_DOWNLOAD_BYTES: usize = 64 * 1024 * 1024;
+/// Largest video or sound we download (ten seconds of 1080p is about 20 MB; the store takes
+/// more, from an import).
+pub const MAX_CLIP_DOWNLOAD_BYTES: usize = 256 * 1024 * 1024;
 const MAX_REDIRECTS: usize = 3;
 
 /// Where a provider's files may be downloaded from: its API host, and the domains (with their
@@ -44,7 +48,8 @@ impl FileHosts {
 }
 
 /// Downloads one output: allowed hosts only (checked at every redirect), at most
-/// [`MAX_DOWNLOAD_BYTES`], and the bytes must be an image of the type declared, when declared.
+/// [`MAX_DOWNLOAD_BYTES`] for a picture and [`MAX_CLIP_DOWNLOAD_BYTES`] for a video or sound
+/// (declared by its type; else the picture cap), and the bytes must be what they declare.
 pub async fn download(
     client: &reqwest::Client,
     provider: &str,
@@ -96,22 +101,34 @@ pub async fn download(
         }
         return Err(error);
     }
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_DOWNLOAD_BYTES as u64)
-    {
-        return Err(bad(format!(
-            "the output is larger than the {} MB limit",
-            MAX_DOWNLOAD_BYTES / (1024 * 1024)
-        )));
-    }
-    let Some(bytes) = super::read_capped(provider, key, response, MAX_DOWNLOAD_BYTES).await? else {
-        return Err(bad(format!(
-            "the output is larger than the {} MB limit",
-            MAX_DOWNLOAD_BYTES / (1024 * 1024)
-        )));
+    // The type the provider declared, else the one the file server sends.
+    let served = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let clip = [declared_mime, served.as_deref()]
+        .into_iter()
+        .flatten()
+        .any(|m| m.starts_with("video/") || m.starts_with("audio/"));
+    let cap = if clip {
+        MAX_CLIP_DOWNLOAD_BYTES
+    } else {
+        MAX_DOWNLOAD_BYTES
     };
-    check_image(provider, &bytes, declared_mime)?;
+    let too_large = || {
+        bad(format!(
+            "the output is larger than the {} MB limit",
+            cap / (1024 * 1024)
+        ))
+    };
+    if response.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(too_large());
+    }
+    let Some(bytes) = super::read_capped(provider, key, response, cap).await? else {
+        return Err(too_large());
+    };
+    check_output(provider, &bytes, declared_mime)?;
     Ok(bytes)
 }
 
@@ -129,6 +146,32 @@ pub async fn fetch_output(
             download(client, provider, key, hosts, url, declared_mime.as_deref()).await
         }
     }
+}
+
+/// The bytes are a picture, a video or a sound we store, of the kind the provider declared (if
+/// it did). A clip's container is only sniffed here; the store probes it.
+pub fn check_output(
+    provider: &str,
+    bytes: &[u8],
+    declared_mime: Option<&str>,
+) -> Result<(), ProviderError> {
+    use crate::media::av::Container;
+    let Some(container) = Container::sniff(bytes).filter(|_| ImageFormat::sniff(bytes).is_none())
+    else {
+        return check_image(provider, bytes, declared_mime).map(|_| ());
+    };
+    let declared = declared_mime.map(|m| m.trim().to_ascii_lowercase());
+    if let Some(declared) = declared.filter(|d| d.starts_with("image/")) {
+        return Err(ProviderError::new(
+            provider,
+            ErrorKind::BadOutput,
+            format!(
+                "the output claims to be {declared} but is a {} file",
+                container.ext()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The bytes are an image we store, and the type the provider declared (if it did).
@@ -186,5 +229,14 @@ mod tests {
         let err = check_image("p", &png, Some("image/jpeg")).unwrap_err();
         assert_eq!(err.kind, ErrorKind::BadOutput);
         assert!(check_image("p", b"<html>", Some("image/png")).is_err());
+    }
+
+    #[test]
+    fn a_clip_is_an_output_unless_it_claims_to_be_a_picture() {
+        let wav = crate::media::av::encode::wav(&[0; 8], 8000);
+        assert!(check_output("p", &wav, Some("audio/wav")).is_ok());
+        assert!(check_output("p", &wav, None).is_ok());
+        assert!(check_output("p", &wav, Some("image/png")).is_err());
+        assert!(check_output("p", b"<html>", Some("video/mp4")).is_err());
     }
 }

@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-pub use download::{check_image, download, fetch_output, FileHosts, MAX_DOWNLOAD_BYTES};
+pub use download::{
+    check_image, check_output, download, fetch_output, FileHosts, MAX_CLIP_DOWNLOAD_BYTES,
+    MAX_DOWNLOAD_BYTES,
+};
 pub use refusal::Refusal;
 
 use super::{ErrorKind, ProviderError};

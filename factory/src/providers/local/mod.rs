@@ -4,11 +4,16 @@
 //! prompt, negative prompt, seed and parameters. It exists so the app works out of the box and
 //! tests have a real provider; it is not an AI model and the UI never calls it one.
 
+pub mod clips;
 mod render;
+
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
 pub use render::{render, Scene, Style};
+
+use crate::media::av::Tools;
 
 use super::{
     CancelOutcome, Capability, ErrorKind, GenerationRequest, ModelInfo, Output, ParamSpec,
@@ -20,6 +25,8 @@ pub const MAX_SIDE: i64 = 2048;
 
 pub struct LocalProvider {
     info: ProviderInfo,
+    /// ffmpeg, looked for when a video is first asked for.
+    tools: Arc<OnceLock<Result<Tools, String>>>,
 }
 
 impl Default for LocalProvider {
@@ -39,6 +46,7 @@ impl LocalProvider {
             image_input: None,
             image_strength: None,
             networks: false,
+            inputs: Default::default(),
             params: vec![
                 ParamSpec::integer(
                     "width",
@@ -72,9 +80,9 @@ impl LocalProvider {
         Self {
             info: ProviderInfo {
                 id: ID.into(),
-                name: "Offline procedural".into(),
-                description: "Abstract pictures drawn on this computer from the prompt's words and the seed. \
-                              No network, no key, no AI model; the same input always gives the same image."
+                name: NAME.into(),
+                description: "Abstract pictures, clips and tunes made on this computer from the prompt's words and the seed. \
+                              No network, no key, no AI model; the same input always gives the same result."
                     .into(),
                 remote_queue: false,
                 any_model: false,
@@ -83,11 +91,37 @@ impl LocalProvider {
                     model("geometric", "Geometric", "Hard-edged circles and bars."),
                     model("waves", "Waves", "Interfering colour bands."),
                     remix(),
-                ],
+                ]
+                .into_iter()
+                .chain(clips::models())
+                .collect(),
             },
+            tools: Arc::default(),
         }
     }
 }
+
+/// Makes one request's file (CPU work and ffmpeg: call from a blocking thread); `tools` is
+/// where ffmpeg is, looked for on first need.
+fn generate(
+    tools: &OnceLock<Result<Tools, String>>,
+    request: &GenerationRequest,
+) -> Result<Vec<u8>, ProviderError> {
+    let bad = |m: String| ProviderError::new(NAME, ErrorKind::InvalidInput, m);
+    match request.model.as_str() {
+        clips::TONES => Ok(clips::tones(request)),
+        clips::MOTION | clips::ANIMATE => {
+            let tools = tools
+                .get_or_init(|| Tools::detect(None).map_err(|e| e.to_string()))
+                .as_ref()
+                .map_err(|e| ProviderError::new(NAME, ErrorKind::Unavailable, e.clone()))?;
+            clips::video(tools, request).map_err(bad)
+        }
+        _ => generate_png(request),
+    }
+}
+
+const NAME: &str = "Offline procedural";
 
 /// The offline image-to-image model: its input picture with aurora shapes drawn over it.
 const REMIX: &str = "remix";
@@ -105,6 +139,7 @@ fn remix() -> ModelInfo {
         image_input: Some("image".into()),
         image_strength: Some("strength".into()),
         networks: false,
+        inputs: Default::default(),
         params: vec![ParamSpec::float(
             "strength",
             "Strength",
@@ -118,7 +153,7 @@ fn remix() -> ModelInfo {
 
 /// Renders and encodes one request (CPU work: call from a blocking thread).
 pub fn generate_png(request: &GenerationRequest) -> Result<Vec<u8>, ProviderError> {
-    let bad = |m: String| ProviderError::new("Offline procedural", ErrorKind::InvalidInput, m);
+    let bad = |m: String| ProviderError::new(NAME, ErrorKind::InvalidInput, m);
     if request.model == REMIX {
         return remix_png(request).map_err(bad);
     }
@@ -150,7 +185,7 @@ pub fn generate_png(request: &GenerationRequest) -> Result<Vec<u8>, ProviderErro
         request.seed,
     );
     crate::media::png::encode_rgb(scene.width, scene.height, &pixels)
-        .map_err(|e| ProviderError::new("Offline procedural", ErrorKind::BadOutput, e.to_string()))
+        .map_err(|e| ProviderError::new(NAME, ErrorKind::BadOutput, e.to_string()))
 }
 
 /// The remix model: aurora shapes rendered at the input's size, blended over it.
@@ -204,11 +239,10 @@ impl Provider for LocalProvider {
 
     async fn submit(&self, request: &GenerationRequest) -> Result<Submitted, ProviderError> {
         let request = request.clone();
-        let bytes = tokio::task::spawn_blocking(move || generate_png(&request))
+        let tools = self.tools.clone();
+        let bytes = tokio::task::spawn_blocking(move || generate(&tools, &request))
             .await
-            .map_err(|e| {
-                ProviderError::new("Offline procedural", ErrorKind::Unavailable, e.to_string())
-            })??;
+            .map_err(|e| ProviderError::new(NAME, ErrorKind::Unavailable, e.to_string()))??;
         Ok(Submitted::Finished(vec![Output::Inline { bytes }]))
     }
 
@@ -224,7 +258,7 @@ impl Provider for LocalProvider {
 
 fn not_queued(request_id: &str) -> ProviderError {
     ProviderError::new(
-        "Offline procedural",
+        NAME,
         ErrorKind::NotFound,
         format!("no queued request {request_id}: the offline generator finishes work when it is submitted"),
     )
@@ -248,6 +282,7 @@ mod tests {
             networks: Vec::new(),
             input_image: None,
             scene: None,
+            made_from: None,
         }
     }
 

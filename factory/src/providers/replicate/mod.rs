@@ -154,9 +154,17 @@ pub fn model_reference(model: &str) -> Option<(&str, &str, Option<&str>)> {
     (plain(owner) && plain(name) && version_ok).then_some((owner, name, version))
 }
 
+/// What a listed model makes (a picture for one not listed).
+pub fn makes(model: &str) -> super::Makes {
+    models::info()
+        .model(model)
+        .map_or(super::Makes::Image, |m| m.capability.makes())
+}
+
 /// The model input, with `num_outputs` asking for one result per job.
-pub fn input(request: &GenerationRequest) -> Value {
-    request.model_input("num_outputs")
+pub fn input(info: &ProviderInfo, request: &GenerationRequest) -> Value {
+    let (inputs, counted) = info.request_shape(&request.model);
+    request.model_input(&inputs, counted.then_some("num_outputs"))
 }
 
 /// A prediction, as far as the adapter reads it.
@@ -172,29 +180,6 @@ struct Prediction {
     error: Value,
     #[serde(default)]
     metrics: Value,
-}
-
-/// The last progress bar in a model's log (`" 50%|█████     | 2/4"`), as 0..=1, and the last
-/// line of the log.
-fn progress_of(logs: &str) -> (Option<f32>, Option<String>) {
-    let last_line = logs
-        .lines()
-        .map(str::trim)
-        .rfind(|l| !l.is_empty())
-        .map(|l| l.chars().take(200).collect::<String>());
-    let percent = logs.rmatch_indices("%|").find_map(|(i, _)| {
-        let before = &logs[..i];
-        let digits: String = before
-            .chars()
-            .rev()
-            .take_while(char::is_ascii_digit)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        digits.parse::<f32>().ok().filter(|p| *p <= 100.0)
-    });
-    (percent.map(|p| p / 100.0), last_line)
 }
 
 /// A finished prediction's output: one URL, or a list of them.
@@ -295,7 +280,7 @@ impl Provider for ReplicateProvider {
                 ),
             ));
         };
-        let mut input = input(request);
+        let mut input = input(&self.info, request);
         if let Some(image) = &request.input_image {
             input[image.field.as_str()] = Value::from(self.image_url(image).await?);
         }
@@ -331,7 +316,7 @@ impl Provider for ReplicateProvider {
             "processing" => {
                 // A model's log is its own text: it could echo anything it was sent.
                 let logs = self.token.scrub(prediction.logs.as_deref().unwrap_or(""));
-                let (progress, message) = progress_of(&logs);
+                let (progress, message) = super::logs::progress_of(&logs);
                 Ok(PollStatus::Running { progress, message })
             }
             "succeeded" => {
@@ -428,15 +413,6 @@ mod tests {
         ] {
             assert_eq!(model_reference(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn the_last_progress_bar_of_the_log_is_the_progress() {
-        let logs = "Using seed: 7\n  0%|          | 0/4 [00:00<?, ?it/s]\n 50%|█████     | 2/4\n";
-        let (progress, message) = progress_of(logs);
-        assert_eq!(progress, Some(0.5));
-        assert_eq!(message.as_deref(), Some("50%|█████     | 2/4"));
-        assert_eq!(progress_of("loading weights").0, None);
     }
 
     #[test]

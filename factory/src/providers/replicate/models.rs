@@ -1,8 +1,9 @@
-//! The models Replicate is offered with before any is loaded by reference: FLUX schnell and dev
-//! through the official-model endpoint, with their parameters.
+//! The models Replicate is offered with before any is loaded by reference, all run through the
+//! official-model endpoint with their parameters: FLUX schnell and dev for pictures, MiniMax
+//! Video-01 and Kling 2.1 for video, Lyria 2 for music and MiniMax Speech-02 for speech.
 
 use super::{ID, NAME};
-use crate::providers::{Capability, ModelInfo, ParamSpec, ProviderInfo};
+use crate::providers::{Capability, InputNames, ModelInfo, ParamSpec, ProviderInfo};
 
 /// The aspect ratios FLUX takes on Replicate.
 pub const ASPECT_RATIOS: &[&str] = &[
@@ -82,6 +83,7 @@ pub(super) fn info() -> ProviderInfo {
                 image_input: None,
                 image_strength: None,
                 networks: false,
+                inputs: Default::default(),
                 params: vec![
                     aspect_ratio(),
                     ParamSpec::integer(
@@ -110,6 +112,7 @@ pub(super) fn info() -> ProviderInfo {
                 image_input: Some("image".into()),
                 image_strength: Some("prompt_strength".into()),
                 networks: false,
+                inputs: Default::default(),
                 params: vec![
                     aspect_ratio(),
                     ParamSpec::float(
@@ -142,6 +145,103 @@ pub(super) fn info() -> ProviderInfo {
                     quality(),
                     go_fast(),
                     safety(),
+                ],
+            },
+            ModelInfo {
+                id: "minimax/video-01".into(),
+                name: "MiniMax Video-01 (Hailuo)".into(),
+                description: "Six-second 720p clips at 25 fps from a prompt; can start from a \
+                              picture (its first frame)."
+                    .into(),
+                capability: Capability::TextToVideo,
+                negative_prompt: false,
+                image_input: Some("first_frame_image".into()),
+                image_strength: None,
+                networks: false,
+                inputs: InputNames::unseeded("prompt"),
+                params: vec![ParamSpec::boolean(
+                    "prompt_optimizer",
+                    "Improve the prompt",
+                    "Lets MiniMax rewrite the prompt for better motion.",
+                    true,
+                )],
+            },
+            ModelInfo {
+                id: "kwaivgi/kling-v2.1".into(),
+                name: "Kling 2.1 image-to-video".into(),
+                description: "Brings a picture to life in five or ten seconds.".into(),
+                capability: Capability::ImageToVideo,
+                negative_prompt: true,
+                image_input: Some("start_image".into()),
+                image_strength: None,
+                networks: false,
+                inputs: InputNames::unseeded("prompt"),
+                params: vec![
+                    ParamSpec::choice(
+                        "duration",
+                        "Duration (s)",
+                        "How long the clip lasts.",
+                        "5",
+                        &["5", "10"],
+                    ),
+                    ParamSpec::choice(
+                        "mode",
+                        "Mode",
+                        "standard is 720p, pro 1080p (and dearer).",
+                        "standard",
+                        &["standard", "pro"],
+                    ),
+                ],
+            },
+            ModelInfo {
+                id: "google/lyria-2".into(),
+                name: "Lyria 2".into(),
+                description: "30 seconds of 48 kHz stereo music from a description.".into(),
+                capability: Capability::TextToAudio,
+                negative_prompt: true,
+                image_input: None,
+                image_strength: None,
+                networks: false,
+                inputs: InputNames::default(),
+                params: Vec::new(),
+            },
+            ModelInfo {
+                id: "minimax/speech-02-turbo".into(),
+                name: "MiniMax Speech-02 Turbo".into(),
+                description: "Speaks the prompt, in one of MiniMax's voices.".into(),
+                capability: Capability::TextToSpeech,
+                negative_prompt: false,
+                image_input: None,
+                image_strength: None,
+                networks: false,
+                inputs: InputNames::unseeded("text"),
+                params: vec![
+                    ParamSpec::choice(
+                        "voice_id",
+                        "Voice",
+                        "Who speaks.",
+                        "Wise_Woman",
+                        &[
+                            "Wise_Woman",
+                            "Friendly_Person",
+                            "Inspirational_girl",
+                            "Deep_Voice_Man",
+                            "Calm_Woman",
+                            "Casual_Guy",
+                            "Lively_Girl",
+                            "Patient_Man",
+                            "Young_Knight",
+                            "Determined_Man",
+                        ],
+                    ),
+                    ParamSpec::float("speed", "Speed", "1 is normal speed.", 1.0, 0.5, 2.0),
+                    ParamSpec::choice(
+                        "emotion",
+                        "Emotion",
+                        "How it is said; auto follows the text.",
+                        "auto",
+                        &["auto", "neutral", "happy", "sad", "angry", "fearful", "surprised"],
+                    ),
                 ],
             },
         ],

@@ -131,6 +131,7 @@ pub fn model_info(published: Published<'_>) -> Result<ModelInfo, SchemaError> {
         }),
         image_input,
         networks: false,
+        inputs: Default::default(),
         params,
     })
 }

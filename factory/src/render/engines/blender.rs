@@ -87,6 +87,7 @@ impl BlenderEngine {
                     image_input: None,
                     image_strength: None,
                     networks: false,
+                    inputs: Default::default(),
                     params: params(
                         FORMATS,
                         DEFAULT_SAMPLES,

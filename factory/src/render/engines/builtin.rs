@@ -49,6 +49,7 @@ impl BuiltinEngine {
                     image_input: None,
                     image_strength: None,
                     networks: false,
+                    inputs: Default::default(),
                     params: params(
                         FORMATS,
                         DEFAULT_SAMPLES,

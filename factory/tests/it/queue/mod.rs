@@ -138,6 +138,7 @@ pub(crate) fn request(
         confirmed: false,
         networks: Vec::new(),
         input_image: None,
+        made_from: None,
     }
 }
 

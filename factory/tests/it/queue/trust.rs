@@ -48,6 +48,7 @@ fn fal_request(seed: i64, steps: i64) -> GenerationRequest {
         networks: Vec::new(),
         input_image: None,
         scene: None,
+        made_from: None,
     }
 }
 

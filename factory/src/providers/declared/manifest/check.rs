@@ -256,6 +256,7 @@ pub fn check(text: &str) -> Result<Checked, ManifestError> {
             image_input: model.image_input.then(|| "image".to_string()),
             image_strength: None,
             networks: false,
+            inputs: Default::default(),
             params: params.clone(),
         });
     }

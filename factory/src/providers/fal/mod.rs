@@ -9,12 +9,15 @@ use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+mod models;
+
 use super::http::{self, FileHosts, Refusal};
 use super::{
-    CancelOutcome, Capability, ErrorKind, GenerationRequest, InputImage, ModelInfo, Output,
-    ParamSpec, PollStatus, Provider, ProviderError, ProviderInfo, RequestRef, Submitted,
+    CancelOutcome, ErrorKind, GenerationRequest, InputImage, Output, PollStatus, Provider,
+    ProviderError, ProviderInfo, RequestRef, Submitted,
 };
 use crate::secret::Secret;
+use models::info;
 
 pub const ID: &str = "fal";
 pub const NAME: &str = "fal.ai";
@@ -23,15 +26,7 @@ pub const DEFAULT_STORAGE_URL: &str = "https://rest.fal.ai";
 /// Domains fal serves result files from.
 const FILE_DOMAINS: &[&str] = &["fal.media", "fal.run", "fal.ai"];
 
-/// The sizes fal's image models accept by name.
-pub const IMAGE_SIZES: &[&str] = &[
-    "square_hd",
-    "square",
-    "portrait_4_3",
-    "portrait_16_9",
-    "landscape_4_3",
-    "landscape_16_9",
-];
+pub use models::IMAGE_SIZES;
 
 #[derive(Debug, Clone)]
 pub struct FalConfig {
@@ -182,140 +177,11 @@ impl FalProvider {
     }
 }
 
-fn info() -> ProviderInfo {
-    let image_size = || {
-        ParamSpec::choice(
-            "image_size",
-            "Size",
-            "square_hd is 1024×1024, square 512×512, portrait_4_3 768×1024, portrait_16_9 576×1024, \
-             landscape_4_3 1024×768, landscape_16_9 1024×576.",
-            "square_hd",
-            IMAGE_SIZES,
-        )
-    };
-    let output_format = || {
-        ParamSpec::choice(
-            "output_format",
-            "Format",
-            "PNG keeps the generation settings inside the file; JPEG is smaller.",
-            "png",
-            &["png", "jpeg"],
-        )
-    };
-    let safety = || {
-        ParamSpec::boolean(
-            "enable_safety_checker",
-            "Safety checker",
-            "fal blanks images its checker flags.",
-            true,
-        )
-    };
-    ProviderInfo {
-        id: ID.into(),
-        name: NAME.into(),
-        description:
-            "Hosted FLUX models on fal.ai's queue. Needs a fal key; each image is billed by fal."
-                .into(),
-        remote_queue: true,
-        any_model: false,
-        models: vec![
-            ModelInfo {
-                id: "fal-ai/flux/schnell".into(),
-                name: "FLUX.1 [schnell]".into(),
-                description: "Fast FLUX, good in 1–4 steps.".into(),
-                capability: Capability::TextToImage,
-                negative_prompt: false,
-                image_input: None,
-                image_strength: None,
-                networks: false,
-                params: vec![
-                    image_size(),
-                    ParamSpec::integer(
-                        "num_inference_steps",
-                        "Steps",
-                        "More steps refine detail; 4 is the default.",
-                        4,
-                        1,
-                        12,
-                        1,
-                    ),
-                    output_format(),
-                    safety(),
-                ],
-            },
-            ModelInfo {
-                id: "fal-ai/flux/dev".into(),
-                name: "FLUX.1 [dev]".into(),
-                description: "Higher-quality FLUX; slower, 28 steps by default.".into(),
-                capability: Capability::TextToImage,
-                negative_prompt: false,
-                image_input: None,
-                image_strength: None,
-                networks: false,
-                params: vec![
-                    image_size(),
-                    ParamSpec::integer(
-                        "num_inference_steps",
-                        "Steps",
-                        "More steps refine detail.",
-                        28,
-                        1,
-                        50,
-                        1,
-                    ),
-                    ParamSpec::float(
-                        "guidance_scale",
-                        "Guidance",
-                        "How closely to follow the prompt.",
-                        3.5,
-                        1.0,
-                        20.0,
-                    ),
-                    output_format(),
-                    safety(),
-                ],
-            },
-            ModelInfo {
-                id: "fal-ai/flux/dev/image-to-image".into(),
-                name: "FLUX.1 [dev] image-to-image".into(),
-                description: "Redraws an input image after the prompt.".into(),
-                capability: Capability::ImageToImage,
-                negative_prompt: false,
-                image_input: Some("image_url".into()),
-                image_strength: Some("strength".into()),
-                networks: false,
-                params: vec![
-                    ParamSpec::float(
-                        "strength",
-                        "Strength",
-                        "How far to move away from the input: 0 keeps it, 1 ignores it.",
-                        0.95,
-                        0.01,
-                        1.0,
-                    ),
-                    ParamSpec::integer(
-                        "num_inference_steps",
-                        "Steps",
-                        "More steps refine detail.",
-                        40,
-                        10,
-                        50,
-                        1,
-                    ),
-                    ParamSpec::float(
-                        "guidance_scale",
-                        "Guidance",
-                        "How closely to follow the prompt.",
-                        3.5,
-                        1.0,
-                        20.0,
-                    ),
-                    output_format(),
-                    safety(),
-                ],
-            },
-        ],
-    }
+/// What a listed model makes (a picture for one not listed).
+pub fn makes(model: &str) -> super::Makes {
+    info()
+        .model(model)
+        .map_or(super::Makes::Image, |m| m.capability.makes())
 }
 
 /// `fal-ai/flux/schnell` -> `fal-ai/flux`: status, result and cancel drop the subpath.
@@ -327,8 +193,9 @@ pub fn app_path(model: &str) -> &str {
 }
 
 /// The model input, with `num_images` asking for one result per job.
-pub fn input(request: &GenerationRequest) -> Value {
-    request.model_input("num_images")
+pub fn input(info: &ProviderInfo, request: &GenerationRequest) -> Value {
+    let (inputs, counted) = info.request_shape(&request.model);
+    request.model_input(&inputs, counted.then_some("num_images"))
 }
 
 #[derive(Deserialize)]
@@ -354,21 +221,35 @@ struct LogLine {
     message: String,
 }
 
+/// A model's result: `images` (the picture models), `video` (the video models), `audio` (speech)
+/// or `audio_file` (Stable Audio), each a file on fal's CDN.
 #[derive(Deserialize)]
 struct FalOutput {
     #[serde(default)]
-    images: Vec<FalImage>,
+    images: Vec<FalFile>,
     #[serde(default)]
     has_nsfw_concepts: Vec<bool>,
+    #[serde(default)]
+    video: Option<FalFile>,
+    #[serde(default)]
+    audio: Option<FalFile>,
+    #[serde(default)]
+    audio_file: Option<FalFile>,
 }
 
 #[derive(Deserialize)]
-struct FalImage {
+struct FalFile {
     url: String,
     content_type: Option<String>,
 }
 
 fn outputs(output: FalOutput) -> PollStatus {
+    if let Some(clip) = output.video.or(output.audio).or(output.audio_file) {
+        return PollStatus::Completed(vec![Output::Url {
+            url: clip.url,
+            declared_mime: clip.content_type,
+        }]);
+    }
     let flagged = |i: usize| output.has_nsfw_concepts.get(i).copied().unwrap_or(false);
     let kept: Vec<Output> = output
         .images
@@ -403,7 +284,7 @@ impl Provider for FalProvider {
 
     async fn submit(&self, request: &GenerationRequest) -> Result<Submitted, ProviderError> {
         let url = http::endpoint(&self.base, &[request.model.as_str()]);
-        let mut body = input(request);
+        let mut body = input(&self.info, request);
         if let Some(image) = &request.input_image {
             body[image.field.as_str()] = Value::from(self.image_url(image).await?);
         }
@@ -429,14 +310,18 @@ impl Provider for FalProvider {
             "IN_QUEUE" => Ok(PollStatus::Queued {
                 position: status.queue_position,
             }),
-            "IN_PROGRESS" => Ok(PollStatus::Running {
-                progress: None,
+            "IN_PROGRESS" => {
                 // A model's log is its own text: it could echo anything it was sent.
-                message: status
+                let logs: Vec<String> = status
                     .logs
-                    .and_then(|logs| logs.into_iter().last())
-                    .map(|line| self.key.scrub(&line.message)),
-            }),
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|line| line.message)
+                    .collect();
+                let (progress, message) =
+                    super::logs::progress_of(&self.key.scrub(&logs.join("\n")));
+                Ok(PollStatus::Running { progress, message })
+            }
             "COMPLETED" => match status.error {
                 Some(error) => {
                     let kind = match status.error_type.as_deref() {
@@ -510,7 +395,7 @@ impl Provider for FalProvider {
                 let bytes = http::decode_data_uri(url).ok_or_else(|| {
                     ProviderError::new(NAME, ErrorKind::BadOutput, "an unreadable data: URI")
                 })?;
-                http::check_image(NAME, &bytes, declared_mime.as_deref())?;
+                http::check_output(NAME, &bytes, declared_mime.as_deref())?;
                 Ok(bytes)
             }
             other => http::fetch_output(&self.client, NAME, &self.key, &self.files, other).await,
@@ -543,9 +428,10 @@ mod tests {
             networks: Vec::new(),
             input_image: None,
             scene: None,
+            made_from: None,
         };
         assert_eq!(
-            input(&request),
+            input(&info(), &request),
             json!({"image_size": "square", "num_inference_steps": 4, "prompt": "a fox",
                    "seed": 42, "num_images": 1})
         );
@@ -562,6 +448,35 @@ mod tests {
             PollStatus::Failed(e) => assert_eq!(e.kind, ErrorKind::ContentPolicy),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_video_or_a_sound_is_the_one_output() {
+        for key in ["video", "audio", "audio_file"] {
+            let output: FalOutput = serde_json::from_value(json!({
+                key: {"url": "https://v3.fal.media/a.mp4", "content_type": "video/mp4"}
+            }))
+            .unwrap();
+            match outputs(output) {
+                PollStatus::Completed(found) => assert_eq!(found.len(), 1, "{key}"),
+                other => panic!("{key}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn clip_models_take_no_count_and_kling_no_seed() {
+        let request =
+            |model: &str| GenerationRequest::simple(model, "waves", 3, Default::default());
+        let kling = input(
+            &info(),
+            &request("fal-ai/kling-video/v1/standard/text-to-video"),
+        );
+        assert_eq!(kling, json!({"prompt": "waves"}));
+        let ltx = input(&info(), &request("fal-ai/ltx-video"));
+        assert_eq!(ltx, json!({"prompt": "waves", "seed": 3}));
+        let flux = input(&info(), &request("fal-ai/flux/schnell"));
+        assert_eq!(flux["num_images"], 1);
     }
 
     #[test]
