@@ -5,9 +5,10 @@
 //! stored (`MediaStore::put_av`, what stands between a finished video job and its first
 //! preview), p50 and worst of 5, with its parts (probe, poster, preview; the sound's decode and
 //! waveform) and baselines measured in the same run (writing and hashing the bytes; starting
-//! ffprobe with nothing to read). Then the bytes a page of 100 video tiles fetches when each
-//! tile shows its 256 px poster, against the originals. Prints a table; nothing passes or
-//! fails.
+//! ffprobe with nothing to read). Then the bytes a gallery page of 100 video tiles fetches: 100
+//! different clips (the offline generator's, 1280×720) are stored, and the page's JSON (the
+//! tiles as the server sends them) plus each tile's 256 px poster are counted, against the
+//! originals. Prints a table; nothing passes or fails.
 
 #[path = "support/timing.rs"]
 mod timing;
@@ -146,21 +147,66 @@ fn main() {
 
     let stored = store.put_av(1, &clip).unwrap();
     let size = |key| store.read(&key).unwrap().len();
-    let poster = size(store.thumb_key(1, &stored.hash, ThumbSize::Small).unwrap());
     let preview = size(store.preview_key(1, &stored.hash).unwrap());
+
+    // A gallery page of 100 different videos, stored as a job's outputs are.
+    let tools = store.av_tools().unwrap().clone();
+    let mut tiles = Vec::new();
+    let (mut posters, mut originals) = (0usize, 0usize);
+    for n in 0..100 {
+        let request = factory::providers::GenerationRequest::simple(
+            factory::providers::local::clips::MOTION,
+            &format!("harbour lights {n}"),
+            n,
+            serde_json::json!({"duration": 1, "fps": 8, "resolution": "720p"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
+        let mp4 = factory::providers::local::clips::video(&tools, &request).unwrap();
+        let stored = store.put_av(2, &mp4).unwrap();
+        posters += size(store.thumb_key(2, &stored.hash, ThumbSize::Small).unwrap());
+        originals += mp4.len();
+        tiles.push(app::dto::TileDto {
+            id: 1_000_000 + n,
+            project_id: 2,
+            hash: stored.hash,
+            ext: "mp4".into(),
+            rating: None,
+            favourite: false,
+            rejected: false,
+            color: Some("#334455".into()),
+            prompt: request.prompt.clone(),
+            duration_ms: Some((stored.probe.duration_secs * 1000.0) as i32),
+            kind: Some(app::dto::ProductKind::Video),
+        });
+    }
+    let page = serde_json::to_vec(&app::dto::GalleryPageDto {
+        tiles,
+        next: Some("c".repeat(40)),
+    })
+    .unwrap();
     println!();
-    println!("| a page of 100 video tiles fetches | bytes |");
+    println!("| a gallery page of 100 video tiles fetches | bytes |");
     println!("|---|---|");
     println!(
-        "| 100 × the 256 px poster (what a tile shows until hovered) | {:.0} KB |",
-        100.0 * poster as f64 / 1e3
+        "| the page's JSON (100 tiles) | {:.1} KB |",
+        page.len() as f64 / 1e3
     );
     println!(
-        "| + the looping preview of the one tile hovered | {:.0} KB |",
+        "| 100 × the 256 px poster (what a tile shows until pointed at) | {:.0} KB |",
+        posters as f64 / 1e3
+    );
+    println!(
+        "| total for the page | {:.0} KB |",
+        (page.len() + posters) as f64 / 1e3
+    );
+    println!(
+        "| + the looping preview of a tile pointed at (the 5 s 720p clip) | {:.0} KB |",
         preview as f64 / 1e3
     );
     println!(
-        "| baseline: 100 × the original clip | {:.1} MB |",
-        100.0 * clip.len() as f64 / 1e6
+        "| baseline: the 100 originals (1 s each at 720p) | {:.1} MB |",
+        originals as f64 / 1e6
     );
 }

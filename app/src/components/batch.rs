@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::api::generate::batch_results;
 use crate::components::job::{describe, fraction, ProgressBar, StateBadge};
-use crate::dto::ProductDto;
+use crate::dto::{JobState, ProductDto, ProductKind};
 use crate::live::use_live;
 
 /// Given by a page that can start an image-to-image launch from a result ("Use as input").
@@ -75,6 +75,7 @@ pub fn BatchView(batch_id: i64) -> impl IntoView {
                             <StateBadge state=job.state />
                         </div>
                         <div class="mt-1"><ProgressBar value=fraction(&job) label=format!("Image {}: {}", job.item_index + 1, describe(&job)) /></div>
+                        {(job.state == JobState::Running).then(|| view! { <p class="mt-1 truncate text-xs text-stone-600 dark:text-stone-400" data-job-status>{describe(&job)}</p> })}
                         {job.error.clone().map(|e| view! { <p class="mt-1 text-red-700 dark:text-red-400">{e}</p> })}
                     </li>
                 </For>
@@ -85,21 +86,21 @@ pub fn BatchView(batch_id: i64) -> impl IntoView {
                         <a href=product.url.clone() target="_blank" rel="noopener"
                             class="block overflow-hidden rounded-md bg-stone-200 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-500 dark:bg-stone-800"
                             style=product.placeholder.clone().map(|c| format!("background-color: {c}"))
-                            aria-label=format!("Open image (seed {})", product.seed.unwrap_or_default())>
+                            aria-label=format!("Open {} (seed {})", product.title(), product.seed.unwrap_or_default())>
                             <img src=product.thumb_url.clone() alt=product.prompt.clone() loading="lazy"
                                 class="aspect-square w-full object-cover"
                                 width=product.width.unwrap_or(256) height=product.height.unwrap_or(256) />
                         </a>
                         <div class="flex flex-wrap items-center gap-x-2 text-xs">
                             <a href=format!("/products/{}", product.id) class="text-indigo-700 underline dark:text-indigo-300">
-                                {format!("Image #{}", product.id)}
+                                {product.title()}
                             </a>
                             {product.parent_id.map(|parent| view! {
                                 <a href=format!("/products/{parent}") class="text-indigo-700 underline dark:text-indigo-300">
                                     {format!("made from #{parent}")}
                                 </a>
                             })}
-                            {use_as_input.map(|UseAsInput(callback)| {
+                            {use_as_input.filter(|_| matches!(product.kind, ProductKind::Image | ProductKind::Upload)).map(|UseAsInput(callback)| {
                                 let chosen = product.clone();
                                 view! {
                                     <button type="button" class="text-indigo-700 underline dark:text-indigo-300"

@@ -42,6 +42,20 @@ pub enum ProductKind {
     Model3d,
 }
 
+impl ProductDto {
+    /// What a page calls it: `Image #4`, `Video #7`, `Sound #9`.
+    pub fn title(&self) -> String {
+        let noun = match self.kind {
+            ProductKind::Upload => "Upload",
+            ProductKind::Model3d => "3D model",
+            ProductKind::Video => "Video",
+            ProductKind::Audio => "Sound",
+            ProductKind::Image => "Image",
+        };
+        format!("{noun} #{}", self.id)
+    }
+}
+
 impl ProductKind {
     /// The kind the engine stores as a word; anything unknown is an image.
     pub fn from_engine(kind: &str) -> Self {

@@ -435,7 +435,7 @@ fn GenerateForm(options: GenerateOptionsDto) -> impl IntoView {
                     </select>
                     <p class="mt-1 text-xs text-stone-500">
                         {move || current_model.get().map(|m| view! {
-                            <span class="mr-1 rounded bg-stone-100 px-1 font-medium dark:bg-stone-800" data-capability>{m.capability}</span>
+                            <span class="mr-1 rounded bg-stone-100 px-1 font-medium text-stone-800 dark:bg-stone-800 dark:text-stone-100" data-capability>{m.capability}</span>
                             {m.description}
                         })}
                     </p>

@@ -10,18 +10,12 @@ use crate::api::products::product_detail;
 use crate::components::button;
 use crate::components::field::FormMessage;
 use crate::components::highlight::Highlighted;
-use crate::components::player::{PlayerKeys, MEDIA_ID};
+use crate::components::player::{PlayerKeys, SoundPlayer, MEDIA_ID};
 use crate::components::viewer::{GalleryKeys, ReuseButtons, TriagePanel, ZoomImage};
 use crate::dto::{ProductDetailDto, ProductDto, ProductKind};
 
 fn title(product: &ProductDto) -> String {
-    match product.kind {
-        ProductKind::Upload => format!("Upload #{}", product.id),
-        ProductKind::Model3d => format!("3D model #{}", product.id),
-        ProductKind::Video => format!("Video #{}", product.id),
-        ProductKind::Audio => format!("Sound #{}", product.id),
-        _ => format!("Image #{}", product.id),
-    }
+    product.title()
 }
 
 const PLAYER_KEYS: &str = "Space plays and pauses, ← → seek 5 s, , and . step a frame, Home \
@@ -145,9 +139,8 @@ fn ProductView(detail: ProductDetailDto) -> impl IntoView {
                         <p class="mt-1 text-xs text-stone-500">{PLAYER_KEYS}</p>
                     }.into_any(),
                     ProductKind::Audio => view! {
-                        <img src=product.preview_url.clone() alt=format!("Waveform of {heading}") class="w-full rounded" width="768" height="192" />
-                        <audio id=MEDIA_ID controls preload="metadata" class="mt-2 w-full" src=product.url.clone() aria-label=format!("{heading} (sound)")></audio>
-                        <p class="mt-1 text-xs text-stone-500">{PLAYER_KEYS}</p>
+                        <SoundPlayer src=product.url.clone() waveform=product.preview_url.clone() label=heading.clone() />
+                        <p class="mt-1 text-xs text-stone-500">"Click the waveform to play from there. "{PLAYER_KEYS}</p>
                     }.into_any(),
                     _ => view! {
                         <ZoomImage src=product.shown_url().to_string() alt=if product.prompt.is_empty() { heading.clone() } else { product.prompt.clone() }

@@ -35,6 +35,8 @@ async fn main() {
     let fal = FalStandIn::start(StandInOptions {
         queue_time: Duration::from_millis(300),
         run_time: Duration::from_millis(600),
+        // A video job runs long enough to watch its progress and the time left.
+        clip_run_time: Some(Duration::from_secs(6)),
         image_side: 128,
         ..StandInOptions::default()
     })

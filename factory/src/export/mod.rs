@@ -98,6 +98,10 @@ pub struct Record {
     pub children: Vec<i64>,
     pub batch_id: Option<i64>,
     pub job_id: Option<i64>,
+    /// How long a video or sound lasts.
+    pub duration_ms: Option<i32>,
+    /// What a video or sound holds, as probed (container, streams).
+    pub av_info: Option<Value>,
 }
 
 const CSV_COLUMNS: &[&str] = &[
@@ -127,6 +131,8 @@ const CSV_COLUMNS: &[&str] = &[
     "children",
     "batch_id",
     "job_id",
+    "duration_ms",
+    "av_info",
 ];
 
 impl Record {
@@ -160,6 +166,8 @@ impl Record {
             join(&self.children),
             opt(self.batch_id.map(|v| v.to_string())),
             opt(self.job_id.map(|v| v.to_string())),
+            opt(self.duration_ms.map(|v| v.to_string())),
+            opt(self.av_info.as_ref().map(Value::to_string)),
         ];
         let mut line = cells
             .iter()
@@ -404,6 +412,8 @@ async fn records(
                 children: children.remove(&p.id).unwrap_or_default(),
                 batch_id: p.batch_id,
                 job_id: p.job_id,
+                duration_ms: p.duration_ms,
+                av_info: p.av_info.clone(),
             };
             (record, p)
         })

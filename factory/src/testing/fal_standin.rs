@@ -30,6 +30,9 @@ pub struct StandInOptions {
     /// How long a request waits `IN_QUEUE`, then runs `IN_PROGRESS`.
     pub queue_time: Duration,
     pub run_time: Duration,
+    /// How long a video or sound model runs instead (they take minutes at fal); `run_time`
+    /// when unset.
+    pub clip_run_time: Option<Duration>,
     /// A pause after a submission is recorded and before it is answered: the window in which a
     /// crash leaves a request at fal whose id the app never learnt.
     pub submit_delay: Duration,
@@ -73,6 +76,7 @@ impl Default for StandInOptions {
             key: "standin-id:standin-secret".into(),
             queue_time: Duration::from_millis(50),
             run_time: Duration::from_millis(100),
+            clip_run_time: None,
             submit_delay: Duration::ZERO,
             image_side: 64,
             refuse_first_submissions: 0,
@@ -216,11 +220,20 @@ enum Phase {
     Done,
 }
 
+impl StandInOptions {
+    fn run_time(&self, makes: Makes) -> Duration {
+        match makes {
+            Makes::Image => self.run_time,
+            _ => self.clip_run_time.unwrap_or(self.run_time),
+        }
+    }
+}
+
 fn phase(request: &Request, options: &StandInOptions) -> Phase {
     let age = request.created.elapsed();
     if age < options.queue_time {
         Phase::Queued
-    } else if age < options.queue_time + options.run_time {
+    } else if age < options.queue_time + options.run_time(request.makes) {
         Phase::Running
     } else {
         Phase::Done
@@ -545,7 +558,8 @@ fn status_of(request: &Request, options: &StandInOptions) -> Response {
                 Makes::Image => request.log.clone(),
                 _ => {
                     let ran = request.created.elapsed().saturating_sub(options.queue_time);
-                    let done = ran.as_secs_f64() / options.run_time.as_secs_f64().max(1e-3);
+                    let run_time = options.run_time(request.makes).as_secs_f64();
+                    let done = ran.as_secs_f64() / run_time.max(1e-3);
                     progress_log(&request.log, done)
                 }
             };

@@ -24,18 +24,9 @@ const FIRST_SEED: i64 = 10_000;
 /// Makes `JOBS` items of distinct prompts: 5 × 4 × 6.
 const PROMPT: &str = "{red|green|blue|gold|grey} shapes {that|which|and|so} survive {crashes|kills|restarts|faults|power cuts|panics}";
 
-async fn batch(server: &ServerProcess, batch_id: i64) -> (Vec<Value>, Vec<Value>) {
-    server
-        .post("generate/batch", format!("batch_id={batch_id}"))
-        .await
-        .json()
-        .await
-        .unwrap()
-}
-
 async fn wait_for(server: &ServerProcess, batch_id: i64, done: impl Fn(&[Value]) -> bool) {
     factory::testing::eventually(Duration::from_secs(180), async || {
-        let (jobs, _) = batch(server, batch_id).await;
+        let (jobs, _) = server.batch(batch_id).await;
         done(&jobs).then_some(())
     })
     .await
@@ -124,7 +115,7 @@ async fn run_through_crashes(
     })
     .await;
 
-    let (jobs, products) = batch(&server, batch_id).await;
+    let (jobs, products) = server.batch(batch_id).await;
     assert_eq!(jobs.len(), JOBS);
     assert_eq!(succeeded(&jobs), JOBS, "every job succeeded");
     let mut per_job: HashMap<i64, usize> = HashMap::new();

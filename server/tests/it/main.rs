@@ -7,6 +7,7 @@ mod auth;
 mod bounds;
 mod bucket;
 mod characters;
+mod clips;
 mod crash;
 mod guard;
 mod health;

@@ -320,6 +320,15 @@ impl ServerProcess {
         format!("{}{path}", self.base)
     }
 
+    /// A batch's jobs and products, as the Generate page reads them.
+    pub async fn batch(&self, batch_id: i64) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
+        self.post("generate/batch", format!("batch_id={batch_id}"))
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn post(&self, endpoint: &str, body: String) -> reqwest::Response {
         call_server_fn(&reqwest::Client::new(), &self.base, endpoint, body).await
     }
