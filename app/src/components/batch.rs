@@ -86,7 +86,7 @@ pub fn BatchView(batch_id: i64) -> impl IntoView {
                         <a href=product.url.clone() target="_blank" rel="noopener"
                             class="block overflow-hidden rounded-md bg-stone-200 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-500 dark:bg-stone-800"
                             style=product.placeholder.clone().map(|c| format!("background-color: {c}"))
-                            aria-label=format!("Open {} (seed {})", product.title(), product.seed.unwrap_or_default())>
+                            aria-label=format!("Open {} (seed {})", product.title().to_lowercase(), product.seed.unwrap_or_default())>
                             <img src=product.thumb_url.clone() alt=product.prompt.clone() loading="lazy"
                                 class="aspect-square w-full object-cover"
                                 width=product.width.unwrap_or(256) height=product.height.unwrap_or(256) />
